@@ -1,0 +1,86 @@
+"""Errors raised by piiscan.
+
+Every error carries its context as attributes and never a raw personal value.
+
+    PiiscanError
+    ├── ConfigError          a configs/*.yaml file is invalid (file, key)
+    ├── StorageError         the lake could not be read or written (uri); .transient for retries
+    │   └── NotFoundError    the object does not exist
+    ├── IngestError          a carrier file cannot be ingested (file); goes to quarantine
+    │   ├── LayoutError      no known layout matches the file
+    │   ├── EncodingError    the bytes are not in the layout's encoding
+    │   └── SchemaError      required column missing, duplicated header, ...
+    └── UnknownCustomerError a customer that is not configured
+"""
+
+from __future__ import annotations
+
+
+class PiiscanError(Exception):
+    """Base of every piiscan error."""
+
+    transient: bool = False
+
+
+class ConfigError(PiiscanError):
+    """A configuration file is invalid; names the file and the key."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{file}: {key}: {problem}")
+
+
+class StorageError(PiiscanError):
+    """The lake could not be read or written."""
+
+    def __init__(self, uri: str, problem: str, *, transient: bool = False) -> None:
+        self.uri = uri
+        self.problem = problem
+        self.transient = transient
+        super().__init__(f"{uri}: {problem}")
+
+
+class NotFoundError(StorageError):
+    """The requested object does not exist."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri, "not found")
+
+
+class IngestError(PiiscanError):
+    """A carrier file cannot be ingested; the file goes to quarantine with this reason."""
+
+    code = "unreadable"
+
+    def __init__(self, file: str, problem: str) -> None:
+        self.file = file
+        self.problem = problem
+        super().__init__(f"{file}: {problem}")
+
+
+class LayoutError(IngestError):
+    """No known carrier layout matches the file."""
+
+    code = "unknown_layout"
+
+
+class EncodingError(IngestError):
+    """The file's bytes are not in the encoding its layout uses."""
+
+    code = "wrong_encoding"
+
+
+class SchemaError(IngestError):
+    """The header does not fit the layout: a required column is missing or repeated."""
+
+    code = "bad_header"
+
+
+class UnknownCustomerError(PiiscanError):
+    """The customer is not in configs/customers.yaml."""
+
+    def __init__(self, customer: str, known: list[str]) -> None:
+        self.customer = customer
+        super().__init__(f"unknown customer {customer!r}; configured: {', '.join(known) or 'none'}")

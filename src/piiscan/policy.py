@@ -1,0 +1,125 @@
+"""Configuration models over configs/*.yaml: the only place YAML becomes objects.
+
+Each file is validated once at load; unknown keys, missing keys and bad values fail with the
+file and the key path named (ConfigError).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from piiscan.errors import ConfigError, UnknownCustomerError
+
+Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
+DatasetName = Literal["invoice_lines", "usage_events", "devices", "charge_items"]
+M = TypeVar("M", bound=BaseModel)
+CustomerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Customer(_Frozen):
+    """A corporate customer (the controller) whose carrier files we process."""
+
+    id: CustomerId = Field(description="Stable id used in lake paths (customer=<id>).")
+    name: str = Field(description="Display name for reports.")
+    carriers: tuple[Carrier, ...] = Field(
+        min_length=1, description="Carriers whose files this customer sends."
+    )
+    employee_id_patterns: tuple[str, ...] = Field(
+        default=(),
+        description="Regular expressions an employee ID of this customer matches in full.",
+    )
+
+    @field_validator("employee_id_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class CustomersFile(_Frozen):
+    """configs/customers.yaml."""
+
+    customers: tuple[Customer, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> CustomersFile:
+        ids = [c.id for c in self.customers]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"customer ids must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+class Dataset(_Frozen):
+    """A canonical dataset of the lake."""
+
+    description: str
+    date_column: str = Field(description="The column a row's period and retention clock come from.")
+
+
+class DatasetsFile(_Frozen):
+    """configs/datasets.yaml."""
+
+    datasets: dict[DatasetName, Dataset]
+
+
+class Config(_Frozen):
+    """Everything read from configs/, validated."""
+
+    customers: tuple[Customer, ...]
+    datasets: dict[DatasetName, Dataset]
+
+    def customer(self, customer_id: str) -> Customer:
+        """The configured customer with this id, or UnknownCustomerError."""
+        for customer in self.customers:
+            if customer.id == customer_id:
+                return customer
+        raise UnknownCustomerError(customer_id, [c.id for c in self.customers])
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "<root>"
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "<file>", "missing") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "<file>"
+        raise ConfigError(str(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def _validate(model: type[M], path: Path) -> M:
+    data = _load_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(str(path), _key_path(tuple(first["loc"])), first["msg"]) from None
+
+
+def load_config(config_dir: str | Path) -> Config:
+    """Read and validate configs/customers.yaml and configs/datasets.yaml."""
+    root = Path(config_dir)
+    customers = _validate(CustomersFile, root / "customers.yaml")
+    datasets = _validate(DatasetsFile, root / "datasets.yaml")
+    return Config(customers=customers.customers, datasets=datasets.datasets)

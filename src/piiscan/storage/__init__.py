@@ -1,0 +1,19 @@
+"""Lake storage: pick an implementation from a lake address."""
+
+from __future__ import annotations
+
+from piiscan.errors import StorageError
+from piiscan.storage.base import Storage, join
+from piiscan.storage.local import LocalStorage
+from piiscan.storage.memory import MemoryStorage
+
+__all__ = ["LocalStorage", "MemoryStorage", "Storage", "join", "open_lake"]
+
+
+def open_lake(lake: str) -> Storage:
+    """Storage for a lake address: a local folder, or s3://bucket/prefix (own issue)."""
+    if lake.startswith("s3://"):
+        raise StorageError(lake, "S3 lakes are not supported yet; use a local folder")
+    if "://" in lake:
+        raise StorageError(lake, "expected a local folder or s3://bucket/prefix")
+    return LocalStorage(lake)

@@ -1,0 +1,50 @@
+"""The lake's storage interface: keys are '/'-separated paths relative to the lake root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """What the pipeline needs from a lake: whole-object reads, atomic writes, listing, deletion."""
+
+    def uri(self, key: str) -> str:
+        """The full address of key, for messages and for polars/pyarrow readers."""
+        ...
+
+    def read_bytes(self, key: str) -> bytes:
+        """The object's content; raises NotFoundError."""
+        ...
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write an object atomically: readers see the old content or the new, never a part."""
+        ...
+
+    def put_file(self, source: Path, key: str) -> None:
+        """Move or copy a finished local file to key atomically."""
+        ...
+
+    def local_copy(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding the object, valid inside the with block."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether key names an object."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under prefix (a folder-like prefix), in sorted order."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing key is not an error."""
+        ...
+
+
+def join(*parts: str) -> str:
+    """Join key parts with '/', ignoring empty parts and stray slashes."""
+    return "/".join(p.strip("/") for p in parts if p and p.strip("/"))

@@ -1,0 +1,51 @@
+"""An in-memory lake for unit tests: the twin of LocalStorage."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from piiscan.errors import NotFoundError
+
+
+class MemoryStorage:
+    """Storage held in a dict; local_copy spills to a temporary file."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def uri(self, key: str) -> str:
+        return f"memory://{key}"
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise NotFoundError(self.uri(key)) from None
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.objects[key] = bytes(data)
+
+    def put_file(self, source: Path, key: str) -> None:
+        self.objects[key] = source.read_bytes()
+        source.unlink(missing_ok=True)
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        data = self.read_bytes(key)
+        with tempfile.TemporaryDirectory(prefix="piiscan-mem-") as tmp:
+            path = Path(tmp) / key.rsplit("/", 1)[-1]
+            path.write_bytes(data)
+            yield path
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def list(self, prefix: str) -> Iterator[str]:
+        folder = prefix.rstrip("/") + "/" if prefix else ""
+        return iter(sorted(k for k in self.objects if k.startswith(folder)))
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
