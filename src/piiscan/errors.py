@@ -6,7 +6,7 @@ Every error carries its context as attributes and never a raw personal value.
     ├── ConfigError          a configs/*.yaml file is invalid (file, key)
     ├── StorageError         the lake could not be read or written (uri); .transient for retries
     │   └── NotFoundError    the object does not exist
-    ├── IngestError          a carrier file cannot be ingested (file); goes to quarantine
+    ├── IngestError          a carrier file cannot be ingested (file, code); goes to quarantine
     │   ├── LayoutError      no known layout matches the file
     │   ├── EncodingError    the bytes are not in the layout's encoding
     │   └── SchemaError      required column missing, duplicated header, ...
@@ -54,10 +54,15 @@ class IngestError(PiiscanError):
 
     code = "unreadable"
 
-    def __init__(self, file: str, problem: str) -> None:
+    def __init__(self, file: str, problem: str, code: str | None = None) -> None:
         self.file = file
         self.problem = problem
+        if code is not None:
+            self.code = code
         super().__init__(f"{file}: {problem}")
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.problem}"
 
 
 class LayoutError(IngestError):

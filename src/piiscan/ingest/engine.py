@@ -276,12 +276,10 @@ def _ingest_zip(name: str, path: Path, outputs: _Outputs, tally: _Tally) -> None
                     try:
                         _ingest_text(member_name, stream, head, context, outputs, tally, unit)
                     except IngestError as exc:
-                        exc.file = unit
+                        exc.file = unit  # name the member, not just the archive
                         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
-        error = IngestError(name, f"damaged or truncated zip archive ({exc})")
-        error.code = "bad_archive"
-        raise error from None
+        raise IngestError(name, f"damaged or truncated zip archive ({exc})", code="bad_archive") from None
 
 
 def _parse_file(name: str, path: Path, outputs: _Outputs, tally: _Tally) -> None:

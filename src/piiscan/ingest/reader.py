@@ -37,7 +37,7 @@ class Header:
 def sniff(head: bytes, file: str) -> str:
     """'zip', 'parquet', 'utf16' or 'text' from the first bytes; raises for empty and binary."""
     if not head:
-        raise IngestError(file, "file is empty")
+        raise IngestError(file, "file is empty", code="empty")
     if head.startswith(b"PK\x03\x04"):
         return "zip"
     if head.startswith(b"PAR1"):
@@ -46,9 +46,7 @@ def sniff(head: bytes, file: str) -> str:
         return "utf16"
     sample = head[:8192]
     if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 20:
-        error = IngestError(file, "binary content where delimited text was expected")
-        error.code = "binary"
-        raise error
+        raise IngestError(file, "binary content where delimited text was expected", code="binary")
     return "text"
 
 

@@ -1,0 +1,176 @@
+"""The `piiscan` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from piiscan.errors import PiiscanError
+from piiscan.ingest.engine import collect_files, ingest_paths, new_run_id
+from piiscan.policy import Config, load_config
+from piiscan.storage import Storage, join, open_lake
+from piiscan.types import IngestSummary
+
+app = typer.Typer(
+    name="piiscan",
+    help="Find, pseudonymize and retire personal data in telecom expense data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+LakeOption = Annotated[
+    str, typer.Option("--lake", envvar="PIISCAN_LAKE", help="Lake root: a folder or s3://bucket/prefix.")
+]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", envvar="PIISCAN_CONFIG", help="Folder holding customers.yaml etc.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary.")]
+
+
+def _fail(error: PiiscanError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=2)
+
+
+def _config(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[item]}"), TimeElapsedColumn(), console=err, transient=True,
+    )
+
+
+def _print_ingest(summary: IngestSummary) -> None:
+    table = Table(title=f"ingest {summary.customer} · run {summary.run_id}")
+    for column in ("file", "status", "layouts", "rows", "rejected", "reason"):
+        table.add_column(column)
+    for result in summary.files:
+        rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
+        table.add_row(result.file, result.status, ", ".join(result.layouts), rows,
+                      str(result.rows_rejected or ""), result.reason or "")
+    console.print(table)
+    console.print(
+        f"{summary.count('ingested')} ingested, {summary.count('quarantined')} quarantined, "
+        f"{summary.count('skipped')} skipped; rows {summary.rows}; "
+        f"{summary.rows_rejected} row(s) rejected"
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Carrier files or folders of them.", exists=True)],
+    customer: Annotated[str, typer.Option("--customer", "-c", help="Customer the files belong to.")],
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest delivered carrier files into the restricted zone (bad files go to quarantine)."""
+    cfg = _config(config)
+    try:
+        who = cfg.customer(customer)
+        storage = open_lake(lake)
+        files = collect_files(paths)
+        with _progress() as progress:
+            task = progress.add_task("ingest", total=len(files), item="")
+
+            def step(name: str) -> None:
+                progress.update(task, advance=1, item=name)
+
+            summary = ingest_paths(storage, who, files, new_run_id(), step)
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(summary.as_json()))
+    else:
+        _print_ingest(summary)
+    if summary.count("quarantined"):
+        err.print(f"quarantined files are under {storage.uri(join('quarantine', who.id, summary.run_id))}")
+
+
+@app.command()
+def fixtures(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the fixture tree into.")],
+    customers: Annotated[int, typer.Option(help="Number of customers (1-5).")] = 3,
+    months: Annotated[int, typer.Option(help="Bill cycles per account.")] = 2,
+    lines: Annotated[int, typer.Option(help="Lines per account.")] = 10,
+    events_per_line: Annotated[int, typer.Option(help="Usage events per line per cycle.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
+    last_cycle: Annotated[str, typer.Option(help="Last bill cycle date, YYYY-MM-DD.")] = "2026-10-16",
+    broken: Annotated[bool, typer.Option(help="Also write the broken set.")] = True,
+) -> None:
+    """Generate synthetic carrier files in real layouts (and a broken set) with expected.json."""
+    from piiscan.fixtures.generate import generate
+
+    expected = generate(
+        out, customers=customers, months=months, lines=lines, seed=seed,
+        events_per_line=events_per_line, last_cycle=date.fromisoformat(last_cycle), broken=broken,
+    )
+    files = len({e.file for e in expected})
+    console.print(f"wrote {files} file(s) under {out} (expectations in {out / 'expected.json'})")
+
+
+def stage_fixtures(storage: Storage, fixture_root: Path) -> int:
+    """Copy a fixture tree into landing/<customer>/<carrier>/ as a carrier delivery would."""
+    count = 0
+    for path in collect_files([fixture_root]):
+        parts = path.relative_to(fixture_root).parts
+        customer, carrier = ("acme", "incoming") if parts[0] == "broken" else parts[:2]
+        fd, tmp = tempfile.mkstemp(prefix="piiscan-stage-")
+        os.close(fd)
+        shutil.copyfile(path, tmp)
+        storage.put_file(Path(tmp), join("landing", customer, carrier, path.name))
+        count += 1
+    return count
+
+
+@app.command()
+def demo(
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    seed: Annotated[int, typer.Option(help="Fixture seed.")] = 7,
+) -> None:
+    """Generate carrier files into the lake's landing zone and run the nightly flow on them."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.nightly import nightly  # Prefect is imported only where flows run
+
+    from piiscan.fixtures.generate import generate
+
+    cfg = _config(config)
+    storage = open_lake(lake)
+    with tempfile.TemporaryDirectory(prefix="piiscan-fixtures-") as tmp:
+        generate(Path(tmp), customers=len(cfg.customers), months=2, lines=12, seed=seed)
+        staged = stage_fixtures(storage, Path(tmp))
+    console.print(f"staged {staged} carrier file(s) in {storage.uri('landing')}")
+    state = nightly(lake=lake, config_dir=str(config), return_state=True)
+    result: Any = state.result(raise_on_failure=False)
+    if not state.is_completed():
+        err.print(f"[red]nightly flow ended {state.name}:[/red] {result}")
+        raise typer.Exit(code=1)
+    for customer, summary in result["customers"].items():
+        console.print(
+            f"[bold]{customer}[/bold]: {summary['files_ingested']} ingested, "
+            f"{summary['files_quarantined']} quarantined, rows {summary['rows']}"
+        )
+        console.print(f"  report: {summary['report']}")
+
+
+if __name__ == "__main__":
+    app()
