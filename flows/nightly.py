@@ -40,8 +40,11 @@ def run_customer_task(lake: str, config_dir: str, customer_id: str, run_id: str)
     result = run_customer(storage, config.customer(customer_id), run_id, datetime.now(UTC))
     get_run_logger().info(
         "customer %s: %s file(s) ingested, %s quarantined, %s skipped; report %s",
-        customer_id, result.summary["files_ingested"], result.summary["files_quarantined"],
-        result.summary["files_skipped"], result.report_key,
+        customer_id,
+        result.summary["files_ingested"],
+        result.summary["files_quarantined"],
+        result.summary["files_skipped"],
+        result.report_key,
     )
     return {"customer": customer_id, "report": storage.uri(result.report_key), **result.summary}
 

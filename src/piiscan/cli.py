@@ -31,10 +31,14 @@ console = Console()
 err = Console(stderr=True)
 
 LakeOption = Annotated[
-    str, typer.Option("--lake", envvar="PIISCAN_LAKE", help="Lake root: a folder or s3://bucket/prefix.")
+    str,
+    typer.Option(
+        "--lake", envvar="PIISCAN_LAKE", help="Lake root: a folder or s3://bucket/prefix."
+    ),
 ]
 ConfigOption = Annotated[
-    Path, typer.Option("--config", envvar="PIISCAN_CONFIG", help="Folder holding customers.yaml etc.")
+    Path,
+    typer.Option("--config", envvar="PIISCAN_CONFIG", help="Folder holding customers.yaml etc."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary.")]
 
@@ -53,8 +57,13 @@ def _config(path: Path) -> Config:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[item]}"), TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[item]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -64,8 +73,14 @@ def _print_ingest(summary: IngestSummary) -> None:
         table.add_column(column)
     for result in summary.files:
         rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
-        table.add_row(result.file, result.status, ", ".join(result.layouts), rows,
-                      str(result.rows_rejected or ""), result.reason or "")
+        table.add_row(
+            result.file,
+            result.status,
+            ", ".join(result.layouts),
+            rows,
+            str(result.rows_rejected or ""),
+            result.reason or "",
+        )
     console.print(table)
     console.print(
         f"{summary.count('ingested')} ingested, {summary.count('quarantined')} quarantined, "
@@ -76,8 +91,12 @@ def _print_ingest(summary: IngestSummary) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Carrier files or folders of them.", exists=True)],
-    customer: Annotated[str, typer.Option("--customer", "-c", help="Customer the files belong to.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Carrier files or folders of them.", exists=True)
+    ],
+    customer: Annotated[
+        str, typer.Option("--customer", "-c", help="Customer the files belong to.")
+    ],
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
     as_json: JsonOption = False,
@@ -102,7 +121,9 @@ def ingest(
     else:
         _print_ingest(summary)
     if summary.count("quarantined"):
-        err.print(f"quarantined files are under {storage.uri(join('quarantine', who.id, summary.run_id))}")
+        err.print(
+            f"quarantined files are under {storage.uri(join('quarantine', who.id, summary.run_id))}"
+        )
 
 
 @app.command()
@@ -113,15 +134,23 @@ def fixtures(
     lines: Annotated[int, typer.Option(help="Lines per account.")] = 10,
     events_per_line: Annotated[int, typer.Option(help="Usage events per line per cycle.")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
-    last_cycle: Annotated[str, typer.Option(help="Last bill cycle date, YYYY-MM-DD.")] = "2026-10-16",
+    last_cycle: Annotated[
+        str, typer.Option(help="Last bill cycle date, YYYY-MM-DD.")
+    ] = "2026-10-16",
     broken: Annotated[bool, typer.Option(help="Also write the broken set.")] = True,
 ) -> None:
     """Generate synthetic carrier files in real layouts (and a broken set) with expected.json."""
     from piiscan.fixtures.generate import generate
 
     expected = generate(
-        out, customers=customers, months=months, lines=lines, seed=seed,
-        events_per_line=events_per_line, last_cycle=date.fromisoformat(last_cycle), broken=broken,
+        out,
+        customers=customers,
+        months=months,
+        lines=lines,
+        seed=seed,
+        events_per_line=events_per_line,
+        last_cycle=date.fromisoformat(last_cycle),
+        broken=broken,
     )
     files = len({e.file for e in expected})
     console.print(f"wrote {files} file(s) under {out} (expectations in {out / 'expected.json'})")

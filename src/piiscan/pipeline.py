@@ -23,7 +23,10 @@ class CustomerRun:
 
 
 def run_customer(
-    storage: Storage, customer: Customer, run_id: str, now: datetime,
+    storage: Storage,
+    customer: Customer,
+    run_id: str,
+    now: datetime,
     progress: Progress | None = None,
 ) -> CustomerRun:
     """Ingest the customer's new landing files and write the run report."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from piiscan.errors import ConfigError, UnknownCustomerError
 
@@ -54,13 +54,14 @@ class CustomersFile(_Frozen):
 
     customers: tuple[Customer, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _ids_unique(self) -> CustomersFile:
-        ids = [c.id for c in self.customers]
+    @field_validator("customers")
+    @classmethod
+    def _ids_unique(cls, value: tuple[Customer, ...]) -> tuple[Customer, ...]:
+        ids = [c.id for c in value]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"customer ids must be unique; repeated: {', '.join(duplicates)}")
-        return self
+        return value
 
 
 class Dataset(_Frozen):
@@ -105,7 +106,9 @@ def _load_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<file>"
-        raise ConfigError(str(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            str(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
 
 
 def _validate(model: type[M], path: Path) -> M:

@@ -44,19 +44,18 @@ class FileContext:
 Step = Callable[[pl.DataFrame, FileContext], pl.DataFrame]
 
 
-def _kind(mapping: dict[str, str], header: str) -> pl.Expr:
-    value = pl.col("kind").str.to_lowercase().replace_strict(
-        {k.lower(): v for k, v in mapping.items()}, default=None, return_dtype=pl.String
-    )
-    allowed = ", ".join(mapping)
-    return value, (
-        pl.when(pl.col("kind").is_not_null() & value.is_null())
-        .then(pl.lit(f"column {header!r}: expected one of {allowed}"))
-    )
-
-
 def _with_kind(frame: pl.DataFrame, mapping: dict[str, str], header: str) -> pl.DataFrame:
-    value, error = _kind(mapping, header)
+    """Map the delivered usage kind onto voice/sms/data; derive messages where absent."""
+    value = (
+        pl.col("kind")
+        .str.to_lowercase()
+        .replace_strict(
+            {k.lower(): v for k, v in mapping.items()}, default=None, return_dtype=pl.String
+        )
+    )
+    error = pl.when(pl.col("kind").is_not_null() & value.is_null()).then(
+        pl.lit(f"column {header!r}: expected one of {', '.join(mapping)}")
+    )
     frame = frame.with_columns(error.alias("_kind_error")).with_columns(value.alias("kind"))
     frame = _add_error(frame, pl.col("_kind_error")).drop("_kind_error")
     if "messages" not in frame.columns:
@@ -74,8 +73,10 @@ def _add_error(frame: pl.DataFrame, error: pl.Expr) -> pl.DataFrame:
 
 
 def _direction(mapping: dict[str, str]) -> pl.Expr:
-    return pl.col("direction").str.to_uppercase().replace_strict(
-        mapping, default=None, return_dtype=pl.String
+    return (
+        pl.col("direction")
+        .str.to_uppercase()
+        .replace_strict(mapping, default=None, return_dtype=pl.String)
     )
 
 
@@ -92,18 +93,25 @@ def _accounts_frame(context: FileContext) -> pl.DataFrame:
 
 def _with_invoice(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     joined = frame.join(_accounts_frame(context), on="account_number", how="left")
-    return joined.with_columns(pl.col("_invoice").alias("invoice_number")).drop("_invoice", "_cycle")
+    return joined.with_columns(pl.col("_invoice").alias("invoice_number")).drop(
+        "_invoice", "_cycle"
+    )
 
 
 def verizon_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     """Recover the year of MM/DD dates from the account's bill cycle; 7:15A times."""
     frame = frame.join(_accounts_frame(context), on="account_number", how="left")
     month = pl.col("date_mmdd").str.extract(r"^(\d{1,2})/", 1).cast(pl.Int32, strict=False)
-    year = pl.when(month <= pl.col("_cycle").dt.month()).then(pl.col("_cycle").dt.year()).otherwise(
-        pl.col("_cycle").dt.year() - 1
+    year = (
+        pl.when(month <= pl.col("_cycle").dt.month())
+        .then(pl.col("_cycle").dt.year())
+        .otherwise(pl.col("_cycle").dt.year() - 1)
     )
     stamp = (
-        pl.col("date_mmdd") + "/" + year.cast(pl.String) + " "
+        pl.col("date_mmdd")
+        + "/"
+        + year.cast(pl.String)
+        + " "
         + pl.col("time_hmp").str.to_uppercase().str.replace(r"([AP])$", "${1}M")
     )
     event_time = stamp.str.strptime(pl.Datetime("us"), "%m/%d/%Y %I:%M%p", strict=False)
@@ -120,7 +128,9 @@ def verizon_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
         .then(pl.lit("columns 'Date'/'Time': expected MM/DD and a time like 7:15A")),
     )
     frame = frame.drop("_cycle", "_invoice", "date_mmdd", "time_hmp")
-    return _with_kind(frame, {"Voice": "voice", "Messaging": "sms", "Data": "data"}, "Usage Category")
+    return _with_kind(
+        frame, {"Voice": "voice", "Messaging": "sms", "Data": "data"}, "Usage Category"
+    )
 
 
 def verizon_with_invoice(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
@@ -134,8 +144,9 @@ def att_raw(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     frame = frame.with_columns((level != "CTN").alias(SKIP))
     return _add_error(
         frame,
-        pl.when(~pl.col(SKIP) & pl.col("wireless_number").is_null())
-        .then(pl.lit("column 'Wireless Number': required on CTN records")),
+        pl.when(~pl.col(SKIP) & pl.col("wireless_number").is_null()).then(
+            pl.lit("column 'Wireless Number': required on CTN records")
+        ),
     )
 
 
@@ -143,15 +154,26 @@ def att_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     """Date and time columns make the event time; the account comes from the file name."""
     stamp = pl.col("event_date") + " " + pl.col("event_clock")
     frame = frame.with_columns(
-        stamp.str.strptime(pl.Datetime("us"), "%m/%d/%Y %I:%M %p", strict=False).alias("event_time"),
+        stamp.str.strptime(pl.Datetime("us"), "%m/%d/%Y %I:%M %p", strict=False).alias(
+            "event_time"
+        ),
         pl.lit(context.name_match(r"^ATT_UsageDetail_(\d+)_")).alias("account_number"),
         _direction({"IN": "in", "OUT": "out", "I": "in", "O": "out"}).alias("direction"),
     )
     frame = _add_error(
         frame,
-        pl.when(pl.col("event_time").is_null())
-        .then(pl.lit("columns 'Date'/'Time': expected MM/DD/YYYY and hh:mm AM")),
+        pl.when(pl.col("event_time").is_null()).then(
+            pl.lit("columns 'Date'/'Time': expected MM/DD/YYYY and hh:mm AM")
+        ),
     ).drop("event_date", "event_clock")
+    inferred = (
+        pl.when(pl.col("data_kb").fill_null(0) > 0)
+        .then(pl.lit("Data"))
+        .when(pl.col("minutes").fill_null(0) > 0)
+        .then(pl.lit("Voice"))
+        .otherwise(pl.lit("Text"))
+    )
+    frame = frame.with_columns(pl.coalesce(pl.col("kind"), inferred).alias("kind"))
     return _with_kind(frame, {"Voice": "voice", "Text": "sms", "Data": "data"}, "Usage type")
 
 
@@ -172,8 +194,9 @@ def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     )
     frame = _add_error(
         frame,
-        pl.when(pl.col("event_time").is_null())
-        .then(pl.lit("column 'Date': expected an ISO date-time")),
+        pl.when(pl.col("event_time").is_null()).then(
+            pl.lit("column 'Date': expected an ISO date-time")
+        ),
     ).drop("event_time_iso")
     return _with_kind(frame, {"Talk": "voice", "Text": "sms", "Data": "data"}, "Type")
 
@@ -181,12 +204,19 @@ def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
 def bell_mobile(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     """Given name + surname; the four sales taxes add up; MB to KB."""
     taxes = [pl.col(c).fill_null(0) for c in ("gst", "hst", "qst", "pst") if c in frame.columns]
-    name = pl.concat_str([pl.col("given_name"), pl.col("surname")], separator=" ", ignore_nulls=True)
+    name = pl.concat_str(
+        [pl.col("given_name"), pl.col("surname")], separator=" ", ignore_nulls=True
+    )
     return frame.with_columns(
         pl.when(name == "").then(None).otherwise(name).alias("user_name"),
         pl.sum_horizontal(taxes).alias("tax") if taxes else pl.lit(None).alias("tax"),
         (pl.col("data_mb") * 1024).alias("data_kb"),
     ).drop("data_mb")
+
+
+def generic_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
+    """Canonical extracts name the kind directly."""
+    return _with_kind(frame, {"voice": "voice", "sms": "sms", "data": "data"}, "kind")
 
 
 def mdm_devices(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
@@ -204,6 +234,10 @@ STEPS: dict[str, Step] = {
     "tmobile_usage_detail": tmobile_usage,
     "bell_mobile": bell_mobile,
     "mdm_inventory": mdm_devices,
+    **{
+        f"generic_usage_events_{label}": generic_usage
+        for label in ("parquet", "xlsx", "csv", "tsv", "pipe")
+    },
 }
 
 

@@ -49,6 +49,7 @@ EXPECTED = {
     "int": "a whole number",
     "date": "a date",
     "mmss": "a duration like 1053:00 (minutes:seconds)",
+    "datetime": "an ISO date-time like 2026-10-03T14:05:00",
 }
 
 
@@ -60,17 +61,21 @@ def convert(name: str, column: Column) -> tuple[pl.Expr, pl.Expr]:
         value = text
     elif kind in ("id", "dialed"):
         scientific = text.str.contains(SCIENTIFIC)
-        value = pl.when(scientific).then(None).otherwise(
-            text if kind == "id" else text.str.replace_all(r"\D", "")
+        value = (
+            pl.when(scientific)
+            .then(None)
+            .otherwise(text if kind == "id" else text.str.replace_all(r"\D", ""))
         )
     elif kind == "phone":
         digits = text.str.replace_all(r"\D", "")
-        digits = pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1")).then(
-            digits.str.slice(1)
-        ).otherwise(digits)
-        value = pl.when(
-            (digits.str.len_chars() == 10) & ~text.str.contains(SCIENTIFIC)
-        ).then(digits)
+        digits = (
+            pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
+            .then(digits.str.slice(1))
+            .otherwise(digits)
+        )
+        value = pl.when((digits.str.len_chars() == 10) & ~text.str.contains(SCIENTIFIC)).then(
+            digits
+        )
     elif kind == "money":
         value = _money(text)
     elif kind == "number":
@@ -82,6 +87,8 @@ def convert(name: str, column: Column) -> tuple[pl.Expr, pl.Expr]:
         value = text.str.strptime(pl.Date, column.fmt or "%Y-%m-%d", strict=False)
     elif kind == "mmss":
         value = _mmss(text)
+    elif kind == "datetime":
+        value = text.str.strptime(pl.Datetime("us"), strict=False)
     else:  # pragma: no cover - Kind is a closed Literal
         raise AssertionError(kind)
     where = f"column {column.header!r}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -22,7 +23,7 @@ from typing import IO, Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from piiscan.errors import EncodingError, IngestError, LayoutError, SchemaError
+from piiscan.errors import EncodingError, IngestError, LayoutError, SchemaError, StorageError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
 from piiscan.ingest.convert import convert
 from piiscan.ingest.layouts import LAYOUTS, Column, Layout, normalize
@@ -78,7 +79,8 @@ def detect_text(name: str, head: bytes) -> tuple[Layout, Header]:
         layout = named[0]
         missing = missing_columns(decode_head(head, layout, name), layout)
         raise SchemaError(
-            name, f"header lacks required column(s) {', '.join(map(repr, missing))} of layout "
+            name,
+            f"header lacks required column(s) {', '.join(map(repr, missing))} of layout "
             f"{layout.name}",
         )
     for layout in text_layouts:  # a renamed file: recognise it by its header alone
@@ -104,8 +106,10 @@ def detect_columns(name: str, columns: tuple[str, ...], fmt: str) -> Layout:
             return layout
     if named:
         missing = [h for h in named[0].signature if normalize(h) not in normalized]
-        raise SchemaError(name, f"lacks required column(s) {', '.join(map(repr, missing))} "
-                          f"of layout {named[0].name}")
+        raise SchemaError(
+            name,
+            f"lacks required column(s) {', '.join(map(repr, missing))} of layout {named[0].name}",
+        )
     raise LayoutError(name, "no known layout matches the file name or the columns")
 
 
@@ -124,8 +128,13 @@ class _Outputs:
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
         for (period,), part in frame.partition_by("period", as_dict=True).items():
-            key = join("restricted", dataset, f"customer={self.customer}", f"period={period}",
-                       f"{self.stem}.parquet")
+            key = join(
+                "restricted",
+                dataset,
+                f"customer={self.customer}",
+                f"period={period}",
+                f"{self.stem}.parquet",
+            )
             table = part.drop("period").to_arrow()
             if (dataset, key) not in self.writers:
                 path = self.folder / f"{len(self.writers)}.parquet"
@@ -214,12 +223,17 @@ def _process_unit(
             frame, raw = frame.filter(~skip), raw.filter(~skip)
         if POST_ERROR in frame.columns:
             frame = frame.with_columns(
-                pl.concat_str([pl.col("_error"), pl.col(POST_ERROR)], separator="; ",
-                              ignore_nulls=True).replace("", None).alias("_error")
+                pl.concat_str(
+                    [pl.col("_error"), pl.col(POST_ERROR)], separator="; ", ignore_nulls=True
+                )
+                .replace("", None)
+                .alias("_error")
             )
         if layout.dataset is None:  # a reference file: its rows inform its siblings
             good = frame.filter(pl.col("_error").is_null())
-            for row in good.select("account_number", "invoice_number", "bill_cycle_date").iter_rows():
+            for row in good.select(
+                "account_number", "invoice_number", "bill_cycle_date"
+            ).iter_rows():
                 context.accounts[row[0]] = (row[1], row[2])
             tally.skipped += good.height
         else:
@@ -228,7 +242,8 @@ def _process_unit(
             frame = frame.with_columns(
                 pl.when(pl.col("period").is_null() & pl.col("_error").is_null())
                 .then(pl.lit(f"no {PERIOD_COLUMN[layout.dataset]} to place the row in a period"))
-                .otherwise(pl.col("_error")).alias("_error")
+                .otherwise(pl.col("_error"))
+                .alias("_error")
             )
             good = frame.filter(pl.col("_error").is_null())
             if good.height:
@@ -245,8 +260,15 @@ def _process_unit(
                 tally.rejections.append({"unit": unit, "line": line, "problem": problem})
 
 
-def _ingest_text(name: str, stream: IO[bytes], head: bytes, context: FileContext,
-                 outputs: _Outputs, tally: _Tally, unit: str) -> None:
+def _ingest_text(
+    name: str,
+    stream: IO[bytes],
+    head: bytes,
+    context: FileContext,
+    outputs: _Outputs,
+    tally: _Tally,
+    unit: str,
+) -> None:
     layout, header = detect_text(name, head)
     frames = text_frames(stream, layout, header, unit)
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
@@ -260,7 +282,9 @@ def _ingest_zip(name: str, path: Path, outputs: _Outputs, tally: _Tally) -> None
             if not members:
                 raise IngestError(name, "archive has no files")
             # Reference files first: their rows complete their siblings' rows.
-            members.sort(key=lambda m: not m.filename.rsplit("/", 1)[-1].startswith("AccountSummary"))
+            members.sort(
+                key=lambda m: not m.filename.rsplit("/", 1)[-1].startswith("AccountSummary")
+            )
             for member in members:
                 member_name = member.filename.rsplit("/", 1)[-1]
                 unit = f"{name}/{member_name}"
@@ -279,7 +303,9 @@ def _ingest_zip(name: str, path: Path, outputs: _Outputs, tally: _Tally) -> None
                         exc.file = unit  # name the member, not just the archive
                         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
-        raise IngestError(name, f"damaged or truncated zip archive ({exc})", code="bad_archive") from None
+        raise IngestError(
+            name, f"damaged or truncated zip archive ({exc})", code="bad_archive"
+        ) from None
 
 
 def _parse_file(name: str, path: Path, outputs: _Outputs, tally: _Tally) -> None:
@@ -297,8 +323,9 @@ def _parse_file(name: str, path: Path, outputs: _Outputs, tally: _Tally) -> None
         layout = detect_columns(name, header, "parquet")
         _process_unit(name, layout, header, frames, FileContext(name), outputs, tally)
     elif kind == "utf16":
-        raise EncodingError(name, "UTF-16 text; carrier layouts are delivered as 8-bit text "
-                            "(UTF-8 or ISO-8859-1)")
+        raise EncodingError(
+            name, "UTF-16 text; carrier layouts are delivered as 8-bit text (UTF-8 or ISO-8859-1)"
+        )
     else:
         with path.open("rb") as stream:
             _ingest_text(name, stream, head, FileContext(name), outputs, tally, name)
@@ -316,7 +343,12 @@ def load_manifest(storage: Storage, customer: str) -> dict[str, Any]:
     key = _manifest_key(customer)
     if not storage.exists(key):
         return {}
-    data: dict[str, Any] = json.loads(storage.read_bytes(key))
+    try:
+        data: dict[str, Any] = json.loads(storage.read_bytes(key))
+    except json.JSONDecodeError as exc:
+        raise StorageError(
+            storage.uri(key), f"ingest manifest is not valid JSON (line {exc.lineno})"
+        ) from None
     return data
 
 
@@ -329,7 +361,9 @@ def _landing_key(storage: Storage, customer: str, carrier: str, name: str, check
     key = join("landing", customer, carrier, name)
     if storage.exists(key):
         stem, dot, ext = name.rpartition(".")
-        key = join("landing", customer, carrier, f"{stem or ext}.{checksum[:8]}{dot}{ext if stem else ''}")
+        key = join(
+            "landing", customer, carrier, f"{stem or ext}.{checksum[:8]}{dot}{ext if stem else ''}"
+        )
     return key
 
 
@@ -342,14 +376,20 @@ class Ingestor:
         self.run_id = run_id
         self.manifest = load_manifest(storage, customer.id)
 
-    def ingest_file(self, path: Path, *, name: str | None = None,
-                    landing_key: str | None = None) -> FileResult:
+    def ingest_file(
+        self, path: Path, *, name: str | None = None, landing_key: str | None = None
+    ) -> FileResult:
         """Ingest one local file; landing_key says where it already sits in the lake, if it does."""
         name = name or path.name
         checksum = sha256_file(path)
         if checksum in self.manifest:
-            return FileResult(name, checksum, "skipped", reason="already ingested in run "
-                              f"{self.manifest[checksum]['run_id']}", landing_key=landing_key)
+            return FileResult(
+                name,
+                checksum,
+                "skipped",
+                reason=f"already ingested in run {self.manifest[checksum]['run_id']}",
+                landing_key=landing_key,
+            )
         tally = _Tally()
         with tempfile.TemporaryDirectory(prefix="piiscan-ingest-") as tmp:
             outputs = _Outputs(Path(tmp), self.customer.id, checksum[:16])
@@ -361,8 +401,15 @@ class Ingestor:
                 outputs.close()
             return self._commit(path, name, checksum, outputs, tally, landing_key)
 
-    def _commit(self, path: Path, name: str, checksum: str, outputs: _Outputs, tally: _Tally,
-                landing_key: str | None) -> FileResult:
+    def _commit(
+        self,
+        path: Path,
+        name: str,
+        checksum: str,
+        outputs: _Outputs,
+        tally: _Tally,
+        landing_key: str | None,
+    ) -> FileResult:
         carrier = _carrier_of(tally.layouts)
         keys = []
         for (_, key), (_, local) in outputs.writers.items():
@@ -371,39 +418,80 @@ class Ingestor:
         quarantine_key = None
         if outputs.rejected:
             folder = join("quarantine", self.customer.id, self.run_id)
+            rejected_files = {}  # file or archive member -> its rejected rows
             for index, (unit, (_, local)) in enumerate(outputs.rejected.items()):
-                self.storage.put_file(local, join(folder, f"{name}.rejected-{index}.parquet"))
+                rejected_files[unit] = f"{name}.rejected-{index}.parquet"
+                self.storage.put_file(local, join(folder, rejected_files[unit]))
             quarantine_key = join(folder, f"{name}.reason.json")
-            self._write_reason(quarantine_key, {
-                "file": name, "checksum": checksum, "run_id": self.run_id,
-                "code": "rejected_rows", "reason": f"{tally.rejected} row(s) failed validation; "
-                "the file's other rows landed", "rows_rejected": tally.rejected,
-                "rejections": tally.rejections,
-                "rejected_rows_files": [f"{name}.rejected-{i}.parquet"
-                                        for i in range(len(outputs.rejected))],
-            })
+            self._write_reason(
+                quarantine_key,
+                {
+                    "file": name,
+                    "checksum": checksum,
+                    "run_id": self.run_id,
+                    "code": "rejected_rows",
+                    "reason": f"{tally.rejected} row(s) failed validation; "
+                    "the file's other rows landed",
+                    "rows_rejected": tally.rejected,
+                    "rejections": tally.rejections,
+                    "rejected_rows_files": rejected_files,
+                },
+            )
         if landing_key is None:
             landing_key = _landing_key(self.storage, self.customer.id, carrier, name, checksum)
             self.storage.put_file(_copy_to_temp(path), landing_key)
-        self.manifest[checksum] = {"file": name, "run_id": self.run_id, "layouts": tally.layouts,
-                                   "rows": tally.rows, "outputs": keys, "landing": landing_key}
-        self.storage.write_bytes(_manifest_key(self.customer.id),
-                                 json.dumps(self.manifest, indent=1, sort_keys=True).encode())
-        return FileResult(name, checksum, "ingested", tuple(tally.layouts), carrier, tally.rows,
-                          tally.rejected, tally.skipped, landing_key=landing_key,
-                          quarantine_key=quarantine_key, outputs=tuple(keys))
+        self.manifest[checksum] = {
+            "file": name,
+            "run_id": self.run_id,
+            "layouts": tally.layouts,
+            "rows": tally.rows,
+            "outputs": keys,
+            "landing": landing_key,
+        }
+        self.storage.write_bytes(
+            _manifest_key(self.customer.id),
+            json.dumps(self.manifest, indent=1, sort_keys=True).encode(),
+        )
+        return FileResult(
+            name,
+            checksum,
+            "ingested",
+            tuple(tally.layouts),
+            carrier,
+            tally.rows,
+            tally.rejected,
+            tally.skipped,
+            landing_key=landing_key,
+            quarantine_key=quarantine_key,
+            outputs=tuple(keys),
+        )
 
-    def _quarantine(self, path: Path, name: str, checksum: str, exc: IngestError,
-                    landing_key: str | None) -> FileResult:
+    def _quarantine(
+        self, path: Path, name: str, checksum: str, exc: IngestError, landing_key: str | None
+    ) -> FileResult:
         folder = join("quarantine", self.customer.id, self.run_id)
         self.storage.put_file(_copy_to_temp(path), join(folder, name))
         reason_key = join(folder, f"{name}.reason.json")
-        self._write_reason(reason_key, {"file": name, "checksum": checksum, "run_id": self.run_id,
-                                        "code": exc.code, "reason": str(exc)})
+        self._write_reason(
+            reason_key,
+            {
+                "file": name,
+                "checksum": checksum,
+                "run_id": self.run_id,
+                "code": exc.code,
+                "reason": str(exc),
+            },
+        )
         if landing_key is not None:  # the file moves from landing to quarantine
             self.storage.delete(landing_key)
-        return FileResult(name, checksum, "quarantined", reason_code=exc.code, reason=str(exc),
-                          quarantine_key=reason_key)
+        return FileResult(
+            name,
+            checksum,
+            "quarantined",
+            reason_code=exc.code,
+            reason=str(exc),
+            quarantine_key=reason_key,
+        )
 
     def _write_reason(self, key: str, body: dict[str, Any]) -> None:
         self.storage.write_bytes(key, (json.dumps(body, indent=1, default=str) + "\n").encode())
@@ -412,13 +500,18 @@ class Ingestor:
 def _copy_to_temp(path: Path) -> Path:
     """A temporary copy that storage.put_file may move away."""
     fd, tmp = tempfile.mkstemp(prefix="piiscan-copy-")
-    with open(fd, "wb") as target, path.open("rb") as source:
-        shutil.copyfileobj(source, target)
+    os.close(fd)
+    shutil.copyfile(path, tmp)
     return Path(tmp)
 
 
-def ingest_paths(storage: Storage, customer: Customer, paths: list[Path], run_id: str,
-                 progress: Progress | None = None) -> IngestSummary:
+def ingest_paths(
+    storage: Storage,
+    customer: Customer,
+    paths: list[Path],
+    run_id: str,
+    progress: Progress | None = None,
+) -> IngestSummary:
     """Ingest local files delivered for a customer; each lands in landing/ or quarantine/."""
     ingestor = Ingestor(storage, customer, run_id)
     results = []
@@ -429,8 +522,9 @@ def ingest_paths(storage: Storage, customer: Customer, paths: list[Path], run_id
     return IngestSummary(customer.id, run_id, tuple(results))
 
 
-def ingest_landing(storage: Storage, customer: Customer, run_id: str,
-                   progress: Progress | None = None) -> IngestSummary:
+def ingest_landing(
+    storage: Storage, customer: Customer, run_id: str, progress: Progress | None = None
+) -> IngestSummary:
     """Ingest the files waiting in landing/<customer>/ that are not ingested yet."""
     ingestor = Ingestor(storage, customer, run_id)
     results = []

@@ -21,6 +21,7 @@ Kind = Literal[
     "int",  # 12 / 1,204 -> Int64
     "date",  # parsed with Column.fmt
     "mmss",  # Bell durations 1053:00 (minutes:seconds) -> minutes as Float64
+    "datetime",  # ISO 8601 date-time (generic extracts)
 ]
 Format = Literal["csv", "xlsx", "parquet"]
 
@@ -228,7 +229,7 @@ ATT_USAGE_DETAIL = Layout(
         _c("Time", "event_clock", required=True),
         _c("Dialed number", "other_number", "dialed"),
         _c("In/out", "direction"),
-        _c("Usage type", "kind", required=True),
+        _c("Usage type", "kind"),  # not in every export: inferred from minutes and KB
         _c("Minutes usage", "minutes", "number"),
         _c("KB usage", "data_kb", "number"),
         _c("Total charges", "charge", "money", required=True),
@@ -283,8 +284,14 @@ BELL_MOBILE = Layout(
     columns=(
         _c("Acct Nbr", "account_number", "id", required=True, french="Num compte"),
         _c("Invoice Nbr", "invoice_number", "id", required=True, french="Num facture"),
-        _c("Bill Date", "bill_cycle_date", "date", required=True, fmt="%Y-%m-%d",
-           french="Date facture"),
+        _c(
+            "Bill Date",
+            "bill_cycle_date",
+            "date",
+            required=True,
+            fmt="%Y-%m-%d",
+            french="Date facture",
+        ),
         _c("Mobile Nbr", "wireless_number", "phone", required=True, french="Num mobile"),
         _c("Surname", "surname", french="Nom"),
         _c("Given Name", "given_name", french="Prénom"),
@@ -324,36 +331,70 @@ MDM_INVENTORY = Layout(
 )
 
 
-def _canonical(dataset: str, required: tuple[str, ...], kinds: dict[str, Kind]) -> tuple[Column, ...]:
+_GENERIC_KINDS: dict[str, Kind] = {
+    "account_number": "id",
+    "invoice_number": "id",
+    "wireless_number": "phone",
+    "employee_id": "id",
+    "other_number": "dialed",
+    "imei": "id",
+    "iccid": "id",
+    "imsi": "id",
+    "charge": "money",
+    "tax": "money",
+    "minutes": "number",
+    "data_kb": "number",
+    "messages": "int",
+    "used": "number",
+    "billable": "number",
+    "bill_cycle_date": "date",
+    "activation_date": "date",
+    "deactivation_date": "date",
+    "report_date": "date",
+    "event_time": "datetime",
+}
+_GENERIC_REQUIRED = {
+    "invoice_lines": ("wireless_number", "bill_cycle_date", "charge"),
+    "usage_events": ("wireless_number", "event_time", "kind"),
+    "devices": ("wireless_number", "report_date"),
+    "charge_items": ("wireless_number", "bill_cycle_date", "item_category", "charge"),
+}
+_GENERIC_FORMATS: tuple[tuple[str, Format, str, str], ...] = (
+    ("parquet", "parquet", ",", r"\.parquet$"),
+    ("xlsx", "xlsx", ",", r"\.xlsx$"),
+    ("csv", "csv", ",", r"\.csv$"),
+    ("tsv", "csv", "\t", r"\.(tsv|txt)$"),
+    ("pipe", "csv", "|", r"\.(psv|pipe|txt)$"),
+)
+
+
+def _generic(dataset: str, label: str, fmt: Format, separator: str, suffix: str) -> Layout:
+    """A layout for an extract already in the canonical columns of a dataset."""
     from piiscan.schema import DATASETS
 
+    required = _GENERIC_REQUIRED[dataset]
     columns = []
     for name in DATASETS[dataset]:
-        kind = kinds.get(name, "text")
-        columns.append(Column(name, name, kind, required=name in required,
-                              fmt="%Y-%m-%d" if kind == "date" else None))
-    return tuple(columns)
+        kind = _GENERIC_KINDS.get(name, "text")
+        fmt_text = "%Y-%m-%d" if kind == "date" else None
+        columns.append(Column(name, name, kind, required=name in required, fmt=fmt_text))
+    return Layout(
+        name=f"generic_{dataset}_{label}",
+        carrier="generic",
+        dataset=dataset,
+        file_pattern=rf"{dataset}.*{suffix}",
+        columns=tuple(columns),
+        format=fmt,
+        separator=separator,
+        description=f"An extract already in canonical {dataset} columns ({label})",
+    )
 
 
-_GENERIC_KINDS: dict[str, Kind] = {
-    "account_number": "id", "invoice_number": "id", "wireless_number": "phone",
-    "employee_id": "id", "other_number": "dialed", "imei": "id", "iccid": "id", "imsi": "id",
-    "charge": "money", "tax": "money", "minutes": "number", "data_kb": "number",
-    "messages": "int", "used": "number", "billable": "number", "bill_cycle_date": "date",
-    "activation_date": "date", "deactivation_date": "date", "report_date": "date",
-}
-
-GENERIC_INVOICE_LINES = Layout(
-    name="generic_invoice_lines",
-    carrier="generic",
-    dataset="invoice_lines",
-    file_pattern=r"invoice_lines.*\.(parquet|csv|tsv|txt)$",
-    format="parquet",
-    description="An extract already in canonical invoice_lines columns (TEM platform export)",
-    columns=_canonical(
-        "invoice_lines", ("invoice_number", "bill_cycle_date", "wireless_number", "charge"),
-        _GENERIC_KINDS,
-    ),
+GENERIC_LAYOUTS = tuple(
+    _generic(dataset, *variant) for dataset in _GENERIC_REQUIRED for variant in _GENERIC_FORMATS
+)
+GENERIC_INVOICE_LINES = next(
+    g for g in GENERIC_LAYOUTS if g.name == "generic_invoice_lines_parquet"
 )
 
 LAYOUTS: tuple[Layout, ...] = (
@@ -367,5 +408,5 @@ LAYOUTS: tuple[Layout, ...] = (
     TMOBILE_USAGE,
     BELL_MOBILE,
     MDM_INVENTORY,
-    GENERIC_INVOICE_LINES,
+    *GENERIC_LAYOUTS,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 import polars as pl
@@ -60,8 +60,9 @@ def decode_head(head: bytes, layout: Layout, file: str) -> str:
         return complete.decode(layout.encoding)
     except UnicodeDecodeError as exc:
         raise EncodingError(
-            file, f"not valid {layout.encoding} at byte {exc.start}; layout {layout.name} "
-            f"is delivered in {layout.encoding}"
+            file,
+            f"not valid {layout.encoding} at byte {exc.start}; layout {layout.name} "
+            f"is delivered in {layout.encoding}",
         ) from None
 
 
@@ -81,7 +82,9 @@ def find_header(text: str, layout: Layout, file: str) -> Header | None:
         if wanted <= set(normalized):
             repeated = sorted({n for n in names if normalized.count(normalize(n)) > 1})
             if repeated:
-                raise SchemaError(file, f"column {repeated[0]!r} appears more than once in the header")
+                raise SchemaError(
+                    file, f"column {repeated[0]!r} appears more than once in the header"
+                )
             offset += len(line.encode("utf-8"))
             for extra in lines[index + 1 : index + layout.header_rows]:
                 offset += len(extra.encode("utf-8"))
@@ -102,7 +105,7 @@ def missing_columns(text: str, layout: Layout) -> list[str]:
     return best
 
 
-def _utf8_blocks(stream: BinaryIO, encoding: str, skip: int) -> Iterator[bytes]:
+def _utf8_blocks(stream: IO[bytes], encoding: str, skip: int) -> Iterator[bytes]:
     """The stream as UTF-8 blocks of whole lines, after skipping `skip` bytes of UTF-8 text."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     pending = b""
@@ -131,7 +134,9 @@ def _utf8_blocks(stream: BinaryIO, encoding: str, skip: int) -> Iterator[bytes]:
             pending = pending[cut + 1 :]
 
 
-def _line_stats(block: bytes, separator: str, expected_fields: int) -> tuple[np.ndarray, np.ndarray]:
+def _line_stats(
+    block: bytes, separator: str, expected_fields: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per line of a block: whether it is blank, and whether its field count is wrong."""
     array = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(array == 10)
@@ -152,7 +157,7 @@ def _line_stats(block: bytes, separator: str, expected_fields: int) -> tuple[np.
 
 
 def text_frames(
-    stream: BinaryIO, layout: Layout, header: Header, file: str
+    stream: IO[bytes], layout: Layout, header: Header, file: str
 ) -> Iterator[pl.DataFrame]:
     """All-string frames of the data rows, columns c0..cN, with _line and _ragged."""
     n = len(header.names)
@@ -184,14 +189,16 @@ def text_frames(
                 # A missing trailing field reads as "", so only a non-empty overflow is seen here.
                 (pl.Series(RAGGED, ragged[keep]) | (pl.col("_overflow").fill_null("") != "")),
             ).drop("_overflow")
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise EncodingError(
-            file, f"not valid {layout.encoding} near line {line_no}; layout {layout.name} "
-            f"is delivered in {layout.encoding}"
+            file,
+            f"not valid {layout.encoding} near line {line_no}; layout {layout.name} "
+            f"is delivered in {layout.encoding}",
         ) from None
     except pl.exceptions.ComputeError as exc:
-        raise IngestError(file, f"cannot parse delimited text near line {line_no}: "
-                          f"{type(exc).__name__}") from None
+        raise IngestError(
+            file, f"cannot parse delimited text near line {line_no}: {type(exc).__name__}"
+        ) from None
 
 
 def excel_frames(path: str, file: str) -> tuple[tuple[str, ...], Iterator[pl.DataFrame]]:
@@ -209,7 +216,9 @@ def excel_frames(path: str, file: str) -> tuple[tuple[str, ...], Iterator[pl.Dat
     return header, iter([out])
 
 
-def parquet_frames(path: str, file: str, batch_rows: int = 1_000_000) -> tuple[tuple[str, ...], Iterator[pl.DataFrame]]:
+def parquet_frames(
+    path: str, file: str, batch_rows: int = 1_000_000
+) -> tuple[tuple[str, ...], Iterator[pl.DataFrame]]:
     """Header and all-string row batches of a Parquet file; _line is the 1-based row number."""
     try:
         parquet = pq.ParquetFile(path)

@@ -44,7 +44,7 @@ class LocalStorage:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, target)
+            Path(tmp).replace(target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -53,14 +53,14 @@ class LocalStorage:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(source, target)
+            source.replace(target)
         except OSError:
             # Different filesystem: copy next to the target first so the final step is a rename.
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             os.close(fd)
             try:
                 shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
+                Path(tmp).replace(target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

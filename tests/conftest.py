@@ -1,0 +1,47 @@
+"""Shared fixtures: one generated fixture world per session, an isolated Prefect home."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before anything imports prefect or presidio: no network, no shared state with the user's setup.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="piiscan-prefect-home-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.pop("PIISCAN_LAKE", None)
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = REPO / "configs"
+
+
+@pytest.fixture(scope="session")
+def fixture_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small fixture world: three customers, two bill cycles, every layout and the broken set."""
+    from piiscan.fixtures.generate import generate
+
+    root = tmp_path_factory.mktemp("fixtures")
+    generate(root, customers=3, months=2, lines=6, seed=11, events_per_line=15)
+    return root
+
+
+@pytest.fixture(scope="session")
+def expected(fixture_tree: Path) -> list[dict[str, Any]]:
+    """The generator's expectations for fixture_tree."""
+    data: list[dict[str, Any]] = json.loads((fixture_tree / "expected.json").read_text())
+    return data
+
+
+@pytest.fixture(scope="session")
+def config() -> Any:
+    """The repository's configuration."""
+    from piiscan.policy import load_config
+
+    return load_config(CONFIGS)

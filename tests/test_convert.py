@@ -1,0 +1,98 @@
+"""Column conversions: delivered text to canonical values, errors that never echo a value."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import pytest
+
+from piiscan.ingest.convert import convert
+from piiscan.ingest.layouts import Column, Kind
+
+
+def run(
+    kind: Kind, text: str | None, fmt: str | None = None, required: bool = False
+) -> tuple[Any, Any]:
+    column = Column("Header", "target", kind, required=required, fmt=fmt)
+    value, error = convert("raw", column)
+    row = pl.DataFrame({"raw": [text]}, schema={"raw": pl.String}).select(value, error.alias("e"))
+    return row["target"][0], row["e"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("$1,234.56", Decimal("1234.56")),
+        ("(948.03)", Decimal("-948.03")),
+        ("($948.03)", Decimal("-948.03")),
+        ("-12.00", Decimal("-12.00")),
+        ("  7.5 ", Decimal("7.50")),
+        ("167.000000000000000", Decimal("167.00")),
+        ("N/A", None),
+        ("", None),
+    ],
+)
+def test_money(text: str, value: Decimal | None) -> None:
+    assert run("money", text) == (value, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("212-555-0147", "2125550147"),
+        ("(212) 555-0147", "2125550147"),
+        ("+1 212 555 0147", "2125550147"),
+        ("12125550147", "2125550147"),
+        ("2125550147", "2125550147"),
+    ],
+)
+def test_wireless_numbers_become_ten_digits(text: str, value: str) -> None:
+    assert run("phone", text) == (value, None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected_error"),
+    [
+        ("phone", "555-0147", "expected a 10-digit wireless number"),
+        ("phone", "2.12555E+09", "expected a 10-digit wireless number"),
+        ("id", "4.88E+31", "scientific notation"),
+        ("id", "3.53911E+14", "scientific notation"),
+        ("money", "twelve", "expected an amount"),
+        ("number", "1.2.3", "expected a number"),
+        ("int", "4.5", "expected a whole number"),
+        ("mmss", "10:75", "minutes:seconds"),
+        ("date", "2026-13-01", "expected a date"),
+    ],
+)
+def test_bad_values_give_an_error_naming_the_column_not_the_value(
+    kind: Kind, text: str, expected_error: str
+) -> None:
+    value, error = run(kind, text, fmt="%Y-%m-%d" if kind == "date" else None)
+    assert value is None
+    assert error.startswith("column 'Header': ") and expected_error in error
+    assert text not in error
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "fmt", "value"),
+    [
+        ("mmss", "1053:30", None, 1053.5),
+        ("number", "1,234.5", None, 1234.5),
+        ("int", "1,204", None, 1204),
+        ("date", "Aug 16, 2021", "%b %d, %Y", date(2021, 8, 16)),
+        ("date", "20230216", "%Y%m%d", date(2023, 2, 16)),
+        ("id", " E123456 ", None, "E123456"),
+        ("dialed", "1-800-555-0100", None, "18005550100"),
+        ("text", "  padded  ", None, "padded"),
+        ("text", "NA", None, None),
+    ],
+)
+def test_conversions(kind: Kind, text: str, fmt: str | None, value: Any) -> None:
+    assert run(kind, text, fmt) == (value, None)
+
+
+def test_required_blank_is_an_error() -> None:
+    assert run("text", " ", required=True) == (None, "column 'Header': required value missing")

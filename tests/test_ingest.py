@@ -1,0 +1,271 @@
+"""Ingest over every fixture layout: round trips, quarantine, idempotence, the lake contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from piiscan.ingest.engine import collect_files, ingest_landing, ingest_paths
+from piiscan.policy import Config
+from piiscan.schema import DATASETS, EXTRAS
+from piiscan.storage import LocalStorage, MemoryStorage
+from piiscan.types import FileResult, IngestSummary
+
+CUSTOMERS = ("acme", "globex", "initech")
+
+
+@pytest.fixture(scope="module")
+def ingested(
+    fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[LocalStorage, dict[tuple[str, str], FileResult], list[IngestSummary]]:
+    """Every customer's files, then the broken set (delivered to acme), into one local lake."""
+    storage = LocalStorage(tmp_path_factory.mktemp("lake"))
+    summaries = [
+        ingest_paths(storage, config.customer(c), collect_files([fixture_tree / c]), f"run-{c}")
+        for c in CUSTOMERS
+    ]
+    summaries.append(
+        ingest_paths(
+            storage, config.customer("acme"), collect_files([fixture_tree / "broken"]), "run-broken"
+        )
+    )
+    results = {(s.customer, f.file): f for s in summaries for f in s.files}
+    return storage, results, summaries
+
+
+def _result(ingested: Any, entry: dict[str, Any]) -> FileResult:
+    result: FileResult = ingested[1][(entry["customer"], Path(entry["file"]).name)]
+    return result
+
+
+def _outputs(storage: LocalStorage, result: FileResult, dataset: str) -> pl.DataFrame:
+    keys = [k for k in result.outputs if k.startswith(f"restricted/{dataset}/")]
+    return pl.concat([pl.read_parquet(storage.uri(k)) for k in keys])
+
+
+def _ids(expected: list[dict[str, Any]], outcome: str) -> list[dict[str, Any]]:
+    return [e for e in expected if e["outcome"] == outcome and e["dataset"]]
+
+
+def test_every_layout_is_covered(expected: list[dict[str, Any]]) -> None:
+    layouts = {e["layout"] for e in expected if e["outcome"] == "ingested"}
+    assert layouts >= {
+        "verizon_account_summary",
+        "verizon_wireless_summary",
+        "verizon_charges_detail",
+        "verizon_usage_detail",
+        "att_premier_raw_data",
+        "att_usage_detail",
+        "att_device_report",
+        "tmobile_usage_detail",
+        "bell_mobile",
+        "mdm_inventory",
+        "generic_invoice_lines_parquet",
+    }
+
+
+def test_rows_generated_equal_rows_ingested(ingested: Any, expected: list[dict[str, Any]]) -> None:
+    checked = 0
+    for entry in _ids(expected, "ingested"):
+        result = _result(ingested, entry)
+        assert result.status == "ingested", (entry["file"], result.reason)
+        landed = _outputs(ingested[0], result, entry["dataset"])
+        if entry["member"] is None:
+            assert result.rows[entry["dataset"]] == entry["rows"] == landed.height, entry["file"]
+            assert result.rows_rejected == entry["quarantined_rows"], entry["file"]
+        else:  # zip members: each member is the only source of its dataset in the archive
+            assert landed.height == entry["rows"], (entry["file"], entry["member"])
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("measure", ["minutes", "messages", "data_kb", "charge", "tax"])
+def test_sums_survive_ingest(ingested: Any, expected: list[dict[str, Any]], measure: str) -> None:
+    compared = 0
+    for entry in _ids(expected, "ingested"):
+        if measure not in entry["sums"]:
+            continue
+        landed = _outputs(ingested[0], _result(ingested, entry), entry["dataset"])
+        got, want = landed[measure].sum(), entry["sums"][measure]
+        if measure in ("charge", "tax"):  # money is exact
+            assert str(got) == str(pl.Series([want]).cast(pl.Decimal(18, 2))[0]), entry["file"]
+        else:
+            # Expectations round to 4 decimals (Bell's mm:ss minutes are thirds and sixths).
+            assert float(got) == pytest.approx(float(want), rel=1e-9, abs=1e-3), entry["file"]
+        compared += 1
+    assert compared >= 5
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["empty", "bad_archive", "wrong_encoding", "binary", "bad_header", "unknown_layout"],
+)
+def test_broken_files_are_quarantined_with_a_reason(
+    ingested: Any, expected: list[dict[str, Any]], reason: str
+) -> None:
+    storage = ingested[0]
+    entries = [e for e in expected if e["reason"] == reason]
+    assert entries
+    for entry in entries:
+        result = _result(ingested, entry)
+        assert (result.status, result.reason_code) == ("quarantined", reason)
+        assert result.outputs == ()
+        body = json.loads(storage.read_bytes(result.quarantine_key or ""))
+        assert body["code"] == reason and Path(entry["file"]).name in body["reason"]
+        assert storage.exists(f"quarantine/acme/run-broken/{Path(entry['file']).name}")
+        assert not storage.exists(f"landing/acme/incoming/{Path(entry['file']).name}")
+
+
+def test_bad_rows_go_to_quarantine_with_line_numbers_and_the_rest_lands(
+    ingested: Any, expected: list[dict[str, Any]]
+) -> None:
+    storage = ingested[0]
+    partial = [e for e in expected if e["quarantined_rows"]]
+    assert len(partial) == 2  # Excel-mangled identifiers, ragged rows
+    for entry in partial:
+        result = _result(ingested, entry)
+        assert result.status == "ingested" and result.rows[entry["dataset"]] == entry["rows"]
+        reason = json.loads(storage.read_bytes(result.quarantine_key or ""))
+        assert reason["rows_rejected"] == entry["quarantined_rows"]
+        assert all(isinstance(r["line"], int) and r["line"] > 1 for r in reason["rejections"])
+        rejected = pl.read_parquet(
+            storage.uri(result.quarantine_key.replace(".reason.json", ".rejected-0.parquet"))  # type: ignore[union-attr]
+        )
+        assert rejected.height == entry["quarantined_rows"] and "_error" in rejected.columns
+    problems = {
+        r["problem"]
+        for e in partial
+        for r in json.loads(storage.read_bytes(_result(ingested, e).quarantine_key or ""))[
+            "rejections"
+        ]
+    }
+    assert any("scientific notation" in p for p in problems)
+    assert any("different number of fields" in p for p in problems)
+
+
+def test_quarantine_reasons_hold_no_raw_values(ingested: Any, fixture_tree: Path) -> None:
+    storage = ingested[0]
+    invoices = pl.read_parquet(next(fixture_tree.glob("acme/generic/*.parquet")))
+    secrets = [
+        *invoices["user_name"].to_list(),
+        *invoices["wireless_number"].to_list(),
+        *invoices["employee_id"].to_list(),
+    ]
+    text = "".join(
+        storage.read_bytes(k).decode()
+        for k in storage.list("quarantine")
+        if k.endswith(".reason.json")
+    )
+    devices = pl.read_csv(next(fixture_tree.glob("broken/ATT_DeviceReport_*")), infer_schema=False)
+    secrets += [v for v in devices["Device IMEI"].to_list() if v]
+    assert text and not [s for s in secrets if s and s in text]
+
+
+def test_each_zone_reads_as_one_hive_table(ingested: Any) -> None:
+    storage = ingested[0]
+    for dataset, schema in DATASETS.items():
+        frame = pl.scan_parquet(
+            storage.uri(f"restricted/{dataset}"), hive_partitioning=True
+        ).collect()
+        assert frame.columns == [*schema, EXTRAS, "customer", "period"]
+        assert set(frame["customer"].unique()) <= set(CUSTOMERS)
+        assert frame["period"].str.contains(r"^\d{4}-\d{2}$").all()
+        identifiers = [
+            c for c in ("wireless_number", "imei", "iccid", "account_number") if c in schema
+        ]
+        assert all(frame.schema[c] == pl.String for c in identifiers)
+
+
+def test_wireless_numbers_join_across_datasets(ingested: Any) -> None:
+    storage = ingested[0]
+    scan = {
+        d: pl.scan_parquet(storage.uri(f"restricted/{d}"), hive_partitioning=True)
+        for d in ("invoice_lines", "usage_events", "devices")
+    }
+    # The broken set delivers AT&T usage and devices of an account with no invoices: left out.
+    billed = scan["invoice_lines"].filter(pl.col("carrier").is_in(["verizon", "att"]))
+    accounts = billed.select("account_number").unique()
+    key = ["customer", "carrier", "wireless_number"]
+    lines = billed.select(key).unique().collect()
+    for dataset, minimum in (("usage_events", 20), ("devices", 5)):
+        rows = scan[dataset].join(accounts, on="account_number").select(key).unique().collect()
+        assert rows.height >= minimum
+        assert rows.join(lines, on=key, how="anti").height == 0, dataset
+    numbers = scan["usage_events"].select("wireless_number", "other_number").collect()
+    assert numbers["wireless_number"].str.contains(r"^\d{3}55501\d{2}$").all()
+    assert numbers["other_number"].drop_nulls().str.contains(r"^\d{3}55501\d{2}$").all()
+
+
+def test_ingesting_twice_adds_nothing(ingested: Any, fixture_tree: Path, config: Config) -> None:
+    storage = ingested[0]
+    before = sorted(storage.list("restricted"))
+    again = ingest_paths(
+        storage, config.customer("globex"), collect_files([fixture_tree / "globex"]), "run-again"
+    )
+    assert {f.status for f in again.files} == {"skipped"}
+    assert sorted(storage.list("restricted")) == before
+
+
+def test_a_lost_manifest_still_does_not_duplicate_rows(
+    fixture_tree: Path, config: Config, tmp_path: Path
+) -> None:
+    storage = LocalStorage(tmp_path)
+    files = collect_files([fixture_tree / "initech"])
+    ingest_paths(storage, config.customer("initech"), files, "one")
+    count = (
+        pl.scan_parquet(storage.uri("restricted/usage_events"), hive_partitioning=True)
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    storage.delete("state/ingested/initech.json")
+    ingest_paths(storage, config.customer("initech"), files, "two")
+    again = (
+        pl.scan_parquet(storage.uri("restricted/usage_events"), hive_partitioning=True)
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    assert again == count
+
+
+def test_layout_is_recognised_by_header_when_the_file_is_renamed(
+    fixture_tree: Path, config: Config, tmp_path: Path
+) -> None:
+    source = next(fixture_tree.glob("globex/tmobile/TMobile_Usage_*.csv"))
+    renamed = tmp_path / "usage_export.csv"
+    shutil.copyfile(source, renamed)
+    summary = ingest_paths(MemoryStorage(), config.customer("globex"), [renamed], "r")
+    assert summary.files[0].layouts == ("tmobile_usage_detail",)
+    assert summary.files[0].rows["usage_events"] > 0
+
+
+def test_nightly_landing_ingest_moves_bad_files_to_quarantine(
+    fixture_tree: Path, config: Config
+) -> None:
+    storage = MemoryStorage()
+    for path in [
+        *collect_files([fixture_tree / "acme" / "att"]),
+        fixture_tree / "broken" / "export_202610.csv",
+    ]:
+        storage.write_bytes(f"landing/acme/att/{path.name}", path.read_bytes())
+    first = ingest_landing(storage, config.customer("acme"), "n1")
+    assert first.count("ingested") == 5 and first.count("quarantined") == 1
+    assert not storage.exists("landing/acme/att/export_202610.csv")
+    assert storage.exists("quarantine/acme/n1/export_202610.csv")
+    second = ingest_landing(storage, config.customer("acme"), "n2")
+    assert second.count("skipped") == 5 and second.count("ingested") == 0
+
+
+def test_a_corrupt_manifest_is_a_storage_error_not_a_silent_reingest(config: Config) -> None:
+    from piiscan.errors import StorageError
+
+    storage = MemoryStorage()
+    storage.write_bytes("state/ingested/acme.json", b"{not json")
+    with pytest.raises(StorageError, match="not valid JSON"):
+        ingest_landing(storage, config.customer("acme"), "x")

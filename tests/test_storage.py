@@ -1,0 +1,92 @@
+"""Storage: the local folder and the in-memory twin behave the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from piiscan.errors import NotFoundError, StorageError
+from piiscan.storage import LocalStorage, MemoryStorage, Storage, open_lake
+
+
+@pytest.fixture(params=["local", "memory"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    yield LocalStorage(tmp_path / "lake") if request.param == "local" else MemoryStorage()
+
+
+def test_write_read_list_delete(storage: Storage) -> None:
+    storage.write_bytes("restricted/a/customer=x/period=2026-10/f.parquet", b"one")
+    storage.write_bytes("restricted/a/customer=x/period=2026-09/f.parquet", b"two")
+    storage.write_bytes("reports/x/r.json", b"{}")
+    assert storage.read_bytes("restricted/a/customer=x/period=2026-10/f.parquet") == b"one"
+    assert list(storage.list("restricted/a")) == [
+        "restricted/a/customer=x/period=2026-09/f.parquet",
+        "restricted/a/customer=x/period=2026-10/f.parquet",
+    ]
+    assert list(storage.list("restricted/b")) == []
+    storage.delete("reports/x/r.json")
+    storage.delete("reports/x/r.json")  # deleting twice is fine
+    assert not storage.exists("reports/x/r.json")
+
+
+def test_overwrite_replaces_content(storage: Storage) -> None:
+    storage.write_bytes("state/m.json", b"old")
+    storage.write_bytes("state/m.json", b"new")
+    assert storage.read_bytes("state/m.json") == b"new"
+
+
+def test_missing_object_raises_not_found(storage: Storage) -> None:
+    with pytest.raises(NotFoundError):
+        storage.read_bytes("nope")
+    with pytest.raises(NotFoundError), storage.local_copy("nope"):
+        pass
+
+
+def test_put_file_moves_a_local_file_in(storage: Storage, tmp_path: Path) -> None:
+    source = tmp_path / "part.parquet"
+    source.write_bytes(b"data")
+    storage.put_file(source, "landing/x/att/part.parquet")
+    with storage.local_copy("landing/x/att/part.parquet") as local:
+        assert local.read_bytes() == b"data"
+
+
+def test_list_prefix_is_a_folder_not_a_string_prefix(storage: Storage) -> None:
+    storage.write_bytes("landing/acme/f", b"1")
+    storage.write_bytes("landing/acme2/f", b"2")
+    assert list(storage.list("landing/acme")) == ["landing/acme/f"]
+
+
+def test_local_write_is_atomic_and_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("a/b.json", b"before")
+
+    def disk_gone(fd: int) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr("piiscan.storage.local.os.fsync", disk_gone)
+    with pytest.raises(OSError, match="disk gone"):
+        storage.write_bytes("a/b.json", b"after")
+    assert storage.read_bytes("a/b.json") == b"before"
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["b.json"]
+
+
+def test_local_keys_cannot_escape_the_root(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="escapes the lake root"):
+        LocalStorage(tmp_path / "lake").write_bytes("../outside", b"x")
+
+
+@pytest.mark.parametrize(
+    ("lake", "kind"), [("./lake", LocalStorage), ("/tmp/somewhere", LocalStorage)]
+)
+def test_open_lake_picks_the_implementation(lake: str, kind: type) -> None:
+    assert isinstance(open_lake(lake), kind)
+
+
+@pytest.mark.parametrize("lake", ["ftp://host/x", "s3://bucket/prefix"])
+def test_open_lake_rejects_what_it_cannot_serve(lake: str) -> None:
+    with pytest.raises(StorageError):
+        open_lake(lake)
