@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAKE ?= ./lake
+SAMPLE_ARGS := --customers 3 --months 2 --lines 6 --events-per-line 15 --seed 7
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export DO_NOT_TRACK := 1
 
@@ -36,7 +37,7 @@ pytest: $(STAMP)
 ## Regenerate the committed sample under fixtures/sample.
 fixtures: $(STAMP)
 	rm -rf fixtures/sample
-	$(BIN)/piiscan fixtures --out fixtures/sample --customers 2 --months 2 --lines 12 --seed 7
+	$(BIN)/piiscan fixtures --out fixtures/sample $(SAMPLE_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py

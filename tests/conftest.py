@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("PIISCAN_LAKE", None)
+
+# Prefect logs "Stopping temporary server" at interpreter exit, after pytest closed its streams.
+logging.raiseExceptions = False
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "configs"

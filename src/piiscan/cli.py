@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,8 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 LakeOption = Annotated[
     str,
@@ -44,7 +45,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-read
 
 
 def _fail(error: PiiscanError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error}")
+    err.print(f"[red]error:[/red] {escape(str(error))}")
     return typer.Exit(code=2)
 
 
@@ -74,12 +75,12 @@ def _print_ingest(summary: IngestSummary) -> None:
     for result in summary.files:
         rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
         table.add_row(
-            result.file,
+            escape(result.file),
             result.status,
             ", ".join(result.layouts),
             rows,
             str(result.rows_rejected or ""),
-            result.reason or "",
+            escape(result.reason or ""),
         )
     console.print(table)
     console.print(

@@ -1,0 +1,86 @@
+"""The nightly flow in Prefect's ephemeral mode (a real, temporary Prefect server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from piiscan.cli import app, stage_fixtures
+from piiscan.storage import LocalStorage
+
+from .conftest import CONFIGS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def staged_lake(fixture_tree: Path, tmp_path: Path) -> Path:
+    lake = tmp_path / "lake"
+    stage_fixtures(LocalStorage(lake), fixture_tree)
+    return lake
+
+
+def _values(fixture_tree: Path) -> list[str]:
+    """Personal values of the fixtures that must never reach a report."""
+    frames = [pl.read_parquet(p) for p in fixture_tree.glob("*/generic/*.parquet")]
+    return [
+        v
+        for f in frames
+        for c in ("user_name", "wireless_number", "employee_id")
+        for v in f[c].to_list()
+        if v
+    ]
+
+
+def test_nightly_ingests_every_customer_and_writes_reports(
+    staged_lake: Path, fixture_tree: Path
+) -> None:
+    from flows.nightly import nightly
+
+    state = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert state.is_completed(), state
+    result: dict[str, Any] = state.result()
+    assert set(result["customers"]) == {"acme", "globex", "initech"} and result["failed"] == {}
+    acme = result["customers"]["acme"]
+    assert acme["files_quarantined"] == 7 and acme["rows"]["usage_events"] > 0
+    for customer, summary in result["customers"].items():
+        report = json.loads(Path(summary["report"]).read_text())
+        assert report["customer"] == customer and report["run_id"] == result["run_id"]
+        text = json.dumps(report)
+        assert not [v for v in _values(fixture_tree) if v in text]
+    lines = pl.scan_parquet(staged_lake / "restricted" / "invoice_lines", hive_partitioning=True)
+    assert lines.select(pl.col("customer").n_unique()).collect().item() == 3
+
+    again = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert again.is_completed()
+    assert all(s["files_ingested"] == 0 for s in again.result()["customers"].values())
+
+
+def test_one_failing_customer_does_not_stop_the_others(staged_lake: Path) -> None:
+    from flows.nightly import nightly
+
+    (staged_lake / "state" / "ingested").mkdir(parents=True)
+    (staged_lake / "state" / "ingested" / "globex.json").write_text("{broken")
+    state = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert state.is_failed()
+    message = str(state.result(raise_on_failure=False))
+    assert "1 customer(s) failed: globex: StorageError" in message and "not valid JSON" in message
+    assert list((staged_lake / "reports" / "acme").glob("*.json"))
+    assert list((staged_lake / "reports" / "initech").glob("*.json"))
+    assert not (staged_lake / "reports" / "globex").exists()
+
+
+def test_demo_runs_the_nightly_flow_and_prints_where_the_reports_are(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--lake", str(tmp_path / "lake"), "--config", str(CONFIGS)]
+    )
+    assert result.exit_code == 0, result.output
+    reports = sorted((tmp_path / "lake" / "reports").glob("*/*.json"))
+    assert len(reports) == 3
+    for report in reports:
+        assert f"report: {report}" in result.stdout
