@@ -128,6 +128,78 @@ def ingest(
 
 
 @app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files (CSV/TSV/pipe/XLSX/Parquet/zip) or folders; none: the lake."),
+    ] = None,
+    sample: Annotated[
+        int, typer.Option("--sample", help="Distinct values sampled per column.")
+    ] = 200,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", "-c", help="Use this customer's employee-ID patterns."),
+    ] = None,
+    zone: Annotated[
+        str, typer.Option(help="Lake zone scanned when no path is given.")
+    ] = "restricted",
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Classify every column: PII entity, confidence, masked evidence and the policy action."""
+    from piiscan.detect import Detector, Settings
+    from piiscan.nlp import Engines
+    from piiscan.scan import Scanner
+
+    cfg = _config(config)
+    try:
+        patterns = cfg.employee_id_patterns(customer)
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    targets = list(paths or [])
+    if not targets:
+        root = Path(open_lake(lake).uri(zone))
+        targets = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        if not targets:
+            raise _fail(PiiscanError(f"nothing to scan: no datasets under {root}"))
+    detector = Detector(
+        Settings(sample_size=sample),
+        employee_id_patterns=patterns,
+        actions={str(entity): action for entity, action in cfg.actions.items()},
+        models=Engines(patterns),
+    )
+    results = Scanner(detector).scan(targets)
+    if as_json:
+        console.print_json(json.dumps({"files": [r.as_json() for r in results]}))
+        return
+    for result in results:
+        title = f"{result.path}  ·  {result.dataset or 'unknown dataset'}  ·  {result.rows} rows"
+        if result.error:
+            console.print(f"[bold]{escape(result.path)}[/bold]: [red]{escape(result.error)}[/red]")
+            continue
+        table = Table(title=escape(title), title_justify="left")
+        for column in ("column", "entity", "confidence", "action", "evidence"):
+            table.add_column(column)
+        for finding in result.columns:
+            if finding.entity is None:
+                continue
+            shown = ", ".join(finding.evidence.get("examples", [])) or ", ".join(
+                finding.evidence.get("entities", {})
+            )
+            table.add_row(
+                escape(finding.name),
+                finding.entity,
+                f"{finding.confidence:.2f}",
+                finding.action,
+                escape(shown),
+            )
+        console.print(table)
+        clean = sum(1 for f in result.columns if f.entity is None)
+        console.print(f"  {clean} column(s) without personal data")
+
+
+@app.command()
 def fixtures(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the fixture tree into.")],
     customers: Annotated[int, typer.Option(help="Number of customers (1-5).")] = 3,

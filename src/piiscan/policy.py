@@ -77,11 +77,50 @@ class DatasetsFile(_Frozen):
     datasets: dict[DatasetName, Dataset]
 
 
+Entity = Literal[
+    "PHONE_NUMBER",
+    "IMEI",
+    "ICCID",
+    "IMSI",
+    "EMPLOYEE_ID",
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "LOCATION",
+    "IP_ADDRESS",
+    "CREDIT_CARD",
+    "US_SSN",
+    "FREE_TEXT",
+]
+Action = Literal["keep", "hmac", "drop", "mask", "generalize"]
+
+
+class ActionsFile(_Frozen):
+    """configs/actions.yaml: what happens to a column of each entity in the analytics zone."""
+
+    entities: dict[Entity, Action] = Field(
+        description="Action per entity; every entity needs one (fail closed)."
+    )
+
+    @field_validator("entities")
+    @classmethod
+    def _every_entity(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = sorted(set(Entity.__args__) - set(value))  # type: ignore[attr-defined]
+        if missing:
+            raise ValueError(f"no action for {', '.join(missing)}")
+        return value
+
+
 class Config(_Frozen):
     """Everything read from configs/, validated."""
 
     customers: tuple[Customer, ...]
     datasets: dict[DatasetName, Dataset]
+    actions: dict[Entity, Action]
+
+    def employee_id_patterns(self, customer_id: str | None = None) -> tuple[str, ...]:
+        """One customer's employee-ID patterns, or every customer's."""
+        chosen = [self.customer(customer_id)] if customer_id else list(self.customers)
+        return tuple(dict.fromkeys(p for c in chosen for p in c.employee_id_patterns))
 
     def customer(self, customer_id: str) -> Customer:
         """The configured customer with this id, or UnknownCustomerError."""
@@ -121,8 +160,11 @@ def _validate(model: type[M], path: Path) -> M:
 
 
 def load_config(config_dir: str | Path) -> Config:
-    """Read and validate configs/customers.yaml and configs/datasets.yaml."""
+    """Read and validate configs/customers.yaml, datasets.yaml and actions.yaml."""
     root = Path(config_dir)
     customers = _validate(CustomersFile, root / "customers.yaml")
     datasets = _validate(DatasetsFile, root / "datasets.yaml")
-    return Config(customers=customers.customers, datasets=datasets.datasets)
+    actions = _validate(ActionsFile, root / "actions.yaml")
+    return Config(
+        customers=customers.customers, datasets=datasets.datasets, actions=actions.entities
+    )

@@ -1,0 +1,315 @@
+"""Telecom identifiers: validators, and Presidio recognizers built on them.
+
+The validators take one candidate string and say whether it is a valid identifier of the kind;
+the column classifier calls them once per distinct sampled value. The recognizers wrap the same
+validators for Presidio, so free text is analysed by the same rules.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import phonenumbers
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from stdnum import imsi as stdnum_imsi
+
+REGIONS = ("US", "CA", "GB", "DE", "FR")
+_NON_DIGITS = re.compile(r"[\s().\-/+]")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
+_SSN = re.compile(r"^(\d{3})([- .]?)(\d{2})\2(\d{4})$")
+_STREET = re.compile(
+    r"^\s*\d{1,6}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){0,5}"
+    r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|"
+    r"pkwy|parkway|cir|circle|ter|terrace|hwy|highway|sq|square|trl|trail|loop|row|run|pass|"
+    r"crossing|xing|view|walk|path|pike|plaza|via|cres|crescent)\b\.?",
+    re.IGNORECASE,
+)
+_STREET_EU = re.compile(
+    r"\b[\wÀ-ÿ.'-]*(?:straße|strasse|str\.|weg|platz|gasse|allee|rue|avenue|boulevard|chemin|"
+    r"calle|avenida|plaza|paseo)\b[\wÀ-ÿ .'-]*\d{1,5}|\b\d{1,5},?\s+(?:rue|avenue|boulevard|chemin|"
+    r"calle|avenida)\b",
+    re.IGNORECASE,
+)
+
+
+def digits(value: str) -> str:
+    """The value without the separators people put in identifiers and numbers."""
+    return _NON_DIGITS.sub("", value)
+
+
+def luhn_ok(number: str) -> bool:
+    """Whether a digit string passes the Luhn check."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_imei(value: str) -> bool:
+    """15-digit IMEI (TAC + serial + Luhn digit), plain or dashed; not all one digit."""
+    number = digits(value)
+    return len(number) == 15 and number.isdigit() and len(set(number)) > 1 and luhn_ok(number)
+
+
+def is_imeisv(value: str) -> bool:
+    """16-digit IMEISV: TAC + serial + software version (no check digit)."""
+    number = digits(value)
+    return (
+        len(number) == 16
+        and number.isdigit()
+        and len(set(number)) > 2
+        and number[:2]
+        in (
+            "01",
+            "35",
+            "86",
+            "99",
+            "30",
+            "33",
+            "44",
+            "45",
+            "49",
+            "50",
+            "51",
+            "52",
+            "53",
+            "54",
+        )
+    )
+
+
+def is_meid(value: str) -> bool:
+    """MEID: 14 hex digits with a regional code of A0 or more (decimal 14-digit is ambiguous)."""
+    text = value.strip().upper()
+    return (
+        len(text) == 14
+        and re.fullmatch(r"[0-9A-F]{14}", text) is not None
+        and text[:2] >= "A0"
+        and any(c in "ABCDEF" for c in text)
+    )
+
+
+def is_iccid(value: str) -> bool:
+    """ICCID: 89 + 17-18 digits with Luhn; a missing check digit or trailing F is tolerated."""
+    text = digits(value).upper().removesuffix("F")
+    if not (text.isdigit() and text.startswith("89")):
+        return False
+    if len(text) in (19, 20):
+        return luhn_ok(text) or len(text) == 19  # 19 digits: some feeds drop the check digit
+    return len(text) == 18  # 18 digits + leaked F, or no check digit on a 19-digit body
+
+
+@lru_cache(maxsize=4096)
+def _imsi_operator(prefix6: str) -> bool:
+    try:
+        info = stdnum_imsi.info(prefix6 + "0" * 9)
+    except Exception:  # stdnum raises its own ValidationError family
+        return False
+    return bool(info.get("operator") or info.get("brand"))
+
+
+def is_imsi(value: str) -> bool:
+    """IMSI: 14-15 digits whose MCC/MNC belongs to a known operator."""
+    number = digits(value)
+    return number.isdigit() and len(number) in (14, 15) and _imsi_operator(number[:6])
+
+
+def _valid_number(text: str, region: str | None) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(text, region)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def is_phone(value: str, regions: Iterable[str] = REGIONS) -> bool:
+    """A telephone number: international (+ or 00), NANP (10 or 1+10 digits, formatted or bare),
+    national with a trunk 0 (GB, DE, FR), or an international number that lost its + (integer
+    columns). Validity is libphonenumber's, so the area code must exist."""
+    text = value.strip()
+    number = digits(text)
+    if not number.isdigit() or not 7 <= len(number) <= 15:
+        return False
+    if text.startswith("+"):
+        return _valid_number(text, None)
+    if number.startswith("00"):
+        return _valid_number("+" + number[2:], None)
+    if len(number) == 10 or (len(number) == 11 and number[0] == "1"):
+        return _valid_number(number, "US")
+    if number.startswith("0"):
+        return any(
+            _valid_number(number, region) for region in regions if region not in ("US", "CA")
+        )
+    return len(number) >= 11 and _valid_number("+" + number, None)
+
+
+def is_email(value: str) -> bool:
+    """An e-mail address."""
+    return _EMAIL.match(value.strip()) is not None
+
+
+def is_ip(value: str) -> bool:
+    """An IPv4 or IPv6 address."""
+    try:
+        ipaddress.ip_address(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def is_ssn(value: str) -> bool:
+    """A US social security number that the SSA could have issued."""
+    found = _SSN.match(value.strip())
+    if not found:
+        return False
+    area, group, serial = found.group(1), found.group(3), found.group(4)
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def is_credit_card(value: str) -> bool:
+    """13-19 digits passing Luhn (collides with IMEIs and ICCIDs: needs a header)."""
+    number = digits(value)
+    return number.isdigit() and 13 <= len(number) <= 19 and luhn_ok(number)
+
+
+def is_street_address(value: str) -> bool:
+    """A street address: house number and street type (US) or European street words."""
+    return _STREET.search(value) is not None or _STREET_EU.search(value) is not None
+
+
+# --- Presidio recognizers -------------------------------------------------------------------
+
+
+class _ValidatedRecognizer(PatternRecognizer):
+    """A pattern recognizer whose matches must pass one of our validators."""
+
+    ENTITY = ""
+    PATTERNS: tuple[tuple[str, str, float], ...] = ()
+    CONTEXT: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name=type(self).__name__,
+            patterns=[Pattern(name, regex, score) for name, regex, score in self.PATTERNS],
+            context=list(self.CONTEXT),
+        )
+
+    def check(self, text: str) -> bool:
+        """Whether the matched text is a valid identifier of this kind."""
+        raise NotImplementedError
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return self.check(pattern_text)
+
+
+class ImeiRecognizer(_ValidatedRecognizer):
+    """IMEI (Luhn), IMEISV and MEID, all reported as IMEI."""
+
+    ENTITY = "IMEI"
+    PATTERNS = (
+        ("imei", r"\b\d{15}\b", 0.5),
+        ("imei dashed", r"\b\d{2}-\d{6}-\d{6}-\d\b", 0.7),
+        ("imeisv", r"\b\d{16}\b", 0.3),
+        ("meid", r"\b[A-Fa-f0-9]{14}\b", 0.3),
+    )
+    CONTEXT = ("imei", "imeisv", "meid", "device", "handset", "serial", "gerät", "appareil")
+
+    def check(self, text: str) -> bool:
+        return is_imei(text) or is_imeisv(text) or is_meid(text)
+
+
+class IccidRecognizer(_ValidatedRecognizer):
+    """SIM card ICCID."""
+
+    ENTITY = "ICCID"
+    PATTERNS = (("iccid", r"\b89\d{16,18}[Ff]?\b", 0.6),)
+    CONTEXT = ("iccid", "sim", "card", "karte", "carte", "tarjeta")
+
+    def check(self, text: str) -> bool:
+        return is_iccid(text)
+
+
+class ImsiRecognizer(_ValidatedRecognizer):
+    """IMSI with a known MCC/MNC."""
+
+    ENTITY = "IMSI"
+    PATTERNS = (("imsi", r"\b\d{14,15}\b", 0.4),)
+    CONTEXT = ("imsi", "subscriber", "sim")
+
+    def check(self, text: str) -> bool:
+        return is_imsi(text) and not is_imei(text)
+
+
+class WirelessNumberRecognizer(_ValidatedRecognizer):
+    """Telephone numbers in national and international forms (US, CA, GB, DE, FR)."""
+
+    ENTITY = "PHONE_NUMBER"
+    PATTERNS = (
+        ("nanp", r"(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]?\d{4}(?![\d-])", 0.4),
+        ("international", r"(?<!\d)(?:\+|00)[1-9][\d ().-]{6,17}\d(?!\d)", 0.5),
+    )
+    CONTEXT = (
+        "phone",
+        "mobile",
+        "cell",
+        "wireless",
+        "number",
+        "tel",
+        "msisdn",
+        "telefon",
+        "handy",
+        "téléphone",
+        "portable",
+        "teléfono",
+        "móvil",
+        "celular",
+    )
+
+    def check(self, text: str) -> bool:
+        return is_phone(text)
+
+
+class EmployeeIdRecognizer(PatternRecognizer):
+    """A customer's employee IDs: its configured patterns, needing context in free text."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        super().__init__(
+            supported_entity="EMPLOYEE_ID",
+            name="EmployeeIdRecognizer",
+            patterns=[
+                Pattern(f"employee id {i}", rf"\b{p}\b", 0.3) for i, p in enumerate(patterns)
+            ],
+            context=[
+                "employee",
+                "emp",
+                "staff",
+                "personnel",
+                "badge",
+                "hr",
+                "mitarbeiter",
+                "personalnummer",
+                "matricule",
+                "salarié",
+                "empleado",
+            ],
+        )
+
+
+def telecom_recognizers(employee_id_patterns: Iterable[str] = ()) -> list[EntityRecognizer]:
+    """Our recognizers, for a Presidio registry."""
+    recognizers: list[EntityRecognizer] = [
+        ImeiRecognizer(),
+        IccidRecognizer(),
+        ImsiRecognizer(),
+        WirelessNumberRecognizer(),
+    ]
+    patterns = list(employee_id_patterns)
+    if patterns:
+        recognizers.append(EmployeeIdRecognizer(patterns))
+    return recognizers
