@@ -193,40 +193,35 @@ NOT_PII_WORDS = frozenset(
         "date",
         "time",
         "plan",
-        "model",
-        "make",
-        "manufacturer",
-        "device",
-        "product",
-        "company",
-        "carrier",
-        "file",
         "rate",
-        "city",
-        "status",
-        "category",
-        "type",
-        "description",
         "period",
         "cycle",
-        "center",
-        "centre",
-        "code",
+        "reference",
+        "ref",
+        "transaction",
+        "txn",
+        "ticket",
+        "case",
         "rechnung",
         "konto",
         "betrag",
+        "bestellung",
         "facture",
         "compte",
         "montant",
+        "commande",
         "factura",
         "cuenta",
         "importe",
+        "pedido",
         "kosten",
         "frais",
         "datum",
         "fecha",
     }
 )
+# Words that name a number without saying whose: they support nothing next to a business word.
+GENERIC_WORDS = frozenset({"numero", "nummer", "number", "nr", "no", "num"})
 # A sign the column holds identifiers of a kind other than `PERSON` (e.g. "device name").
 PERSON_OBJECT_WORDS = frozenset(
     {
@@ -305,12 +300,14 @@ def header_words(header: str) -> list[str]:
 def header_evidence(header: str) -> tuple[set[str], bool]:
     """Entities the header names, and whether it names a non-PII meaning."""
     words = set(header_words(header))
-    supported = {entity for entity, vocab in HEADER_WORDS.items() if words & vocab}
+    not_pii = bool(words & NOT_PII_WORDS)
+    meaningful = words - GENERIC_WORDS if not_pii else words
+    supported = {entity for entity, vocab in HEADER_WORDS.items() if meaningful & vocab}
     if "PERSON" in supported and words & PERSON_OBJECT_WORDS:
         supported.discard("PERSON")
     if "CREDIT_CARD" in supported and words & HEADER_WORDS["ICCID"]:
         supported.discard("CREDIT_CARD")
-    return supported, bool(words & NOT_PII_WORDS)
+    return supported, not_pii
 
 
 def mask(value: str, entity: str | None) -> str:

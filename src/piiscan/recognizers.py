@@ -20,11 +20,29 @@ REGIONS = ("US", "CA", "GB", "DE", "FR")
 _NON_DIGITS = re.compile(r"[\s().\-/+]")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
 _SSN = re.compile(r"^(\d{3})([- .]?)(\d{2})\2(\d{4})$")
+# USPS street suffixes (the common ones) and unit designators.
+_STREET_TYPES = (
+    "st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|pkwy|"
+    "parkway|cir|circle|ter|terrace|hwy|highway|sq|square|trl|trail|loop|row|run|pass|crossing|"
+    "xing|view|views|walk|path|pike|plaza|via|cres|crescent|aly|alley|bend|bluff|bluffs|branch|"
+    "bridge|brook|brooks|burg|burgs|bypass|camp|canyon|cape|causeway|center|centers|cliff|"
+    "cliffs|club|common|commons|corner|corners|course|courts|cove|coves|creek|crest|curve|dale|"
+    "dam|divide|drives|estate|estates|expressway|extension|extensions|fall|falls|ferry|field|"
+    "fields|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|freeway|garden|gardens|"
+    "gateway|glen|glens|green|greens|grove|groves|harbor|harbors|haven|heights|hill|hills|"
+    "hollow|inlet|island|islands|isle|junction|junctions|key|keys|knoll|knolls|lake|lakes|land|"
+    "landing|light|lights|lock|locks|lodge|mall|manor|manors|meadow|meadows|mews|mill|mills|"
+    "mission|motorway|mount|mountain|mountains|neck|orchard|oval|overpass|park|parks|parkways|"
+    "plain|plains|point|points|port|ports|prairie|radial|ramp|ranch|rapid|rapids|rest|ridge|"
+    "ridges|river|roads|route|shoal|shoals|shore|shores|skyway|spring|springs|spur|spurs|"
+    "squares|station|stravenue|stream|streets|summit|throughway|trace|track|trafficway|tunnel|"
+    "turnpike|underpass|union|unions|valley|valleys|viaduct|ville|vista|vistas|walks|wall|ways|"
+    "well|wells|pine|pines|village|villages|rue|pointe|plaza|port|squares|underpass"
+)
 _STREET = re.compile(
-    r"^\s*\d{1,6}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){0,5}"
-    r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|"
-    r"pkwy|parkway|cir|circle|ter|terrace|hwy|highway|sq|square|trl|trail|loop|row|run|pass|"
-    r"crossing|xing|view|walk|path|pike|plaza|via|cres|crescent)\b\.?",
+    rf"^\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){{0,5}}(?:{_STREET_TYPES})\b\.?"
+    r"|^\s*\d{1,6}\s+.+,\s*[^,]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$"  # ..., City, ST 12345
+    r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
     re.IGNORECASE,
 )
 _STREET_EU = re.compile(
@@ -111,6 +129,8 @@ def _imsi_operator(prefix6: str) -> bool:
         info = stdnum_imsi.info(prefix6 + "0" * 9)
     except Exception:  # stdnum raises its own ValidationError family
         return False
+    if info.get("mcc") in ("001", "999"):  # test networks and internal use
+        return False
     return bool(info.get("operator") or info.get("brand"))
 
 
@@ -139,13 +159,12 @@ def is_phone(value: str, regions: Iterable[str] = REGIONS) -> bool:
         return _valid_number(text, None)
     if number.startswith("00"):
         return _valid_number("+" + number[2:], None)
-    if len(number) == 10 or (len(number) == 11 and number[0] == "1"):
-        return _valid_number(number, "US")
     if number.startswith("0"):
-        return any(
-            _valid_number(number, region) for region in regions if region not in ("US", "CA")
-        )
-    return len(number) >= 11 and _valid_number("+" + number, None)
+        return any(_valid_number(number, r) for r in regions if r not in ("US", "CA"))
+    nanp = len(number) == 10 or (len(number) == 11 and number[0] == "1")
+    if nanp and _valid_number(number, "US"):
+        return True
+    return len(number) >= 10 and _valid_number("+" + number, None)
 
 
 def is_email(value: str) -> bool:
