@@ -517,6 +517,10 @@ class Detector:
     ) -> _Candidate:
         ner, shape = scores
         share = 0.65 * ner + 0.35 * shape
+        if "PERSON" in supported:
+            # The small model misses many lone given names and surnames; a name header and
+            # name-shaped values agreeing is evidence enough.
+            share = max(share, 0.8 * shape)
         shaped = [v for v in values if NAME_SHAPE.match(_as_written_name(v))]
         return _Candidate(
             "PERSON",

@@ -1,0 +1,330 @@
+"""Ingest speed and peak memory against the floor of a plain polars CSV -> Parquet conversion.
+
+Generates (once, cached in benchmarks/data/) an AT&T Premier usage detail CSV with the fixture
+generator, then runs, each in its own fresh process and interleaved round by round:
+
+  floor        polars.read_csv(file).write_parquet(tmp)          (polars defaults)
+  piiscan      piiscan ingest --customer acme --lake <fresh> ... (the real CLI, whole process)
+  ingest-only  import piiscan, then time ingest_paths() alone    (start-up cost shown apart)
+
+Wall time is taken around each child process; peak RSS is the child's own ru_maxrss, read from
+os.wait4 (what /usr/bin/time -v reports). The median of --repeat rounds is reported. The lake of
+every piiscan run must hold exactly --rows rows in restricted/usage_events, else exit status 1.
+
+    .venv/bin/python benchmarks/ingest.py [--rows N] [--repeat N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+CONFIGS = ROOT / "configs"
+CUSTOMER = "acme"
+SEED = 7
+CYCLE = date(2026, 10, 16)
+MAX_LINES = 1000  # a World has 10 US area codes x 100 fictional 555-01xx numbers
+MB = 1_000_000
+TIME_TARGET = 1.5  # piiscan CLI wall time / floor wall time, from the issue
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def lines_for(rows: int) -> int:
+    """The most lines (at most MAX_LINES) that divide rows evenly, so every line has as many."""
+    return next(n for n in range(min(MAX_LINES, rows), 0, -1) if rows % n == 0)
+
+
+def dataset(rows: int) -> Path:
+    """The cached usage detail file of `rows` rows, generated first if missing or of other size."""
+    meta_path = DATA / "usage.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        cached = DATA / meta["file"]
+        if meta["rows"] == rows and cached.exists() and cached.stat().st_size == meta["bytes"]:
+            return cached
+    return generate(rows, meta_path)
+
+
+def generate(rows: int, meta_path: Path) -> Path:
+    """Stream an ATT_UsageDetail_<BAN>_<YYYYMM>.csv in fixture chunks; never all rows at once."""
+    from piiscan.fixtures.model import World
+    from piiscan.fixtures.usage import usage_chunks
+    from piiscan.fixtures.writers_att import att_usage_text
+    from piiscan.ingest.layouts import ATT_USAGE_DETAIL
+
+    lines = lines_for(rows)
+    world = World(SEED)
+    account = world.account(CUSTOMER, "att", "E######", lines, CYCLE)
+    invoice = world.invoice(account, CYCLE, is_last=True)
+    name = f"ATT_UsageDetail_{account.number}_{CYCLE:%Y%m}.csv"
+    DATA.mkdir(parents=True, exist_ok=True)
+    meta_path.unlink(missing_ok=True)
+    for old in DATA.glob("ATT_UsageDetail_*"):  # one cached file at a time: they are large
+        old.unlink()
+    partial = DATA / f"{name}.partial"
+    log(f"generating {rows:,} rows ({lines} lines x {rows // lines:,} events) -> {DATA / name}")
+    started = time.perf_counter()
+    written = 0
+    with partial.open("wb") as handle:
+        handle.write((",".join(ATT_USAGE_DETAIL.headers) + "\n").encode())
+        for chunk in usage_chunks(invoice, rows // lines, SEED):
+            att_usage_text(chunk, CYCLE).write_csv(handle, include_header=False)
+            written += chunk.height
+    if written != rows:
+        raise SystemExit(f"generated {written} rows, expected {rows}")
+    path = partial.rename(DATA / name)
+    size = path.stat().st_size
+    meta_path.write_text(json.dumps({"rows": rows, "file": name, "bytes": size}) + "\n")
+    log(f"generated in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+# --- measured steps (run as `ingest.py --step ...` in a fresh process) ----------------------
+
+
+def step_floor(file: Path, work: Path) -> dict[str, Any]:
+    """polars.read_csv + write_parquet with polars defaults."""
+    started = time.perf_counter()
+    import polars as pl
+
+    imported = time.perf_counter()
+    pl.read_csv(file).write_parquet(work / "floor.parquet")
+    done = time.perf_counter()
+    return {"import_s": imported - started, "work_s": done - imported}
+
+
+def step_ingest(file: Path, work: Path) -> dict[str, Any]:
+    """Import piiscan, then time ingest_paths alone."""
+    started = time.perf_counter()
+    from piiscan.ingest.engine import ingest_paths, new_run_id
+    from piiscan.policy import load_config
+    from piiscan.storage import open_lake
+
+    imported = time.perf_counter()
+    customer = load_config(CONFIGS).customer(CUSTOMER)
+    storage = open_lake(str(work / "lake"))
+    began = time.perf_counter()
+    summary = ingest_paths(storage, customer, [file], new_run_id())
+    done = time.perf_counter()
+    return {
+        "import_s": imported - started,
+        "work_s": done - began,
+        "summary": summary.as_json(),
+    }
+
+
+STEPS = {"floor": step_floor, "ingest": step_ingest}
+
+
+# --- the harness ---------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout stays the table (or the JSON)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_child(command: list[str], work: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and stdout of a child process."""
+    out_path, err_path = work / "stdout", work / "stderr"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(command)} exited {child.returncode}:\n{err_path.read_text()[-4000:]}"
+        )
+    return wall, usage.ru_maxrss * 1024 / MB, out_path.read_text()  # ru_maxrss is in KiB
+
+
+def lake_rows(lake: Path) -> int:
+    """Rows in the lake's restricted/usage_events."""
+    import polars as pl
+
+    files = lake / "restricted" / "usage_events"
+    if not files.exists():
+        return 0
+    scan = pl.scan_parquet(files / "**" / "*.parquet", hive_partitioning=True)
+    return int(scan.select(pl.len()).collect().item())
+
+
+def check(kind: str, lake: Path, summary: dict[str, Any], rows: int) -> None:
+    """Exit 1 unless the run landed exactly `rows` rows and rejected none."""
+    landed = lake_rows(lake)
+    if landed != rows or summary["rows_rejected"] or summary["files_ingested"] != 1:
+        log(json.dumps(summary, indent=1)[:4000])
+        log(f"{kind}: lake has {landed} rows in restricted/usage_events, expected {rows}")
+        raise SystemExit(1)
+
+
+def measure(kind: str, file: Path, rows: int) -> dict[str, float]:
+    """One fresh-process run of floor, piiscan (CLI) or ingest (ingest_paths only)."""
+    work = Path(tempfile.mkdtemp(prefix=f"piiscan-bench-{kind}-"))
+    try:
+        if kind == "piiscan":
+            cli = Path(sys.executable).with_name("piiscan")
+            command = [str(cli)] if cli.exists() else [sys.executable, "-m", "piiscan.cli"]
+            command += ["ingest", "--customer", CUSTOMER, "--lake", str(work / "lake")]
+            command += ["--config", str(CONFIGS), str(file), "--json"]
+            wall, peak, out = run_child(command, work)
+            check(kind, work / "lake", json.loads(out), rows)
+            return {"wall_s": wall, "peak_mb": peak}
+        script = [sys.executable, str(Path(__file__).resolve()), "--step", kind]
+        wall, peak, out = run_child([*script, "--file", str(file), "--work", str(work)], work)
+        result = json.loads(out)
+        if kind == "ingest":
+            check(kind, work / "lake", result["summary"], rows)
+        return {"wall_s": wall, "peak_mb": peak, "work_s": result["work_s"]}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model, memory, Python and polars versions."""
+    import polars as pl
+
+    cpu = platform.processor() or "unknown"
+    memory = "unknown"
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    if cpuinfo.exists():
+        models = [ln for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
+        cpu = models[0].split(":", 1)[1].strip() if models else cpu
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f"{kib / 2**20:.1f} GiB"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "polars": pl.__version__,
+    }
+
+
+def bench(rows: int, repeat: int) -> dict[str, Any]:
+    """Generate or reuse the file, run the interleaved rounds and take medians."""
+    file = dataset(rows)
+    size = file.stat().st_size
+    with file.open("rb") as handle:  # warm the page cache so no run pays the first disk read
+        while handle.read(1 << 24):
+            pass
+    kinds = ["floor", "piiscan", "ingest"]
+    samples: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+    for round_ in range(repeat):
+        order = kinds[round_ % 3 :] + kinds[: round_ % 3]  # rotate so no step always goes first
+        for kind in order:
+            sample = measure(kind, file, rows)
+            samples[kind].append(sample)
+            log(f"round {round_ + 1}/{repeat} {kind:8} " + json.dumps(sample))
+
+    def median(kind: str, key: str) -> float:
+        return statistics.median(s[key] for s in samples[kind])
+
+    floor_s, cli_s = median("floor", "wall_s"), median("piiscan", "wall_s")
+    floor_mb, cli_mb = median("floor", "peak_mb"), median("piiscan", "peak_mb")
+    return {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "file": file.name,
+        "rows": rows,
+        "file_mb": size / MB,
+        "repeat": repeat,
+        "floor_s": floor_s,
+        "floor_work_s": median("floor", "work_s"),
+        "floor_peak_mb": floor_mb,
+        "piiscan_cli_s": cli_s,
+        "piiscan_ingest_s": median("ingest", "work_s"),
+        "piiscan_peak_mb": cli_mb,
+        "ingest_only_peak_mb": median("ingest", "peak_mb"),
+        "time_ratio": cli_s / floor_s,
+        "memory_ratio": cli_mb / floor_mb,
+        "peak_over_file": cli_mb / (size / MB),
+        "samples": samples,
+    }
+
+
+COLUMNS = (
+    ("rows", "rows", "{:,}"),
+    ("file MB", "file_mb", "{:.0f}"),
+    ("floor s", "floor_s", "{:.2f}"),
+    ("floor peak MB", "floor_peak_mb", "{:.0f}"),
+    ("piiscan CLI s", "piiscan_cli_s", "{:.2f}"),
+    ("piiscan ingest-only s", "piiscan_ingest_s", "{:.2f}"),
+    ("piiscan peak MB", "piiscan_peak_mb", "{:.0f}"),
+    ("time ratio", "time_ratio", "{:.2f}x"),
+    ("memory ratio", "memory_ratio", "{:.2f}x"),
+    ("peak / file size", "peak_over_file", "{:.2f}"),
+)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The machine, a one-row table and the two targets."""
+    m = result["machine"]
+    cells = [fmt.format(result[key]) for _, key, fmt in COLUMNS]
+    time_ok = result["time_ratio"] <= TIME_TARGET
+    memory_ok = result["peak_over_file"] < 1
+    return "\n".join(
+        [
+            f"machine: {m['nproc']} cores, {m['cpu']}, {m['memory']}, "
+            f"Python {m['python']}, polars {m['polars']}",
+            f"file: {result['file']}; median of {result['repeat']} run(s); {result['date']}",
+            "",
+            "| " + " | ".join(title for title, _, _ in COLUMNS) + " |",
+            "|" + " ---: |" * len(COLUMNS),
+            "| " + " | ".join(cells) + " |",
+            "",
+            f"time: piiscan CLI / floor = {result['time_ratio']:.2f}x "
+            f"(target <= {TIME_TARGET}x: {'met' if time_ok else 'MISSED'}); "
+            f"in-process: ingest_paths {result['piiscan_ingest_s']:.2f} s vs "
+            f"read_csv+write_parquet {result['floor_work_s']:.2f} s "
+            f"= {result['piiscan_ingest_s'] / result['floor_work_s']:.2f}x",
+            f"memory: piiscan peak / file size = {result['peak_over_file']:.2f} "
+            f"(target well under 1: {'met' if memory_ok else 'MISSED'})",
+        ]
+    )
+
+
+def main() -> None:
+    """Parse options; either run one measured step or the whole benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--rows", type=int, default=10_000_000, help="usage rows (default 10,000,000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, help="rounds; the median is reported (default 3, 1 above 2M rows)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:  # a child process: one measured step, its own timings as JSON
+        print(json.dumps(STEPS[args.step](args.file, args.work)))
+        return
+    if args.rows < 1 or (args.repeat is not None and args.repeat < 1):
+        parser.error("--rows and --repeat must be positive")
+    repeat = args.repeat or (3 if args.rows <= 2_000_000 else 1)
+    result = bench(args.rows, repeat)
+    print(json.dumps(result, indent=1) if args.json else markdown(result))
+
+
+if __name__ == "__main__":
+    main()
