@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from piiscan.detect import ColumnFinding, Detector
 from piiscan.errors import IngestError, PiiscanError
-from piiscan.ingest.engine import detect_columns, detect_text
+from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
 from piiscan.schema import EXTRAS
 

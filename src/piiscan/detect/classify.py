@@ -1,17 +1,8 @@
-"""Column classification: which PII entity a column holds, how sure we are, and why.
-
-Per column: a reproducible sample of distinct non-null values; per candidate entity the share of
-sampled values that validate, the number of distinct matches and a score; the header's words as
-evidence for or against (a header raises or lowers confidence, never decides alone, except the
-entities that need one because their validators collide with telecom identifiers). spaCy runs
-only on text columns whose values could be names, batched across columns. Evidence is masked.
-"""
+"""The Detector: candidates per entity scored on a column's sample, the best one decided."""
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,6 +10,8 @@ from typing import Any, Protocol
 import polars as pl
 
 from piiscan import recognizers as rec
+from piiscan.detect.headers import header_evidence
+from piiscan.detect.sampling import mask, sample_values, wilson_lower
 
 Validator = Callable[[str], bool]
 
@@ -51,199 +44,6 @@ ENTITIES = (
 # When two entities fit equally well, the more specific one wins.
 PRIORITY = {e: i for i, e in enumerate(ENTITIES)}
 
-# Header words per entity in English, German, French and Spanish (accents stripped, lower case).
-HEADER_WORDS: dict[str, frozenset[str]] = {
-    "PHONE_NUMBER": frozenset(
-        {
-            "phone",
-            "mobile",
-            "cell",
-            "cellular",
-            "wireless",
-            "msisdn",
-            "tel",
-            "telephone",
-            "mdn",
-            "ctn",
-            "subscriber",
-            "dialed",
-            "dialled",
-            "caller",
-            "called",
-            "party",
-            "fax",
-            "telefon",
-            "telefonnummer",
-            "handy",
-            "handynummer",
-            "mobilnummer",
-            "rufnummer",
-            "mobilfunknummer",
-            "portable",
-            "telefono",
-            "movil",
-            "celular",
-            "numero",
-            "nummer",
-        }
-    ),
-    "IMEI": frozenset({"imei", "imeisv", "meid", "esn", "geratekennung"}),
-    "ICCID": frozenset({"iccid", "sim", "simkarte", "simnummer"}),
-    "IMSI": frozenset({"imsi"}),
-    "EMPLOYEE_ID": frozenset(
-        {
-            "employee",
-            "emp",
-            "empid",
-            "empno",
-            "staff",
-            "personnel",
-            "payroll",
-            "badge",
-            "hr",
-            "userid",
-            "worker",
-            "mitarbeiter",
-            "personalnummer",
-            "mitarbeiternummer",
-            "personalnr",
-            "matricule",
-            "employe",
-            "salarie",
-            "empleado",
-            "legajo",
-        }
-    ),
-    "PERSON": frozenset(
-        {
-            "name",
-            "names",
-            "fullname",
-            "first",
-            "last",
-            "surname",
-            "given",
-            "firstname",
-            "lastname",
-            "forename",
-            "display",
-            "owner",
-            "holder",
-            "contact",
-            "manager",
-            "vorname",
-            "nachname",
-            "familienname",
-            "nom",
-            "prenom",
-            "nombre",
-            "apellido",
-            "apellidos",
-        }
-    ),
-    "EMAIL_ADDRESS": frozenset({"email", "mail", "emailaddress", "courriel", "correo"}),
-    "LOCATION": frozenset(
-        {
-            "address",
-            "addr",
-            "street",
-            "ship",
-            "shipping",
-            "adresse",
-            "anschrift",
-            "strasse",
-            "rue",
-            "direccion",
-            "domicilio",
-            "calle",
-        }
-    ),
-    "IP_ADDRESS": frozenset({"ip", "ipv4", "ipv6", "ipaddress"}),
-    "CREDIT_CARD": frozenset({"card", "credit", "cc", "pan", "kreditkarte", "carte", "tarjeta"}),
-    "US_SSN": frozenset({"ssn", "social", "sozialversicherungsnummer"}),
-}
-# Words that say a column is about something else: amounts, counts, dates, business keys.
-NOT_PII_WORDS = frozenset(
-    {
-        "invoice",
-        "account",
-        "acct",
-        "ban",
-        "fan",
-        "order",
-        "amount",
-        "total",
-        "charge",
-        "charges",
-        "cost",
-        "price",
-        "tax",
-        "taxes",
-        "fee",
-        "minutes",
-        "min",
-        "duration",
-        "kb",
-        "mb",
-        "gb",
-        "usage",
-        "count",
-        "qty",
-        "quantity",
-        "date",
-        "time",
-        "plan",
-        "rate",
-        "period",
-        "cycle",
-        "reference",
-        "ref",
-        "transaction",
-        "txn",
-        "ticket",
-        "case",
-        "rechnung",
-        "konto",
-        "betrag",
-        "bestellung",
-        "facture",
-        "compte",
-        "montant",
-        "commande",
-        "factura",
-        "cuenta",
-        "importe",
-        "pedido",
-        "kosten",
-        "frais",
-        "datum",
-        "fecha",
-    }
-)
-# Words that name a number without saying whose: they support nothing next to a business word.
-GENERIC_WORDS = frozenset({"numero", "nummer", "number", "nr", "no", "num"})
-# A sign the column holds identifiers of a kind other than `PERSON` (e.g. "device name").
-PERSON_OBJECT_WORDS = frozenset(
-    {
-        "device",
-        "plan",
-        "file",
-        "company",
-        "product",
-        "carrier",
-        "rate",
-        "model",
-        "host",
-        "login",
-        "account",
-        "feature",
-        "item",
-        "vendor",
-        "city",
-        "street",
-        "server",
-    }
-)
 HEADER_REQUIRED = frozenset({"CREDIT_CARD", "US_SSN"})
 HEADER_BOOST = 0.2
 HEADER_PENALTY = 0.45
@@ -281,61 +81,6 @@ class ColumnFinding:
             "evidence": self.evidence,
             "action": self.action,
         }
-
-
-def strip_accents(text: str) -> str:
-    """ASCII-folded lower-case text: 'Prénom' -> 'prenom'."""
-    folded = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in folded if not unicodedata.combining(c)).lower()
-
-
-def header_words(header: str) -> list[str]:
-    """Whole words of a header: camelCase, snake_case, punctuation and accents handled."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", header)
-    words = re.split(r"[^0-9a-z]+", strip_accents(spaced).replace("ß", "ss"))
-    joined = "".join(words)
-    return [w for w in words if w] + ([joined] if len(words) > 1 else [])
-
-
-def header_evidence(header: str) -> tuple[set[str], bool]:
-    """Entities the header names, and whether it names a non-PII meaning."""
-    words = set(header_words(header))
-    not_pii = bool(words & NOT_PII_WORDS)
-    meaningful = words - GENERIC_WORDS if not_pii else words
-    supported = {entity for entity, vocab in HEADER_WORDS.items() if meaningful & vocab}
-    if "PERSON" in supported and words & PERSON_OBJECT_WORDS:
-        supported.discard("PERSON")
-    if "CREDIT_CARD" in supported and words & HEADER_WORDS["ICCID"]:
-        supported.discard("CREDIT_CARD")
-    return supported, not_pii
-
-
-def mask(value: str, entity: str | None) -> str:
-    """A value with everything but a few characters hidden: ***-***-0147, J*** S****."""
-    if entity in ("PERSON", "LOCATION"):
-        return re.sub(r"(?<=\w)\w", "*", value)
-    if entity == "EMAIL_ADDRESS" and "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    keep = 4 if len(value) > 8 else 2
-    head = re.sub(r"[0-9A-Za-z]", "*", value[:-keep])
-    return head + value[-keep:]
-
-
-def sample_values(series: pl.Series, size: int, seed: int) -> list[str]:
-    """Up to `size` distinct non-null values as text, in a seed-determined order."""
-    if series.dtype in (pl.Date, pl.Datetime, pl.Time, pl.Duration, pl.Boolean, pl.Null):
-        return []
-    if series.dtype.is_float():
-        whole = series.drop_nulls()
-        whole = whole.filter(whole == whole.floor())
-        series = whole.cast(pl.Int64, strict=False)
-    elif isinstance(series.dtype, pl.Decimal):
-        return []
-    text = series.cast(pl.String, strict=False).drop_nulls().str.strip_chars()
-    distinct = text.filter(text != "").unique()
-    order = distinct.hash(seed=seed % (2**32))
-    return distinct.gather(order.arg_sort()).head(size).to_list()
 
 
 @dataclass
@@ -561,16 +306,6 @@ class Detector:
         confidence = min(1.0, 0.5 + hits / len(texts))
         action = self.actions.get("FREE_TEXT", "drop")
         return ColumnFinding(name, entity, confidence, evidence, action)
-
-
-def wilson_lower(share: float, n: int, z: float = 1.96) -> float:
-    """Lower bound of the true share given n sampled values: few values prove little."""
-    if n == 0:
-        return 0.0
-    z2 = z * z
-    centre = share + z2 / (2 * n)
-    spread = z * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
-    return max(0.0, (centre - spread) / (1 + z2 / n))
 
 
 def _adjust(share: float, entity: str, sampled: int, supported: set[str], not_pii: bool) -> float:

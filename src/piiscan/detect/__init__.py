@@ -1,0 +1,24 @@
+"""Column classification: which PII entity a column holds, how sure we are, and why.
+
+Per column: a reproducible sample of distinct non-null values (sampling.py); per candidate entity
+the share of sampled values that validate (piiscan.recognizers), bounded below for small samples;
+the header's words for or against (headers.py, a header raises or lowers confidence and never
+decides alone, except for the entities whose validators collide with telecom identifiers); spaCy
+only for text that could be names, batched (classify.py). Evidence is masked.
+"""
+
+from piiscan.detect.classify import ColumnFinding, Detector, Models, Settings
+from piiscan.detect.headers import header_evidence, header_words
+from piiscan.detect.sampling import mask, sample_values, wilson_lower
+
+__all__ = [
+    "ColumnFinding",
+    "Detector",
+    "Models",
+    "Settings",
+    "header_evidence",
+    "header_words",
+    "mask",
+    "sample_values",
+    "wilson_lower",
+]

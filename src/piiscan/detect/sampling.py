@@ -1,0 +1,46 @@
+"""Sampling column values, bounding what a sample proves, and masking what a report shows."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import polars as pl
+
+
+def sample_values(series: pl.Series, size: int, seed: int) -> list[str]:
+    """Up to `size` distinct non-null values as text, in a seed-determined order."""
+    if series.dtype in (pl.Date, pl.Datetime, pl.Time, pl.Duration, pl.Boolean, pl.Null):
+        return []
+    if series.dtype.is_float():
+        whole = series.drop_nulls()
+        whole = whole.filter(whole == whole.floor())
+        series = whole.cast(pl.Int64, strict=False)
+    elif isinstance(series.dtype, pl.Decimal):
+        return []
+    text = series.cast(pl.String, strict=False).drop_nulls().str.strip_chars()
+    distinct = text.filter(text != "").unique()
+    order = distinct.hash(seed=seed % (2**32))
+    return distinct.gather(order.arg_sort()).head(size).to_list()
+
+
+def wilson_lower(share: float, n: int, z: float = 1.96) -> float:
+    """Lower bound of the true share given n sampled values: few values prove little."""
+    if n == 0:
+        return 0.0
+    z2 = z * z
+    centre = share + z2 / (2 * n)
+    spread = z * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z2 / n))
+
+
+def mask(value: str, entity: str | None) -> str:
+    """A value with everything but a few characters hidden: ***-***-0147, J*** S****."""
+    if entity in ("PERSON", "LOCATION"):
+        return re.sub(r"(?<=\w)\w", "*", value)
+    if entity == "EMAIL_ADDRESS" and "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    keep = 4 if len(value) > 8 else 2
+    head = re.sub(r"[0-9A-Za-z]", "*", value[:-keep])
+    return head + value[-keep:]
