@@ -18,6 +18,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("PIISCAN_LAKE", None)
+# Keys for the configured customers live in a throwaway folder, never in the repository.
+os.environ["PIISCAN_KEYS_DIR"] = tempfile.mkdtemp(prefix="piiscan-keys-")
 
 # Prefect logs "Stopping temporary server" at interpreter exit, after pytest closed its streams.
 logging.raiseExceptions = False
@@ -49,3 +51,14 @@ def config() -> Any:
     from piiscan.policy import load_config
 
     return load_config(CONFIGS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def customer_keys() -> Path:
+    """A key file per configured customer in PIISCAN_KEYS_DIR."""
+    from piiscan.keys import create_key
+
+    folder = Path(os.environ["PIISCAN_KEYS_DIR"])
+    for customer in ("acme", "globex", "initech"):
+        create_key(customer, folder)
+    return folder

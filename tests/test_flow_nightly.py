@@ -55,6 +55,12 @@ def test_nightly_ingests_every_customer_and_writes_reports(
         assert not [v for v in _values(fixture_tree) if v in text]
     lines = pl.scan_parquet(staged_lake / "restricted" / "invoice_lines", hive_partitioning=True)
     assert lines.select(pl.col("customer").n_unique()).collect().item() == 3
+    tokens = pl.scan_parquet(staged_lake / "analytics" / "usage_events", hive_partitioning=True)
+    assert tokens.select(pl.col("wireless_number").str.starts_with("k1-").all()).collect().item()
+    assert {"email", "iccid", "imei", "user_name", "wireless_number"} <= set(
+        acme["pii_columns"]["devices"]
+    )
+    assert acme["rows_pseudonymized"]["usage_events"] == acme["rows"]["usage_events"]
 
     again = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
     assert again.is_completed()

@@ -148,13 +148,11 @@ def scan(
     as_json: JsonOption = False,
 ) -> None:
     """Classify every column: PII entity, confidence, masked evidence and the policy action."""
-    from piiscan.detect import Detector, Settings
-    from piiscan.nlp import Engines
     from piiscan.scan import Scanner
 
     cfg = _config(config)
     try:
-        patterns = cfg.employee_id_patterns(customer)
+        detector = _detector(cfg, customer, sample)
     except PiiscanError as exc:
         raise _fail(exc) from None
     targets = list(paths or [])
@@ -163,12 +161,6 @@ def scan(
         targets = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         if not targets:
             raise _fail(PiiscanError(f"nothing to scan: no datasets under {root}"))
-    detector = Detector(
-        Settings(sample_size=sample),
-        employee_id_patterns=patterns,
-        actions={str(entity): action for entity, action in cfg.actions.items()},
-        models=Engines(patterns),
-    )
     results = Scanner(detector).scan(targets)
     if as_json:
         console.print_json(json.dumps({"files": [r.as_json() for r in results]}))
@@ -197,6 +189,94 @@ def scan(
         console.print(table)
         clean = sum(1 for f in result.columns if f.entity is None)
         console.print(f"  {clean} column(s) without personal data")
+
+
+def _detector(cfg: Config, customer: str | None, sample: int = 200) -> Any:
+    from piiscan.detect import Detector, Settings
+    from piiscan.nlp import Engines
+
+    patterns = cfg.employee_id_patterns(customer)
+    actions = {str(entity): str(action) for entity, action in cfg.actions.items()}
+    return Detector(
+        Settings(sample_size=sample),
+        employee_id_patterns=patterns,
+        actions=actions,
+        models=Engines(patterns),
+    )
+
+
+@app.command()
+def pseudonymize(
+    customer: Annotated[str, typer.Option("--customer", "-c", help="Customer to pseudonymize.")],
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[
+        Path | None, typer.Option(help="Folder of key files (default PIISCAN_KEYS_DIR or ./keys).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the analytics zone for a customer: tokens, drops and masks per column policy."""
+    from piiscan.keys import load_key
+    from piiscan.pipeline import detect_datasets, pseudonymize_customer
+
+    cfg = _config(config)
+    try:
+        cfg.customer(customer)
+        key = load_key(customer, keys)
+        storage = open_lake(lake)
+        findings = detect_datasets(storage, customer, _detector(cfg, customer))
+        results = pseudonymize_customer(storage, cfg, customer, key, findings)
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        body = [
+            {
+                "dataset": r.dataset,
+                "files": r.files,
+                "rows": r.rows,
+                "columns": {p.column: p.action for p in r.columns},
+            }
+            for r in results
+        ]
+        console.print_json(
+            json.dumps({"customer": customer, "key_version": key.version, "datasets": body})
+        )
+        return
+    table = Table(title=f"pseudonymize {customer} (key {key.version})")
+    for column in ("dataset", "files", "rows", "hmac", "dropped", "masked/generalized"):
+        table.add_column(column)
+    for r in results:
+        by = {
+            a: ", ".join(p.column for p in r.columns if p.action == a)
+            for a in ("hmac", "drop", "mask", "generalize")
+        }
+        table.add_row(
+            r.dataset,
+            str(r.files),
+            str(r.rows),
+            by["hmac"],
+            by["drop"],
+            ", ".join(x for x in (by["mask"], by["generalize"]) if x),
+        )
+    console.print(table)
+    console.print(f"analytics zone: {storage.uri('analytics')}")
+
+
+keys_app = typer.Typer(help="Create and rotate per-customer pseudonymization keys.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    rotate: Annotated[bool, typer.Option(help="Add a new version and make it current.")] = False,
+) -> None:
+    """Create a customer's key file (never printed), or rotate it with --rotate."""
+    from piiscan.keys import create_key, load_key
+
+    path = create_key(customer, keys, rotate=rotate)
+    console.print(f"{path}: current version {load_key(customer, path.parent).version}")
 
 
 @app.command()
@@ -257,6 +337,10 @@ def demo(
 
     cfg = _config(config)
     storage = open_lake(lake)
+    from piiscan.keys import create_key
+
+    for customer in cfg.customers:  # demo keys; production keys come from a secret store
+        create_key(customer.id)
     with tempfile.TemporaryDirectory(prefix="piiscan-fixtures-") as tmp:
         generate(Path(tmp), customers=len(cfg.customers), months=2, lines=12, seed=seed)
         staged = stage_fixtures(storage, Path(tmp))
@@ -272,6 +356,7 @@ def demo(
             f"{summary['files_quarantined']} quarantined, rows {summary['rows']}"
         )
         console.print(f"  report: {summary['report']}")
+    console.print(f"analytics zone (pseudonymized): {storage.uri('analytics')}")
 
 
 if __name__ == "__main__":

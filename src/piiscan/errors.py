@@ -10,7 +10,9 @@ Every error carries its context as attributes and never a raw personal value.
     │   ├── LayoutError      no known layout matches the file
     │   ├── EncodingError    the bytes are not in the layout's encoding
     │   └── SchemaError      required column missing, duplicated header, ...
-    └── UnknownCustomerError a customer that is not configured
+    ├── UnknownCustomerError a customer that is not configured
+    ├── KeyMaterialError     a pseudonymization key is missing, malformed or too short
+    └── PolicyError          a PII column has no action, or an action does not fit it
 """
 
 from __future__ import annotations
@@ -89,3 +91,20 @@ class UnknownCustomerError(PiiscanError):
     def __init__(self, customer: str, known: list[str]) -> None:
         self.customer = customer
         super().__init__(f"unknown customer {customer!r}; configured: {', '.join(known) or 'none'}")
+
+
+class KeyMaterialError(PiiscanError):
+    """A customer's pseudonymization key is missing, malformed or too short."""
+
+    def __init__(self, customer: str, problem: str) -> None:
+        self.customer = customer
+        super().__init__(f"key for customer {customer!r}: {problem}")
+
+
+class PolicyError(PiiscanError):
+    """A column tagged as PII has no usable action (fail closed: nothing is written)."""
+
+    def __init__(self, dataset: str, column: str, problem: str) -> None:
+        self.dataset = dataset
+        self.column = column
+        super().__init__(f"{dataset}.{column}: {problem}")

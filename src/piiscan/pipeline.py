@@ -1,4 +1,4 @@
-"""The stages composed for one customer; callers bring the storage, config and clock."""
+"""The stages composed for one customer; callers bring the storage, config, key, models, clock."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from piiscan.detect import ColumnFinding, Detector
 from piiscan.ingest.engine import Progress, ingest_landing
-from piiscan.policy import Customer
+from piiscan.policy import Config, Customer
+from piiscan.pseudonymize import DatasetResult, Key, pseudonymize_dataset, restricted_files
 from piiscan.report import write_report
+from piiscan.scan import sample_lake_files
+from piiscan.schema import DATASETS
 from piiscan.storage import Storage
 
 
@@ -22,16 +26,59 @@ class CustomerRun:
     summary: dict[str, Any]
 
 
+def detect_datasets(
+    storage: Storage, customer: str, detector: Detector
+) -> dict[str, list[ColumnFinding]]:
+    """Findings per dataset of the customer's restricted zone (datasets with data only)."""
+    findings = {}
+    for dataset in DATASETS:
+        keys = restricted_files(storage, dataset, customer)
+        if keys:
+            findings[dataset] = detector.classify(sample_lake_files(storage, keys))
+    return findings
+
+
+def pseudonymize_customer(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    key: Key,
+    findings: dict[str, list[ColumnFinding]],
+) -> list[DatasetResult]:
+    """Mirror every dataset with data into the analytics zone."""
+    results = []
+    entity_actions = {str(e): str(a) for e, a in config.actions.items()}
+    for dataset, columns in findings.items():
+        detected = {f.name: f.entity for f in columns}
+        overrides = {c: str(a) for c, a in config.column_actions.get(dataset, {}).items()}  # type: ignore[call-overload]
+        results.append(
+            pseudonymize_dataset(
+                storage, customer, dataset, key, detected, entity_actions, overrides
+            )
+        )
+    return results
+
+
 def run_customer(
     storage: Storage,
+    config: Config,
     customer: Customer,
     run_id: str,
     now: datetime,
+    key: Key,
+    detector: Detector,
     progress: Progress | None = None,
 ) -> CustomerRun:
-    """Ingest the customer's new landing files and write the run report."""
+    """Ingest new landing files, detect, pseudonymize, and write the run report."""
     ingest = ingest_landing(storage, customer, run_id, progress)
-    key = write_report(storage, ingest, now)
+    findings = detect_datasets(storage, customer.id, detector)
+    pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
+    key_name = write_report(storage, ingest, findings, pseudonymized, now)
     summary = ingest.as_json()
     summary.pop("files")
-    return CustomerRun(customer.id, run_id, key, summary)
+    summary["pii_columns"] = {
+        dataset: sorted(f.name for f in columns if f.entity)
+        for dataset, columns in findings.items()
+    }
+    summary["rows_pseudonymized"] = {r.dataset: r.rows for r in pseudonymized}
+    return CustomerRun(customer.id, run_id, key_name, summary)

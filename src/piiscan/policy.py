@@ -100,6 +100,10 @@ class ActionsFile(_Frozen):
     entities: dict[Entity, Action] = Field(
         description="Action per entity; every entity needs one (fail closed)."
     )
+    columns: dict[DatasetName, dict[str, Action]] = Field(
+        default_factory=dict,
+        description="Per dataset and column, an action that overrides the entity's.",
+    )
 
     @field_validator("entities")
     @classmethod
@@ -116,6 +120,7 @@ class Config(_Frozen):
     customers: tuple[Customer, ...]
     datasets: dict[DatasetName, Dataset]
     actions: dict[Entity, Action]
+    column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
 
     def employee_id_patterns(self, customer_id: str | None = None) -> tuple[str, ...]:
         """One customer's employee-ID patterns, or every customer's."""
@@ -166,5 +171,8 @@ def load_config(config_dir: str | Path) -> Config:
     datasets = _validate(DatasetsFile, root / "datasets.yaml")
     actions = _validate(ActionsFile, root / "actions.yaml")
     return Config(
-        customers=customers.customers, datasets=datasets.datasets, actions=actions.entities
+        customers=customers.customers,
+        datasets=datasets.datasets,
+        actions=actions.entities,
+        column_actions=actions.columns,
     )

@@ -25,6 +25,7 @@ from piiscan.errors import IngestError, PiiscanError
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
 from piiscan.schema import EXTRAS
+from piiscan.storage import Storage
 
 ROW_BUDGET = 20_000
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".pipe", ".dat")
@@ -246,6 +247,19 @@ class Scanner:
             else None
         )
         return Source(str(folder), _expand_extras(frame), rows, dataset)
+
+
+def sample_lake_files(storage: Storage, keys: list[str], budget: int = ROW_BUDGET) -> pl.DataFrame:
+    """Rows spread over up to 20 of a dataset's files in any storage, extras expanded."""
+    if not keys:
+        return pl.DataFrame()
+    step = max(len(keys) // 20, 1)
+    chosen = keys[::step][:20]
+    frames = []
+    for key in chosen:
+        with storage.local_copy(key) as local:
+            frames.append(_spread_rows(pq.ParquetFile(local), max(budget // len(chosen), 1)))
+    return _expand_extras(pl.concat(frames, how="diagonal_relaxed"))
 
 
 def _spread_rows(parquet: pq.ParquetFile, budget: int) -> pl.DataFrame:

@@ -1,0 +1,51 @@
+"""Reading pseudonymization keys at the edge: an environment variable or a key file per customer.
+
+PIISCAN_KEY_<CUSTOMER> (upper case, '-' as '_') holds a key file's JSON; otherwise the file
+<keys dir>/<customer>.json, the folder from PIISCAN_KEYS_DIR (default ./keys). Keys never go into
+the lake, a log or a report. Flows read the same JSON from a Prefect Secret block.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from piiscan.errors import KeyMaterialError
+from piiscan.pseudonymize import Key, new_keyring, parse_keyring
+
+DEFAULT_KEYS_DIR = Path("keys")
+
+
+def env_name(customer: str) -> str:
+    """The environment variable that may hold a customer's key file."""
+    return "PIISCAN_KEY_" + customer.upper().replace("-", "_")
+
+
+def keys_dir() -> Path:
+    """Where key files live."""
+    return Path(os.environ.get("PIISCAN_KEYS_DIR", DEFAULT_KEYS_DIR))
+
+
+def load_key(customer: str, folder: Path | None = None) -> Key:
+    """The customer's current key, or KeyMaterialError saying where it was looked for."""
+    text = os.environ.get(env_name(customer))
+    if text is None:
+        path = (folder or keys_dir()) / f"{customer}.json"
+        if not path.is_file():
+            raise KeyMaterialError(customer, f"missing: set {env_name(customer)} or create {path}")
+        text = path.read_text("utf-8")
+    return parse_keyring(customer, text)
+
+
+def create_key(customer: str, folder: Path | None = None, rotate: bool = False) -> Path:
+    """Write a key file with a fresh key (rotate: add a new version as current)."""
+    path = (folder or keys_dir()) / f"{customer}.json"
+    if path.exists() and not rotate:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = path.read_text("utf-8") if path.exists() else None
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(new_keyring(previous), "utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path

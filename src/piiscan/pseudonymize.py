@@ -1,0 +1,273 @@
+"""Pseudonymize: the restricted zone mirrored into the analytics zone, one action per column.
+
+Actions by name: keep, hmac (keyed HMAC-SHA256 token that still joins), drop (the column stays,
+all null, so the zone keeps one schema), mask (keep the last digits), generalize (address to state
+and ZIP3, date to month). Keys of the JSON `extras` column get the same actions one by one; keys
+detection never saw are left out. Tokens are `<key version>-<32 hex>`
+computed once per distinct value; the same value under the same key gives the same token in every
+dataset and run; nulls stay null. Fail closed: a PII column without an action, or a missing or
+short key, stops the dataset before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from piiscan.errors import KeyMaterialError, PolicyError
+from piiscan.schema import DATASETS, EXTRAS
+from piiscan.storage import Storage, join
+
+MIN_KEY_BYTES = 32
+TOKEN_HEX = 32
+# Canonical columns whose entity is known by design (detection may add more, never remove).
+KNOWN_ENTITIES: dict[str, str] = {
+    "wireless_number": "PHONE_NUMBER",
+    "other_number": "PHONE_NUMBER",
+    "imei": "IMEI",
+    "iccid": "ICCID",
+    "imsi": "IMSI",
+    "employee_id": "EMPLOYEE_ID",
+    "user_name": "PERSON",
+    "email": "EMAIL_ADDRESS",
+    "ship_to_address": "LOCATION",
+}
+DATE_TYPES = (pl.Date, pl.Datetime)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One version of a customer's secret; repr never shows the secret."""
+
+    customer: str
+    version: str
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"k\d{1,4}", self.version):
+            raise KeyMaterialError(self.customer, "version must look like k1, k2, ...")
+        if len(self.secret) < MIN_KEY_BYTES:
+            raise KeyMaterialError(
+                self.customer, f"too short: {len(self.secret)} bytes, at least {MIN_KEY_BYTES}"
+            )
+
+
+def parse_keyring(customer: str, text: str) -> Key:
+    """The current key from a key file: {"current": "k2", "keys": {"k1": hex, "k2": hex}}."""
+    try:
+        data = json.loads(text)
+        version = data["current"]
+        secret = bytes.fromhex(data["keys"][version])
+    except (ValueError, KeyError, TypeError) as exc:
+        problem = type(exc).__name__
+        raise KeyMaterialError(
+            customer, f"key file must be JSON {{current, keys: {{version: hex}}}} ({problem})"
+        ) from None
+    return Key(customer, version, secret)
+
+
+def new_keyring(previous: str | None = None) -> str:
+    """A key file with a fresh 32-byte key as the next version (rotation keeps old versions)."""
+    import secrets
+
+    data: dict[str, Any] = json.loads(previous) if previous else {"keys": {}}
+    versions = [int(v[1:]) for v in data["keys"]]
+    version = f"k{max(versions, default=0) + 1}"
+    data["keys"][version] = secrets.token_hex(MIN_KEY_BYTES)
+    data["current"] = version
+    return json.dumps(data, indent=1) + "\n"
+
+
+def tokens(values: Iterable[str], key: Key, entity: str) -> dict[str, str]:
+    """value -> token, one HMAC per distinct value; the entity keeps kinds apart."""
+    prefix = f"{entity}\x1f".encode()
+    return {
+        value: f"{key.version}-"
+        + hmac.new(key.secret, prefix + value.encode("utf-8"), hashlib.sha256).hexdigest()[
+            :TOKEN_HEX
+        ]
+        for value in values
+    }
+
+
+def _token_expr(series: pl.Series, key: Key, entity: str) -> pl.Series:
+    text = series.cast(pl.String)
+    mapping = tokens(text.drop_nulls().unique().to_list(), key, entity)
+    return text.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _mask(series: pl.Series) -> pl.Series:
+    text = series.cast(pl.String)
+    keep = 4
+    hidden = text.str.slice(0, text.str.len_chars() - keep).str.replace_all(r"[0-9A-Za-z]", "*")
+    return (hidden + text.str.slice(-keep)).alias(series.name)
+
+
+def _generalize(series: pl.Series, entity: str | None, dataset: str) -> pl.Series:
+    if series.dtype in DATE_TYPES or isinstance(series.dtype, pl.Datetime):
+        return series.dt.truncate("1mo")
+    if entity == "LOCATION":
+        found = series.cast(pl.String).str.extract_groups(
+            r"\b([A-Z]{2})\s+(\d{3})\d{2}(?:-\d{4})?\s*$"
+        )
+        state, zip3 = found.struct.field("1"), found.struct.field("2")
+        return (state + " " + zip3).alias(series.name)
+    raise PolicyError(
+        dataset,
+        series.name,
+        f"generalize is defined for addresses and dates, not {entity or 'this column'}",
+    )
+
+
+def apply(series: pl.Series, action: str, entity: str | None, key: Key, dataset: str) -> pl.Series:
+    """The column after its action. A dropped column stays, all null, so that every file of a
+    dataset keeps one analytics schema whatever each customer's policy drops."""
+    if action == "keep":
+        return series
+    if action == "drop":
+        return pl.Series(series.name, [None] * len(series), dtype=series.dtype)
+    if action == "hmac":
+        return _token_expr(series, key, entity or "VALUE").alias(series.name)
+    if action == "mask":
+        return _mask(series)
+    if action == "generalize":
+        return _generalize(series, entity, dataset)
+    raise PolicyError(dataset, series.name, f"unknown action {action!r}")
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """What happens to one column, and why (for the report)."""
+
+    column: str
+    entity: str | None
+    action: str
+    source: str  # design | detection | override
+
+
+def plan_columns(
+    dataset: str,
+    columns: Iterable[str],
+    detected: Mapping[str, str | None],
+    entity_actions: Mapping[str, str],
+    column_actions: Mapping[str, str],
+) -> list[ColumnPlan]:
+    """Per column: its entity (design, then detection) and its action (override, then entity)."""
+    plans = []
+    for column in columns:
+        entity = KNOWN_ENTITIES.get(column) or detected.get(column)
+        if column in column_actions:
+            plans.append(ColumnPlan(column, entity, column_actions[column], "override"))
+            continue
+        if entity is None:
+            plans.append(ColumnPlan(column, None, "keep", "design"))
+            continue
+        action = entity_actions.get(entity)
+        if action is None:
+            raise PolicyError(dataset, column, f"tagged {entity} but no action is configured")
+        source = "design" if column in KNOWN_ENTITIES else "detection"
+        plans.append(ColumnPlan(column, entity, action, source))
+    return plans
+
+
+def pseudonymize_frame(
+    frame: pl.DataFrame,
+    plans: list[ColumnPlan],
+    key: Key,
+    dataset: str,
+    extras_plans: list[ColumnPlan] | None = None,
+) -> pl.DataFrame:
+    """The frame with every column's action applied; extras keys get their own plans."""
+    out: list[pl.Series] = []
+    for plan in plans:
+        if plan.column == EXTRAS and extras_plans is not None:
+            out.append(_pseudonymize_extras(frame[EXTRAS], extras_plans, key, dataset))
+            continue
+        out.append(apply(frame[plan.column], plan.action, plan.entity, key, dataset))
+    return pl.DataFrame(out)
+
+
+def _pseudonymize_extras(
+    series: pl.Series, plans: list[ColumnPlan], key: Key, dataset: str
+) -> pl.Series:
+    """Layout-specific columns inside the JSON `extras`: the same actions, key by key."""
+    if series.null_count() == len(series) or not plans:
+        return series
+    decoded = series.str.json_decode(infer_schema_length=None)
+    if not isinstance(decoded.dtype, pl.Struct):
+        return series
+    frame = decoded.struct.unnest()
+    kept = []
+    for plan in plans:  # keys no plan covers (never sampled by detection) are left out
+        name = plan.column.removeprefix(f"{EXTRAS}.")
+        if name in frame.columns and plan.action != "drop":
+            kept.append(apply(frame[name].cast(pl.String), plan.action, plan.entity, key, dataset))
+    if not kept:
+        return pl.Series(EXTRAS, [None] * len(series), dtype=pl.String)
+    return pl.DataFrame(kept).select(pl.struct(pl.all()).struct.json_encode().alias(EXTRAS))[EXTRAS]
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    """PII-free outcome for one dataset of one customer."""
+
+    dataset: str
+    files: int
+    rows: int
+    columns: tuple[ColumnPlan, ...]
+    outputs: tuple[str, ...]
+
+
+def restricted_files(storage: Storage, dataset: str, customer: str) -> list[str]:
+    """The customer's Parquet files of a dataset in the restricted zone."""
+    prefix = join("restricted", dataset, f"customer={customer}")
+    return [k for k in storage.list(prefix) if k.endswith(".parquet")]
+
+
+def analytics_key(restricted_key: str) -> str:
+    """The analytics zone's mirror of a restricted key."""
+    return "analytics/" + restricted_key.removeprefix("restricted/")
+
+
+def pseudonymize_dataset(
+    storage: Storage,
+    customer: str,
+    dataset: str,
+    key: Key,
+    detected: Mapping[str, str | None],
+    entity_actions: Mapping[str, str],
+    column_actions: Mapping[str, str],
+) -> DatasetResult:
+    """Mirror one dataset of one customer; all of its files, or none of them."""
+    sources = restricted_files(storage, dataset, customer)
+    columns = [*DATASETS[dataset], EXTRAS]
+    plans = plan_columns(dataset, columns, detected, entity_actions, column_actions)
+    extras_names = sorted(c for c in detected if c.startswith(f"{EXTRAS}."))
+    extras_plans = plan_columns(dataset, extras_names, detected, entity_actions, column_actions)
+    staged: list[tuple[Path, str]] = []
+    rows = 0
+    with tempfile.TemporaryDirectory(prefix="piiscan-pseudo-") as tmp:
+        for index, source in enumerate(sources):
+            with storage.local_copy(source) as local:
+                frame = pl.read_parquet(local)
+            result = pseudonymize_frame(frame, plans, key, dataset, extras_plans)
+            if result.height != frame.height:
+                raise PolicyError(dataset, "*", "row count changed while pseudonymizing")
+            path = Path(tmp) / f"{index}.parquet"
+            result.write_parquet(path)
+            staged.append((path, analytics_key(source)))
+            rows += result.height
+        for path, target in staged:  # only once every file of the dataset is ready
+            storage.put_file(path, target)
+    return DatasetResult(
+        dataset, len(sources), rows, tuple(plans + extras_plans), tuple(t for _, t in staged)
+    )
