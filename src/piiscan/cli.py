@@ -279,6 +279,275 @@ def keys_create(
     console.print(f"{path}: current version {load_key(customer, path.parent).version}")
 
 
+def _plan_table(plan: Any) -> None:
+    data = plan.as_json()
+    table = Table(
+        title=f"purge plan {plan.customer} as of {plan.as_of} (policy {plan.policy_version})"
+    )
+    for column in ("zone", "dataset", "period", "action", "rows", "delete", "kept (why)"):
+        table.add_column(column)
+    for f in data["files"]:
+        kept = ", ".join(f"{d}={n}" for d, n in f["decisions"].items() if d != "delete")
+        table.add_row(
+            f["zone"],
+            f["dataset"],
+            f["period"],
+            f["action"],
+            str(f["rows"]),
+            str(f["decisions"].get("delete", 0)),
+            kept,
+        )
+    console.print(table)
+    console.print(
+        f"{data['rows_deleted']} row(s) to delete; kept by reason {data['rows_kept']}; "
+        f"{len(data['other_objects'])} landing/quarantine/report object(s) past their period; "
+        f"{data['partitions_read']} partition(s) read, {data['partitions_skipped_unread']} "
+        "skipped unread"
+    )
+    for reason, why in data["reasons"].items():
+        console.print(f"  {reason}: {why}")
+
+
+def _key_or_none(customer: str, keys: Path | None) -> Any:
+    from piiscan.keys import load_key
+
+    try:
+        return load_key(customer, keys)
+    except PiiscanError:
+        return None  # needed only for holds on numbers and tax/billing rows; fails there
+
+
+@app.command()
+def purge(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD); default today.")
+    ] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Delete; without it, only plan.")] = False,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan (default) or apply the retention purge of a customer; applied purges are ledgered."""
+    from datetime import UTC, datetime
+
+    from piiscan.purge import apply_purge, plan_purge
+
+    cfg = _config(config)
+    try:
+        cfg.customer(customer)
+        storage = open_lake(lake)
+        when = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+        key = _key_or_none(customer, keys)
+        plan = plan_purge(storage, cfg, customer, when, key)
+        entry = apply_purge(storage, cfg, plan, key, datetime.now(UTC)) if apply else None
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps({"plan": plan.as_json(), "applied": entry}))
+        return
+    _plan_table(plan)
+    if entry is None:
+        console.print("[yellow]dry run[/yellow]: nothing changed; add --apply to delete")
+    elif plan.nothing_due:
+        console.print(f"nothing due; ledger entry {entry['seq']} records the check")
+    else:
+        console.print(
+            f"applied: {entry['rows_deleted']} row(s) deleted; ledger entry "
+            f"{entry['seq']} ({entry['hash'][:12]}…)"
+        )
+
+
+@app.command()
+def terminate(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    effective: Annotated[str, typer.Option("--effective", help="Account end (YYYY-MM-DD).")],
+    apply: Annotated[bool, typer.Option("--apply", help="Delete; without it, only plan.")] = False,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
+    from datetime import UTC, datetime
+
+    from piiscan.keys import env_name, keys_dir
+    from piiscan.purge import plan_purge
+    from piiscan.purge import terminate as run_termination
+
+    cfg = _config(config)
+    try:
+        cfg.customer(customer)
+        storage = open_lake(lake)
+        end = date.fromisoformat(effective)
+        key = _key_or_none(customer, keys)
+        key_file = (keys or keys_dir()) / f"{customer}.json"
+        if not apply:
+            plan = plan_purge(storage, cfg, customer, end, key, terminated=end)
+            if as_json:
+                console.print_json(json.dumps({"plan": plan.as_json(), "applied": None}))
+            else:
+                _plan_table(plan)
+                console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
+            return
+        store = f"file {key_file}" if key_file.exists() else f"secret {env_name(customer)}"
+        result = run_termination(storage, cfg, customer, end, key, datetime.now(UTC), store)
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    if not result.key_needed and key_file.exists():
+        key_file.unlink()
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "certificate": result.certificate,
+                    "certificate_keys": list(result.certificate_keys),
+                }
+            )
+        )
+        return
+    console.print(
+        f"terminated {customer} as of {end}: "
+        f"{result.entry['rows_deleted']} row(s) deleted; ledger entry "
+        f"{result.entry['seq']}"
+    )
+    console.print(f"key: {result.certificate['pseudonymization_key']}")
+    for key_name in result.certificate_keys:
+        console.print(f"certificate: {storage.uri(key_name)}")
+
+
+holds_app = typer.Typer(help="Audit and legal holds: add, list, release.")
+app.add_typer(holds_app, name="holds")
+
+
+@holds_app.command("add")
+def holds_add(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    kind: Annotated[str, typer.Option(help="legal or audit.")],
+    reason: Annotated[str, typer.Option(help="Why (a case or audit reference, not a person).")],
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    number: Annotated[list[str] | None, typer.Option(help="Only these wireless numbers.")] = None,
+    period: Annotated[list[str] | None, typer.Option(help="Only these periods (YYYY-MM).")] = None,
+    until: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD).")] = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+) -> None:
+    """Register a hold; wireless numbers are stored as tokens, never raw."""
+    from datetime import UTC, datetime
+
+    from piiscan.holds import add_hold
+    from piiscan.keys import load_key
+    from piiscan.pseudonymize import tokens
+
+    cfg = _config(config)
+    if kind not in ("legal", "audit"):
+        raise _fail(PiiscanError(f"--kind must be legal or audit, not {kind!r}"))
+    try:
+        cfg.customer(customer)
+        digits = ["".join(c for c in n if c.isdigit())[-10:] for n in number or []]
+        hashed = (
+            tuple(tokens(digits, load_key(customer, keys), "PHONE_NUMBER").values())
+            if digits
+            else ()
+        )
+        hold = add_hold(
+            open_lake(lake),
+            customer,
+            "legal" if kind == "legal" else "audit",
+            reason,
+            datetime.now(UTC),
+            dataset=dataset,
+            number_tokens=hashed,
+            periods=tuple(period or ()),
+            until=date.fromisoformat(until) if until else None,
+        )
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"added {hold.id} ({hold.kind}) for {customer}: {len(hashed)} line(s), "
+        f"periods {list(hold.periods) or 'all'}, until {hold.until or 'released'}"
+    )
+
+
+@holds_app.command("list")
+def holds_list(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    lake: LakeOption = "./lake",
+    as_json: JsonOption = False,
+) -> None:
+    """Show a customer's holds (released ones too) and their history."""
+    from piiscan.holds import load_registry
+
+    registry = load_registry(open_lake(lake), customer)
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {"holds": [h.as_json() for h in registry.holds], "history": registry.history}
+            )
+        )
+        return
+    table = Table(title=f"holds of {customer}")
+    for column in ("id", "kind", "dataset", "lines", "periods", "until", "released", "reason"):
+        table.add_column(column)
+    for h in registry.holds:
+        table.add_row(
+            h.id,
+            h.kind,
+            h.dataset or "all",
+            str(len(h.number_tokens) or "all"),
+            ", ".join(h.periods) or "all",
+            str(h.until or "-"),
+            h.released_at or "-",
+            escape(h.reason),
+        )
+    console.print(table)
+
+
+@holds_app.command("release")
+def holds_release(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    hold_id: Annotated[str, typer.Argument(help="The hold's id (see holds list).")],
+    lake: LakeOption = "./lake",
+) -> None:
+    """Release a hold; it stays in the registry with its release time."""
+    from datetime import UTC, datetime
+
+    from piiscan.holds import release_hold
+
+    try:
+        hold = release_hold(open_lake(lake), customer, hold_id, datetime.now(UTC))
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    console.print(f"released {hold.id} at {hold.released_at}")
+
+
+ledger_app = typer.Typer(help="The hash-chained record of applied purges.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    customer: Annotated[list[str] | None, typer.Option("--customer", "-c")] = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+) -> None:
+    """Recompute every ledger's hash chain; exit 1 on any edit, removal or reordering."""
+    from piiscan.ledger import verify
+
+    cfg = _config(config)
+    storage = open_lake(lake)
+    failed = False
+    for who in customer or [c.id for c in cfg.customers]:
+        result = verify(storage, who)
+        status = "ok" if result.ok else f"[red]BROKEN[/red]: {escape(result.problem or '')}"
+        console.print(f"{who}: {result.entries} entr(ies), {status}")
+        failed |= not result.ok
+    if failed:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def fixtures(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the fixture tree into.")],

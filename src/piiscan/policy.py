@@ -7,6 +7,7 @@ file and the key path named (ConfigError).
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -114,6 +115,68 @@ class ActionsFile(_Frozen):
         return value
 
 
+class RetentionRule(_Frozen):
+    """How long a dataset's rows live, counted from a date column."""
+
+    keep_months: int = Field(ge=1, le=600, description="Months a row is kept after its clock.")
+    clock: str = Field(description="Date or datetime column the clock runs from.")
+    clock_fallback: str | None = Field(
+        default=None, description="Column used where the clock column is null."
+    )
+
+
+class CustomerRetention(_Frozen):
+    """Per-customer changes to the retention policy."""
+
+    terminated: date | None = Field(
+        default=None, description="Account end: all personal data goes after this date."
+    )
+    tax_years: int | None = Field(default=None, ge=1, le=30)
+    datasets: dict[DatasetName, RetentionRule] = Field(default_factory=dict)
+
+
+class TaxHold(_Frozen):
+    """Invoice data kept for tax retention (IRS: 3-7 years; EU states: up to 10)."""
+
+    years: int = Field(ge=1, le=30)
+    datasets: tuple[DatasetName, ...] = ("invoice_lines", "charge_items")
+
+
+class BillingHold(_Frozen):
+    """Open or disputed invoices and the usage behind them (ePrivacy Art. 6(2))."""
+
+    statuses: tuple[str, ...] = ("open", "disputed")
+    dispute_window_days: int = Field(
+        ge=0,
+        le=3650,
+        description="Days after the bill cycle during which a paid invoice may "
+        "still be challenged (the settlement date is not in carrier data).",
+    )
+
+
+class RetentionFile(_Frozen):
+    """configs/retention.yaml."""
+
+    version: str = Field(min_length=1, description="Recorded in every ledger entry.")
+    landing_days: int = Field(ge=1, description="Days raw carrier files stay in landing/.")
+    reports_months: int = Field(ge=1, description="Months run reports are kept.")
+    datasets: dict[DatasetName, RetentionRule]
+    tax: TaxHold
+    billing: BillingHold
+    customers: dict[str, CustomerRetention] = Field(default_factory=dict)
+
+    @field_validator("datasets")
+    @classmethod
+    def _every_dataset(cls, value: dict[str, RetentionRule]) -> dict[str, RetentionRule]:
+        missing = sorted(set(DatasetName.__args__) - set(value))  # type: ignore[attr-defined]
+        if missing:
+            raise ValueError(
+                f"no retention rule for {', '.join(missing)} (no rule is an error, "
+                "not 'keep forever')"
+            )
+        return value
+
+
 class Config(_Frozen):
     """Everything read from configs/, validated."""
 
@@ -121,6 +184,29 @@ class Config(_Frozen):
     datasets: dict[DatasetName, Dataset]
     actions: dict[Entity, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
+    retention: RetentionFile | None = None
+
+    def rule(self, customer_id: str, dataset: str) -> RetentionRule:
+        """The retention rule for a customer's dataset (customer override first)."""
+        assert self.retention is not None
+        override = self.retention.customers.get(customer_id)
+        if override and dataset in override.datasets:
+            return override.datasets[dataset]
+        return self.retention.datasets[dataset]  # type: ignore[index]
+
+    def tax_years(self, customer_id: str) -> int:
+        """Tax retention years for a customer."""
+        assert self.retention is not None
+        override = self.retention.customers.get(customer_id)
+        return (override.tax_years if override and override.tax_years else None) or (
+            self.retention.tax.years
+        )
+
+    def terminated(self, customer_id: str) -> date | None:
+        """The configured account end of a customer, if any."""
+        assert self.retention is not None
+        override = self.retention.customers.get(customer_id)
+        return override.terminated if override else None
 
     def employee_id_patterns(self, customer_id: str | None = None) -> tuple[str, ...]:
         """One customer's employee-ID patterns, or every customer's."""
@@ -165,14 +251,24 @@ def _validate(model: type[M], path: Path) -> M:
 
 
 def load_config(config_dir: str | Path) -> Config:
-    """Read and validate configs/customers.yaml, datasets.yaml and actions.yaml."""
+    """Read and validate configs/customers.yaml, datasets.yaml, actions.yaml, retention.yaml."""
     root = Path(config_dir)
     customers = _validate(CustomersFile, root / "customers.yaml")
     datasets = _validate(DatasetsFile, root / "datasets.yaml")
     actions = _validate(ActionsFile, root / "actions.yaml")
+    retention = _validate(RetentionFile, root / "retention.yaml")
+    known = {c.id for c in customers.customers}
+    for customer_id in retention.customers:
+        if customer_id not in known:
+            raise ConfigError(
+                str(root / "retention.yaml"),
+                f"customers.{customer_id}",
+                "not a customer of customers.yaml",
+            )
     return Config(
         customers=customers.customers,
         datasets=datasets.datasets,
         actions=actions.entities,
         column_actions=actions.columns,
+        retention=retention,
     )

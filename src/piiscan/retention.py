@@ -1,0 +1,136 @@
+"""Retention decisions per row, as whole-column polars expressions (pure: no I/O, no clock).
+
+Each row gets one decision: `active` (its clock has not run out), `delete` (expired, no hold), or
+the strongest hold that keeps it, by precedence legal > audit > tax > billing. Legal and audit holds
+keep rows as they are; tax and billing holds keep them with the personal columns they do not need
+pseudonymized. When in doubt (no clock date) a row is kept and the plan says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from piiscan.holds import Hold
+
+DECISION = "_decision"
+ACTIVE, DELETE, NO_CLOCK = "active", "delete", "no_clock"
+HOLD_ORDER = ("legal", "audit", "tax", "billing")
+KEEP_AS_IS = frozenset({ACTIVE, NO_CLOCK, "legal", "audit"})
+PSEUDONYMIZE = frozenset({"tax", "billing"})
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything a decision depends on, for one customer's dataset."""
+
+    dataset: str
+    keep_months: int
+    clock: str
+    clock_fallback: str | None
+    as_of: date
+    terminated: date | None  # account end: everything expires from then on
+    tax_years: int
+    tax_datasets: tuple[str, ...]
+    billing_statuses: tuple[str, ...]
+    dispute_window_days: int
+    holds: tuple[Hold, ...]
+    open_invoices: tuple[tuple[str, date], ...] = ()  # (account, bill cycle) open or disputed
+
+
+def clock_date(rules: Rules, columns: Sequence[str]) -> pl.Expr:
+    """The date a row's retention clock runs from."""
+
+    def as_date(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.Date) if name in columns else pl.lit(None, pl.Date)
+
+    clock = as_date(rules.clock)
+    if rules.clock_fallback:
+        clock = pl.coalesce(clock, as_date(rules.clock_fallback))
+    return clock
+
+
+def _explicit(rules: Rules, kind: str, columns: Sequence[str], token_column: str | None) -> pl.Expr:
+    """Rows an active audit or legal hold of this kind covers."""
+    covered = pl.lit(False)
+    for hold in rules.holds:
+        if hold.kind != kind or not hold.active(rules.as_of):
+            continue
+        if hold.dataset not in (None, rules.dataset):
+            continue
+        match = pl.lit(True)
+        if hold.periods:
+            match &= pl.col("period").is_in(list(hold.periods))
+        if hold.number_tokens:
+            if token_column is None or token_column not in columns:
+                continue
+            match &= pl.col(token_column).is_in(list(hold.number_tokens))
+        covered |= match
+    return covered
+
+
+def _tax(rules: Rules, columns: Sequence[str]) -> pl.Expr:
+    if rules.dataset not in rules.tax_datasets or "bill_cycle_date" not in columns:
+        return pl.lit(False)
+    until = pl.col("bill_cycle_date").dt.offset_by(f"{rules.tax_years}y")
+    return until.fill_null(date.max) > pl.lit(rules.as_of)
+
+
+def _billing(rules: Rules, columns: Sequence[str]) -> pl.Expr:
+    if "bill_cycle_date" not in columns:
+        return pl.lit(False)
+    window = pl.col("bill_cycle_date") + pl.duration(days=rules.dispute_window_days)
+    held = window > pl.lit(rules.as_of)
+    if rules.dataset == "invoice_lines" and "invoice_status" in columns:
+        held |= pl.col("invoice_status").str.to_lowercase().is_in(list(rules.billing_statuses))
+    elif rules.open_invoices and "account_number" in columns:
+        keys = [f"{account}|{cycle.isoformat()}" for account, cycle in rules.open_invoices]
+        row_key = pl.col("account_number") + "|" + pl.col("bill_cycle_date").cast(pl.String)
+        held |= row_key.is_in(keys)
+    return held.fill_null(False)
+
+
+def decide(rules: Rules, columns: Sequence[str], token_column: str | None = None) -> pl.Expr:
+    """The decision expression for a frame with these columns (and a period column).
+
+    token_column: a column holding the wireless number's token, for holds on lines.
+    """
+    clock = clock_date(rules, columns)
+    expires = clock.dt.offset_by(f"{rules.keep_months}mo") <= pl.lit(rules.as_of)
+    if rules.terminated is not None and rules.as_of >= rules.terminated:
+        expires = pl.lit(True)
+    expired = expires.fill_null(False)
+    legal = _explicit(rules, "legal", columns, token_column)
+    audit = _explicit(rules, "audit", columns, token_column)
+    return (
+        pl.when(legal & (expired | clock.is_null()))
+        .then(pl.lit("legal"))
+        .when(audit & (expired | clock.is_null()))
+        .then(pl.lit("audit"))
+        .when(clock.is_null() & ~expired)
+        .then(pl.lit(NO_CLOCK))
+        .when(~expired)
+        .then(pl.lit(ACTIVE))
+        .when(_tax(rules, columns))
+        .then(pl.lit("tax"))
+        .when(_billing(rules, columns))
+        .then(pl.lit("billing"))
+        .otherwise(pl.lit(DELETE))
+        .alias(DECISION)
+    )
+
+
+def partition_untouchable(rules: Rules, period: str) -> bool:
+    """True when no row of a monthly partition can be due: its clock is the period itself, the
+    month is inside retention, and the account is not terminated. Such partitions are not read."""
+    if rules.clock not in ("bill_cycle_date", "event_time") or rules.clock_fallback:
+        return False
+    if rules.terminated is not None and rules.as_of >= rules.terminated:
+        return False
+    year, month = int(period[:4]), int(period[5:7])
+    total = year * 12 + (month - 1) + rules.keep_months
+    earliest_expiry = date(total // 12, total % 12 + 1, 1)
+    return earliest_expiry > rules.as_of
