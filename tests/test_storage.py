@@ -74,6 +74,15 @@ def test_local_write_is_atomic_and_leaves_no_temp_file(
     assert [p.name for p in (tmp_path / "a").iterdir()] == ["b.json"]
 
 
+def test_local_delete_removes_empty_partition_folders(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("restricted/d/customer=x/period=2026-01/a.parquet", b"1")
+    storage.write_bytes("restricted/d/customer=x/period=2026-02/b.parquet", b"2")
+    storage.delete("restricted/d/customer=x/period=2026-01/a.parquet")
+    assert not (tmp_path / "restricted/d/customer=x/period=2026-01").exists()
+    assert (tmp_path / "restricted/d/customer=x/period=2026-02").is_dir()
+
+
 def test_local_keys_cannot_escape_the_root(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="escapes the lake root"):
         LocalStorage(tmp_path / "lake").write_bytes("../outside", b"x")

@@ -32,7 +32,15 @@ from piiscan.errors import KeyMaterialError, PiiscanError
 from piiscan.holds import Hold, load_registry
 from piiscan.policy import Config
 from piiscan.pseudonymize import KNOWN_ENTITIES, Key, tokens
-from piiscan.retention import DECISION, DELETE, PSEUDONYMIZE, Rules, decide, partition_untouchable
+from piiscan.retention import (
+    DECISION,
+    DELETE,
+    PSEUDONYMIZE,
+    Rules,
+    billing_needed,
+    decide,
+    partition_untouchable,
+)
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage, join
 
@@ -183,10 +191,15 @@ def _with_tokens(frame: pl.DataFrame, zone: str, key: Key | None, rules: Rules) 
     )
 
 
+_BILLING = "_billing"
+
+
 def _decisions(frame: pl.DataFrame, zone: str, key: Key | None, rules: Rules) -> pl.DataFrame:
     frame = _with_tokens(frame, zone, key, rules)
     token = _TOKEN_COLUMN if _TOKEN_COLUMN in frame.columns else None
-    return frame.with_columns(decide(rules, frame.columns, token))
+    return frame.with_columns(
+        decide(rules, frame.columns, token), billing_needed(rules, frame.columns).alias(_BILLING)
+    )
 
 
 def _raw_personal(frame: pl.DataFrame, zone: str) -> pl.Expr:
@@ -197,7 +210,8 @@ def _raw_personal(frame: pl.DataFrame, zone: str) -> pl.Expr:
     for column in PERSONAL:
         if column in frame.columns:
             value = pl.col(column).cast(pl.String)
-            raw |= value.is_not_null() & ~value.str.contains(TOKEN)
+            needed = pl.col(_BILLING) if column == "wireless_number" else pl.lit(False)
+            raw |= value.is_not_null() & ~value.str.contains(TOKEN) & ~needed
     return raw
 
 
@@ -387,15 +401,16 @@ def _alive(held: dict[str, str]) -> bool:
 
 
 def _pseudonymize_held(frame: pl.DataFrame, key: Key | None, customer: str) -> pl.DataFrame:
-    """Tax and billing rows keep only what the hold needs: identifiers become tokens, names,
-    e-mails and addresses go; billing keeps the wireless number for the dispute."""
+    """Tax and billing rows keep only what their holds need: identifiers become tokens, names,
+    e-mails and addresses go; a row a billing dispute may need keeps its wireless number (even
+    when tax is the stronger reason to keep it)."""
     held = pl.col(DECISION).is_in(list(PSEUDONYMIZE))
     columns = []
     for column in PERSONAL:
         if column not in frame.columns:
             continue
         entity = KNOWN_ENTITIES[column]
-        keep_raw = pl.col(DECISION) == "billing" if column == "wireless_number" else pl.lit(False)
+        keep_raw = pl.col(_BILLING) if column == "wireless_number" else pl.lit(False)
         if entity in ("PERSON", "EMAIL_ADDRESS", "LOCATION"):
             replacement = pl.lit(None, pl.String)
         else:
@@ -432,24 +447,28 @@ def apply_purge(
         holds = load_registry(storage, customer).active(plan.as_of)
         assert config.retention is not None
         invoices = open_invoices(storage, customer, config.retention.billing.statuses)
+        for item in plan.files:  # refuse a stale plan before touching anything
+            _check_fresh(storage, item)
         apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}"
         recovered = _recover_journal(storage, customer)
         done: list[dict[str, Any]] = []
         for index, item in enumerate(plan.files):
             _checkpoint(f"before-file-{index}")
-            if not storage.exists(item.key):
-                raise PurgeError(f"stale plan: {item.key} is gone; plan again")
-            data = storage.read_bytes(item.key)
-            if sha256_bytes(data) != item.sha256:
-                raise PurgeError(f"stale plan: {item.key} changed since it was planned; plan again")
+            data = _check_fresh(storage, item)  # again: another writer may have come by
             rules = rules_for(
                 config, customer, item.dataset, plan.as_of, holds, invoices, plan.terminated
             )
-            done.append(
-                {**_apply_file(storage, item, data, rules, key, customer), "apply_id": apply_id}
-            )
+            with _prepared(item, data, rules, key, customer) as (record, new_file):
+                record["apply_id"] = apply_id
+                # Journal first: a kill right after the swap is still accounted for on rerun.
+                _write_journal(storage, customer, [*recovered, *done, record])
+                _checkpoint(f"journaled-file-{index}")
+                if new_file is None:
+                    storage.delete(item.key)
+                else:
+                    storage.put_file(new_file, item.key)  # atomic: readers see old or new
+                done.append(record)
             _checkpoint(f"after-file-{index}")
-            _write_journal(storage, customer, [*recovered, *done])
         removed_other = []
         for other in plan.other_keys:
             if storage.exists(other):
@@ -476,6 +495,16 @@ def apply_purge(
         return chained
 
 
+def _check_fresh(storage: Storage, item: FilePlan) -> bytes:
+    """The file's bytes if it is still the one planned; PurgeError otherwise."""
+    if not storage.exists(item.key):
+        raise PurgeError(f"stale plan: {item.key} is gone; plan again")
+    data = storage.read_bytes(item.key)
+    if sha256_bytes(data) != item.sha256:
+        raise PurgeError(f"stale plan: {item.key} changed since it was planned; plan again")
+    return data
+
+
 def _journal_key(customer: str) -> str:
     return join("state", "purge", f"{customer}.journal.json")
 
@@ -486,19 +515,30 @@ def _write_journal(storage: Storage, customer: str, records: list[dict[str, Any]
 
 
 def _recover_journal(storage: Storage, customer: str) -> list[dict[str, Any]]:
-    """Records of a killed apply that its ledger entry never got (none if it did)."""
+    """Files a killed apply changed that no ledger entry records yet. A journaled file counts
+    only if the lake shows its change (gone, or holding the journaled new content)."""
     key = _journal_key(customer)
     if not storage.exists(key):
         return []
     records: list[dict[str, Any]] = json.loads(storage.read_bytes(key))
     entries = ledger.read_entries(storage, customer)
     recorded = set(entries[-1].get("apply_ids", [])) if entries else set()
-    return [r for r in records if r["apply_id"] not in recorded]
+    recovered = []
+    for record in records:
+        if record["apply_id"] in recorded:
+            continue
+        present = storage.exists(record["key"])
+        current = sha256_bytes(storage.read_bytes(record["key"])) if present else None
+        if current == record["written_sha256"]:  # dropped (None == None) or rewritten
+            recovered.append(record)
+    return recovered
 
 
-def _apply_file(
-    storage: Storage, item: FilePlan, data: bytes, rules: Rules, key: Key | None, customer: str
-) -> dict[str, Any]:
+@contextmanager
+def _prepared(
+    item: FilePlan, data: bytes, rules: Rules, key: Key | None, customer: str
+) -> Iterator[tuple[dict[str, Any], Path | None]]:
+    """The ledger record of one file and its verified new content (None: drop the file)."""
     record: dict[str, Any] = {
         "zone": item.zone,
         "dataset": item.dataset,
@@ -508,35 +548,39 @@ def _apply_file(
         "rows_before": item.rows,
     }
     if item.action == "drop":
-        storage.delete(item.key)
-        return {
-            **record,
-            "action": "drop",
-            "rows_deleted": item.rows,
-            "rows_after": 0,
-            "written_sha256": None,
-        }
+        yield (
+            {
+                **record,
+                "action": "drop",
+                "rows_deleted": item.rows,
+                "rows_after": 0,
+                "written_sha256": None,
+            },
+            None,
+        )
+        return
     frame = pl.read_parquet(data).with_columns(pl.lit(item.period).alias("period"))
     decided = _decisions(frame, item.zone, key, rules)
     kept = decided.filter(pl.col(DECISION) != DELETE)
     if item.zone == "restricted":
         kept = _pseudonymize_held(kept, key, customer)
-    result = kept.drop(DECISION, "period", _TOKEN_COLUMN, strict=False)
+    result = kept.drop(DECISION, _BILLING, "period", _TOKEN_COLUMN, strict=False)
     original = pl.read_parquet_schema(data)
     if result.height != item.rows - item.deleted or dict(result.schema) != dict(original):
         raise PurgeError(f"{item.key}: rewrite check failed (rows or schema differ from plan)")
     with tempfile.TemporaryDirectory(prefix="piiscan-purge-") as tmp:
         path = Path(tmp) / "new.parquet"
         result.write_parquet(path)
-        written = sha256_bytes(path.read_bytes())
-        storage.put_file(path, item.key)  # atomic replace: readers see old or new
-    return {
-        **record,
-        "action": "rewrite",
-        "rows_deleted": item.rows - result.height,
-        "rows_after": result.height,
-        "written_sha256": written,
-    }
+        yield (
+            {
+                **record,
+                "action": "rewrite",
+                "rows_deleted": item.rows - result.height,
+                "rows_after": result.height,
+                "written_sha256": sha256_bytes(path.read_bytes()),
+            },
+            path,
+        )
 
 
 @dataclass(frozen=True)

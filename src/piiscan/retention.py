@@ -79,6 +79,11 @@ def _tax(rules: Rules, columns: Sequence[str]) -> pl.Expr:
     return until.fill_null(date.max) > pl.lit(rules.as_of)
 
 
+def billing_needed(rules: Rules, columns: Sequence[str]) -> pl.Expr:
+    """Rows a billing dispute may still need (open/disputed, or inside the dispute window)."""
+    return _billing(rules, columns)
+
+
 def _billing(rules: Rules, columns: Sequence[str]) -> pl.Expr:
     if "bill_cycle_date" not in columns:
         return pl.lit(False)

@@ -1,0 +1,278 @@
+"""Purges on a real lake: plan, apply, holds, stale plans, locks, termination, crashes, ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from piiscan import ledger
+from piiscan.detect import Detector, Settings
+from piiscan.holds import add_hold, load_registry
+from piiscan.ingest.engine import collect_files, ingest_paths
+from piiscan.keys import create_key, load_key
+from piiscan.pipeline import detect_datasets, pseudonymize_customer
+from piiscan.policy import Config
+from piiscan.pseudonymize import tokens
+from piiscan.purge import PurgeError, apply_purge, customer_lock, plan_purge, terminate
+from piiscan.storage import LocalStorage
+
+from .conftest import CONFIGS, REPO
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+LATER = date(2028, 6, 1)  # usage (18 months) and devices (12) expired; invoices (24) not yet
+
+
+@pytest.fixture(scope="module")
+def template(fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake with every customer ingested and pseudonymized; tests copy it."""
+    root = tmp_path_factory.mktemp("purge-lake")
+    storage = LocalStorage(root)
+    for customer in ("acme", "globex", "initech"):
+        ingest_paths(
+            storage,
+            config.customer(customer),
+            collect_files([fixture_tree / customer]),
+            "20261128T000000Z-aaaaaa",
+        )
+        findings = detect_datasets(storage, customer, Detector(Settings()))
+        pseudonymize_customer(storage, config, customer, load_key(customer), findings)
+    return root
+
+
+@pytest.fixture
+def lake(template: Path, tmp_path: Path) -> LocalStorage:
+    shutil.copytree(template, tmp_path / "lake")
+    return LocalStorage(tmp_path / "lake")
+
+
+def snapshot(storage: LocalStorage) -> dict[str, str]:
+    return {k: hashlib.sha256(storage.read_bytes(k)).hexdigest() for k in storage.list("")}
+
+
+def rows(storage: LocalStorage, zone: str, dataset: str, customer: str) -> pl.DataFrame:
+    path = Path(storage.uri(f"{zone}/{dataset}/customer={customer}"))
+    if not path.exists():
+        return pl.DataFrame(
+            {"wireless_number": [], "bill_cycle_date": []},
+            schema={"wireless_number": pl.String, "bill_cycle_date": pl.Date},
+        )
+    return pl.scan_parquet(path, hive_partitioning=True).collect()
+
+
+def test_dry_run_changes_nothing(lake: LocalStorage, config: Config) -> None:
+    before = snapshot(lake)
+    plan = plan_purge(lake, config, "acme", LATER, load_key("acme"))
+    assert plan.as_json()["rows_deleted"] > 0
+    assert snapshot(lake) == before
+
+
+def test_apply_deletes_what_is_due_and_nothing_else(lake: LocalStorage, config: Config) -> None:
+    key = load_key("acme")
+    invoices_before = rows(lake, "restricted", "invoice_lines", "acme")
+    others = {k: v for k, v in snapshot(lake).items() if "customer=globex" in k}
+    plan = plan_purge(lake, config, "acme", LATER, key)
+    entry = apply_purge(lake, config, plan, key, NOW)
+    assert rows(lake, "restricted", "usage_events", "acme").height == 0
+    assert rows(lake, "analytics", "usage_events", "acme").height == 0
+    assert rows(lake, "restricted", "invoice_lines", "acme").equals(invoices_before)  # untouched
+    assert {k: v for k, v in snapshot(lake).items() if "customer=globex" in k} == others
+    assert entry["rows_deleted"] == plan.as_json()["rows_deleted"] > 0
+    again = plan_purge(lake, config, "acme", LATER, key)
+    assert again.nothing_due
+    assert apply_purge(lake, config, again, key, NOW)["rows_deleted"] == 0
+
+
+def test_a_legal_hold_keeps_its_lines_in_both_zones(lake: LocalStorage, config: Config) -> None:
+    key = load_key("acme")
+    usage = rows(lake, "restricted", "usage_events", "acme")
+    number = usage["wireless_number"][0]
+    token = tokens([number], key, "PHONE_NUMBER")[number]
+    add_hold(lake, "acme", "legal", "case 7", NOW, dataset="usage_events", number_tokens=(token,))
+    apply_purge(lake, config, plan_purge(lake, config, "acme", LATER, key), key, NOW)
+    kept = rows(lake, "restricted", "usage_events", "acme")
+    assert kept.height == usage.filter(pl.col("wireless_number") == number).height > 0
+    assert set(kept["wireless_number"]) == {number}
+    mirrored = rows(lake, "analytics", "usage_events", "acme")
+    assert mirrored.height == kept.height and set(mirrored["wireless_number"]) == {token}
+
+
+def test_tax_held_rows_are_kept_with_personal_columns_pseudonymized(
+    lake: LocalStorage, config: Config
+) -> None:
+    key = load_key("acme")
+    before = rows(lake, "restricted", "invoice_lines", "acme")
+    when = date(2029, 6, 1)  # invoices past 24 months, inside 7 tax years
+    apply_purge(lake, config, plan_purge(lake, config, "acme", when, key), key, NOW)
+    after = rows(lake, "restricted", "invoice_lines", "acme")
+    assert after.height == before.height
+    assert after["user_name"].null_count() == after.height
+    assert after["employee_id"].str.contains(r"^k1-").all()
+    billing = after.filter(pl.col("invoice_status").is_in(["open", "disputed"]))
+    assert billing.height and not billing["wireless_number"].str.starts_with("k1-").any()
+    tax = after.filter(pl.col("invoice_status") == "paid")
+    assert tax["wireless_number"].str.starts_with("k1-").all()
+    assert after["charge"].sum() == before["charge"].sum()
+    assert plan_purge(lake, config, "acme", when, key).nothing_due  # tokens are not re-tokenized
+
+
+def test_a_stale_plan_is_refused_and_changes_nothing(lake: LocalStorage, config: Config) -> None:
+    key = load_key("acme")
+    plan = plan_purge(lake, config, "acme", LATER, key)
+    target = plan.files[-1].key
+    changed = pl.read_parquet(lake.read_bytes(target))
+    changed.write_parquet(lake.uri(target), compression="gzip")  # same rows, other bytes
+    before = snapshot(lake)
+    with pytest.raises(PurgeError, match="changed since it was planned"):
+        apply_purge(lake, config, plan, key, NOW)
+    assert snapshot(lake) == before  # checked up front: nothing was touched
+    assert ledger.read_entries(lake, "acme") == []
+
+
+def test_one_purge_per_customer_at_a_time(lake: LocalStorage, config: Config) -> None:
+    with customer_lock(lake, "acme", NOW), pytest.raises(PurgeError, match="is locked by"):
+        apply_purge(lake, config, plan_purge(lake, config, "acme", LATER, None), None, NOW)
+    lake.write_bytes(
+        "state/locks/acme.json",
+        json.dumps({"owner": "elsewhere:1", "since": "2020-01-01T00:00:00+00:00"}).encode(),
+    )
+    apply_purge(
+        lake,
+        config,
+        plan_purge(lake, config, "acme", LATER, load_key("acme")),
+        load_key("acme"),
+        NOW,
+    )  # a stale lock is taken over
+    assert not lake.exists("state/locks/acme.json")
+
+
+def test_ledger_verifies_and_detects_edits_removals_and_swaps(
+    lake: LocalStorage, config: Config, fixture_tree: Path
+) -> None:
+    key = load_key("acme")
+    for when in (LATER, date(2029, 6, 1), date(2034, 1, 1)):
+        apply_purge(lake, config, plan_purge(lake, config, "acme", when, key), key, NOW)
+    assert ledger.verify(lake, "acme").ok and ledger.verify(lake, "acme").entries == 3
+    text = lake.read_bytes("ledger/acme.jsonl").decode()
+    raw = pl.read_parquet(next(fixture_tree.glob("acme/generic/*.parquet")))
+    assert not [
+        v
+        for c in ("user_name", "wireless_number", "employee_id")
+        for v in raw[c].to_list()
+        if v in text
+    ]
+    lines = text.splitlines()
+    edited = lines[1].replace('"rows_deleted": ', '"rows_deleted": 1', 1)
+    for broken, problem in (
+        ([lines[0], edited, lines[2]], "line 2: content was edited"),
+        ([lines[0], lines[2]], "line 2: sequence 3"),
+        ([lines[1], lines[0], lines[2]], "line 1: sequence 2"),
+    ):
+        lake.write_bytes("ledger/acme.jsonl", ("\n".join(broken) + "\n").encode())
+        result = ledger.verify(lake, "acme")
+        assert not result.ok and result.problem and result.problem.startswith(problem)
+
+
+def test_termination_deletes_all_but_held_rows_and_certifies(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    create_key("initech", tmp_path)
+    key = load_key("initech", tmp_path)
+    result = terminate(lake, config, "initech", date(2026, 12, 31), key, NOW, "file")
+    for zone in ("restricted", "analytics"):
+        usage = rows(lake, zone, "usage_events", "initech")
+        assert usage.height == 0 or set(usage["bill_cycle_date"].drop_nulls()) <= {
+            date(2026, 10, 16)
+        }  # only usage still in its dispute window
+    assert not list(lake.list("landing/initech")) and not list(lake.list("reports/initech"))
+    certificate = json.loads(lake.read_bytes(result.certificate_keys[0]))
+    assert certificate["ledger"]["hash"] == result.entry["hash"]
+    assert certificate["pseudonymization_key"].startswith("deleted") and not result.key_needed
+    assert "<h1>Deletion certificate</h1>" in lake.read_bytes(result.certificate_keys[1]).decode()
+    assert set(certificate["rows_remaining_under_hold"]) <= {"tax", "billing", "legal", "audit"}
+
+
+def test_termination_keeps_the_key_while_a_hold_names_lines(
+    lake: LocalStorage, config: Config
+) -> None:
+    key = load_key("globex")
+    add_hold(lake, "globex", "legal", "case 9", NOW, number_tokens=("k1-" + "0" * 32,))
+    result = terminate(lake, config, "globex", date(2026, 12, 31), key, NOW, "file")
+    assert (
+        result.key_needed
+        and "refer to lines by token" in result.certificate["pseudonymization_key"]
+    )
+    assert load_registry(lake, "globex").holds  # holds are never deleted by a purge
+
+
+CRASH_POINTS = [
+    "before-file-0",
+    "journaled-file-0",
+    "after-file-0",
+    "journaled-file-3",
+    "after-file-7",
+    "before-ledger",
+]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_killed_apply_leaves_files_before_or_after_and_a_rerun_finishes(
+    template: Path, tmp_path: Path, point: str
+) -> None:
+    uninterrupted, crashed = tmp_path / "clean", tmp_path / "crashed"
+    shutil.copytree(template, uninterrupted)
+    shutil.copytree(template, crashed)
+    command = [
+        sys.executable,
+        "-m",
+        "piiscan.cli",
+        "purge",
+        "-c",
+        "acme",
+        "--as-of",
+        LATER.isoformat(),
+        "--apply",
+        "--config",
+        str(CONFIGS),
+    ]
+    env = {**os.environ}
+    done = subprocess.run(
+        [*command, "--lake", str(uninterrupted)], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    before = snapshot(LocalStorage(template))
+    after = snapshot(LocalStorage(uninterrupted))
+    killed = subprocess.run(
+        [*command, "--lake", str(crashed)],
+        cwd=REPO,
+        env={**env, "PIISCAN_CRASH_AT": point},
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 70, killed.stderr
+    state = snapshot(LocalStorage(crashed))
+    for name in set(before) | set(after):
+        if name.startswith(("restricted/", "analytics/")):
+            assert state.get(name) in (before.get(name), after.get(name)), name
+    rerun = subprocess.run(
+        [*command, "--lake", str(crashed)], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    final = snapshot(LocalStorage(crashed))
+    zones = ("restricted/", "analytics/", "landing/", "reports/", "quarantine/")
+    assert {k: v for k, v in final.items() if k.startswith(zones)} == {
+        k: v for k, v in after.items() if k.startswith(zones)
+    }
+    assert ledger.verify(LocalStorage(crashed), "acme").ok
+    entries = ledger.read_entries(LocalStorage(crashed), "acme")
+    expected = ledger.read_entries(LocalStorage(uninterrupted), "acme")[0]["rows_deleted"]
+    assert sum(e["rows_deleted"] for e in entries) == expected  # the journal kept the count
