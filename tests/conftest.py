@@ -14,6 +14,8 @@ import pytest
 # Before anything imports prefect or presidio: no network, no shared state with the user's setup.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="piiscan-prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The temporary server needs about 8 s; on a busy 2-core machine it can take longer than 20.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 os.environ.pop("PREFECT_API_URL", None)

@@ -600,6 +600,7 @@ def demo(
 ) -> None:
     """Generate carrier files into the lake's landing zone and run the nightly flow on them."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from flows.nightly import nightly  # Prefect is imported only where flows run
 
     from piiscan.fixtures.generate import generate

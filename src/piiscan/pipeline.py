@@ -10,6 +10,7 @@ from piiscan.detect import ColumnFinding, Detector
 from piiscan.ingest.engine import Progress, ingest_landing
 from piiscan.policy import Config, Customer
 from piiscan.pseudonymize import DatasetResult, Key, pseudonymize_dataset, restricted_files
+from piiscan.purge import apply_purge, plan_purge
 from piiscan.report import write_report
 from piiscan.scan import sample_lake_files
 from piiscan.schema import DATASETS
@@ -59,6 +60,23 @@ def pseudonymize_customer(
     return results
 
 
+def purge_due(
+    storage: Storage, config: Config, customer: str, key: Key, now: datetime
+) -> dict[str, Any]:
+    """Apply what retention makes due today; a night with nothing due adds no ledger entry."""
+    plan = plan_purge(storage, config, customer, now.date(), key)
+    summary = plan.as_json()
+    summary.pop("files")
+    summary.pop("other_objects")
+    summary["files_changed"] = len(plan.files)
+    if plan.nothing_due:
+        summary["ledger_seq"] = None
+        return summary
+    entry = apply_purge(storage, config, plan, key, now)
+    summary["ledger_seq"] = entry["seq"]
+    return summary
+
+
 def run_customer(
     storage: Storage,
     config: Config,
@@ -69,11 +87,12 @@ def run_customer(
     detector: Detector,
     progress: Progress | None = None,
 ) -> CustomerRun:
-    """Ingest new landing files, detect, pseudonymize, and write the run report."""
+    """Ingest new landing files, detect, pseudonymize, purge what is due, write the report."""
     ingest = ingest_landing(storage, customer, run_id, progress)
     findings = detect_datasets(storage, customer.id, detector)
     pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
-    key_name = write_report(storage, ingest, findings, pseudonymized, now)
+    purged = purge_due(storage, config, customer.id, key, now)
+    key_name = write_report(storage, ingest, findings, pseudonymized, purged, now)
     summary = ingest.as_json()
     summary.pop("files")
     summary["pii_columns"] = {
@@ -81,4 +100,5 @@ def run_customer(
         for dataset, columns in findings.items()
     }
     summary["rows_pseudonymized"] = {r.dataset: r.rows for r in pseudonymized}
+    summary["purge"] = {k: purged[k] for k in ("rows_deleted", "rows_kept", "ledger_seq")}
     return CustomerRun(customer.id, run_id, key_name, summary)

@@ -24,6 +24,7 @@ def build_report(
     ingest: IngestSummary,
     findings: Mapping[str, Sequence[ColumnFinding]],
     pseudonymized: Sequence[DatasetResult],
+    purged: Mapping[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
     """The report document of one run; holds counts, names and masked evidence, never values."""
@@ -48,6 +49,7 @@ def build_report(
             }
             for r in pseudonymized
         },
+        "purge": dict(purged),
     }
 
 
@@ -56,10 +58,12 @@ def write_report(
     ingest: IngestSummary,
     findings: Mapping[str, Sequence[ColumnFinding]],
     pseudonymized: Sequence[DatasetResult],
+    purged: Mapping[str, Any],
     now: datetime,
 ) -> str:
     """Write the run's JSON report and return its key."""
     key = report_key(ingest.customer, ingest.run_id)
-    body = json.dumps(build_report(ingest, findings, pseudonymized, now), indent=1) + "\n"
+    document = build_report(ingest, findings, pseudonymized, purged, now)
+    body = json.dumps(document, indent=1, default=str) + "\n"
     storage.write_bytes(key, body.encode("utf-8"))
     return key
