@@ -1,9 +1,11 @@
 """The `nightly` flow: for every configured customer, ingest new landing files, detect,
-pseudonymize into the analytics zone, and report.
+pseudonymize into the analytics zone, purge what retention makes due, and report.
 
-Tasks pass lake addresses and PII-free summaries only; tasks touching personal data are not
-cached (Prefect would persist their results). One customer failing does not stop the others:
-the flow finishes them all, then fails naming the customers that failed.
+Tasks are thin wrappers over piiscan functions that pass lake addresses and PII-free summaries;
+none is cached (Prefect would persist results of steps that read personal data), and only the
+steps whose failures are I/O retry. Each customer runs under its lock in state/locks/. One
+customer failing does not stop the others: the flow finishes them all, then fails naming the
+customers that failed and why.
 """
 
 from __future__ import annotations
@@ -12,18 +14,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.blocks.system import Secret
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
 
-from piiscan.detect import Detector, Settings
-from piiscan.errors import PiiscanError
-from piiscan.ingest.engine import new_run_id
-from piiscan.keys import load_key
-from piiscan.nlp import Engines
-from piiscan.pipeline import run_customer
-from piiscan.policy import Config, load_config
-from piiscan.pseudonymize import Key, parse_keyring
+from flows.common import customer_key, detector_for, failure_reason
+from piiscan.ingest.engine import ingest_landing, new_run_id
+from piiscan.pipeline import detect_datasets, pseudonymize_customer, purge_due
+from piiscan.policy import load_config
+from piiscan.purge import customer_lock
+from piiscan.report import (
+    build_report,
+    findings_json,
+    markdown,
+    pseudonymized_json,
+    summary,
+    write_report,
+)
 from piiscan.storage import open_lake
 
 
@@ -31,55 +37,78 @@ class CustomersFailed(RuntimeError):
     """Raised at the end of a run in which some customers failed."""
 
 
-def failure_reason(error: object) -> str:
-    """Why a customer failed, safe to store: piiscan errors carry no raw values, others may."""
-    if isinstance(error, PiiscanError):
-        return f"{type(error).__name__}: {error}"
-    return type(error).__name__
-
-
-def customer_key(customer_id: str) -> Key:
-    """The customer's key: the Prefect Secret block piiscan-key-<customer>, else env or file."""
-    try:
-        secret: Secret[str] = Secret.load(f"piiscan-key-{customer_id}")  # type: ignore[assignment]
-    except ValueError:  # no such block: local key material (PIISCAN_KEY_* or keys/<customer>.json)
-        return load_key(customer_id)
-    return parse_keyring(customer_id, str(secret.get()))
-
-
-def detector_for(config: Config, customer_id: str) -> Detector:
-    """A detector with the customer's employee-ID patterns and the configured actions."""
-    patterns = config.employee_id_patterns(customer_id)
-    actions = {str(entity): str(action) for entity, action in config.actions.items()}
-    return Detector(
-        Settings(), employee_id_patterns=patterns, actions=actions, models=Engines(patterns)
+@task(name="ingest", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def ingest_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
+    """New landing files into the restricted zone; returns the ingest summary."""
+    config = load_config(config_dir)
+    result = ingest_landing(open_lake(lake), config.customer(customer_id), run_id).as_json()
+    get_run_logger().info(
+        "%s: %s ingested, %s quarantined, %s skipped",
+        customer_id,
+        result["files_ingested"],
+        result["files_quarantined"],
+        result["files_skipped"],
     )
+    return result
 
 
-@task(name="run-customer", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def run_customer_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
-    """Ingest and report one customer; returns the PII-free summary."""
+@task(name="detect-and-pseudonymize", cache_policy=NO_CACHE)
+def protect_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]:
+    """Detection findings (masked) and the analytics zone for one customer."""
     config = load_config(config_dir)
     storage = open_lake(lake)
-    detector = detector_for(config, customer_id)
-    result = run_customer(
-        storage,
-        config,
-        config.customer(customer_id),
+    findings = detect_datasets(storage, customer_id, detector_for(config, customer_id))
+    results = pseudonymize_customer(
+        storage, config, customer_id, customer_key(customer_id), findings
+    )
+    return {"datasets": findings_json(findings), "pseudonymize": pseudonymized_json(results)}
+
+
+@task(name="purge", cache_policy=NO_CACHE)
+def purge_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]:
+    """Apply what retention makes due today (ledgered); returns the plan's counts."""
+    config = load_config(config_dir)
+    return purge_due(
+        open_lake(lake), config, customer_id, customer_key(customer_id), datetime.now(UTC)
+    )
+
+
+@task(name="report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def report_task(
+    lake: str,
+    customer_id: str,
+    run_id: str,
+    ingest: dict[str, Any],
+    protected: dict[str, Any],
+    purged: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the run report and its Prefect artifact; returns where it is and the summary."""
+    storage = open_lake(lake)
+    document = build_report(
+        customer_id,
         run_id,
         datetime.now(UTC),
-        customer_key(customer_id),
-        detector,
+        ingest=ingest,
+        datasets=protected["datasets"],
+        pseudonymize=protected["pseudonymize"],
+        purge=purged,
     )
-    get_run_logger().info(
-        "customer %s: %s file(s) ingested, %s quarantined, %s skipped; report %s",
-        customer_id,
-        result.summary["files_ingested"],
-        result.summary["files_quarantined"],
-        result.summary["files_skipped"],
-        result.report_key,
+    key = write_report(storage, document)
+    create_markdown_artifact(
+        key=f"nightly-{customer_id}",
+        markdown=markdown(customer_id, document),
+        description=f"piiscan nightly run for {customer_id}",
     )
-    return {"customer": customer_id, "report": storage.uri(result.report_key), **result.summary}
+    return {"customer": customer_id, "report": storage.uri(key), **summary(document)}
+
+
+def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
+    """One customer's tasks, in order, under the customer's lock."""
+    with customer_lock(open_lake(lake), customer_id, datetime.now(UTC)):
+        ingest = ingest_task(lake, config_dir, customer_id, run_id)
+        protected = protect_task(lake, config_dir, customer_id)
+        purged = purge_task(lake, config_dir, customer_id)
+        return report_task(lake, customer_id, run_id, ingest, protected, purged)
 
 
 @flow(name="nightly", log_prints=False)
@@ -87,22 +116,19 @@ def nightly(lake: str = "./lake", config_dir: str = "configs") -> dict[str, Any]
     """Run every configured customer; fail at the end if any customer failed."""
     config = load_config(config_dir)
     run_id = new_run_id()
-    futures: dict[str, PrefectFuture[dict[str, Any]]] = {
-        c.id: run_customer_task.submit(lake, config_dir, c.id, run_id) for c in config.customers
-    }
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
-    for customer_id, future in futures.items():
-        future.wait()
-        if future.state.is_completed():
-            results[customer_id] = future.result()
-        else:
-            failed[customer_id] = failure_reason(future.result(raise_on_failure=False))
-    summary = {"run_id": run_id, "customers": results, "failed": failed}
+    for customer in config.customers:
+        try:
+            results[customer.id] = run_one(lake, config_dir, customer.id, run_id)
+        except Exception as exc:  # one customer failing must not stop the others
+            failed[customer.id] = failure_reason(exc)
+            get_run_logger().error("customer %s failed: %s", customer.id, failed[customer.id])
+    outcome = {"run_id": run_id, "customers": results, "failed": failed}
     if failed:
         reasons = "; ".join(f"{c}: {why}" for c, why in sorted(failed.items()))
         raise CustomersFailed(f"{len(failed)} customer(s) failed: {reasons}")
-    return summary
+    return outcome
 
 
 if __name__ == "__main__":

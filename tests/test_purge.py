@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -138,8 +139,17 @@ def test_a_stale_plan_is_refused_and_changes_nothing(lake: LocalStorage, config:
 
 
 def test_one_purge_per_customer_at_a_time(lake: LocalStorage, config: Config) -> None:
-    with customer_lock(lake, "acme", NOW), pytest.raises(PurgeError, match="is locked by"):
+    other = f"{socket.gethostname()}:{os.getppid()}"  # another live process holds it
+    lake.write_bytes(
+        "state/locks/acme.json", json.dumps({"owner": other, "since": NOW.isoformat()}).encode()
+    )
+    with pytest.raises(PurgeError, match="is locked by"):
         apply_purge(lake, config, plan_purge(lake, config, "acme", LATER, None), None, NOW)
+    lake.delete("state/locks/acme.json")
+    with customer_lock(lake, "acme", NOW):  # the same process may nest it
+        apply_purge(lake, config, plan_purge(lake, config, "acme", LATER, None), None, NOW)
+        assert lake.exists("state/locks/acme.json")
+    assert not lake.exists("state/locks/acme.json")
     lake.write_bytes(
         "state/locks/acme.json",
         json.dumps({"owner": "elsewhere:1", "since": "2020-01-01T00:00:00+00:00"}).encode(),

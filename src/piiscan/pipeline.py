@@ -11,7 +11,13 @@ from piiscan.ingest.engine import Progress, ingest_landing
 from piiscan.policy import Config, Customer
 from piiscan.pseudonymize import DatasetResult, Key, pseudonymize_dataset, restricted_files
 from piiscan.purge import apply_purge, plan_purge
-from piiscan.report import write_report
+from piiscan.report import (
+    build_report,
+    findings_json,
+    pseudonymized_json,
+    summary,
+    write_report,
+)
 from piiscan.scan import sample_lake_files
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage
@@ -88,17 +94,17 @@ def run_customer(
     progress: Progress | None = None,
 ) -> CustomerRun:
     """Ingest new landing files, detect, pseudonymize, purge what is due, write the report."""
-    ingest = ingest_landing(storage, customer, run_id, progress)
+    ingest = ingest_landing(storage, customer, run_id, progress).as_json()
     findings = detect_datasets(storage, customer.id, detector)
     pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
     purged = purge_due(storage, config, customer.id, key, now)
-    key_name = write_report(storage, ingest, findings, pseudonymized, purged, now)
-    summary = ingest.as_json()
-    summary.pop("files")
-    summary["pii_columns"] = {
-        dataset: sorted(f.name for f in columns if f.entity)
-        for dataset, columns in findings.items()
-    }
-    summary["rows_pseudonymized"] = {r.dataset: r.rows for r in pseudonymized}
-    summary["purge"] = {k: purged[k] for k in ("rows_deleted", "rows_kept", "ledger_seq")}
-    return CustomerRun(customer.id, run_id, key_name, summary)
+    document = build_report(
+        customer.id,
+        run_id,
+        now,
+        ingest=ingest,
+        datasets=findings_json(findings),
+        pseudonymize=pseudonymized_json(pseudonymized),
+        purge=purged,
+    )
+    return CustomerRun(customer.id, run_id, write_report(storage, document), summary(document))

@@ -372,16 +372,21 @@ def _checkpoint(name: str) -> None:
 
 @contextmanager
 def customer_lock(storage: Storage, customer: str, now: datetime) -> Iterator[None]:
-    """One purge per customer at a time; a lock older than LOCK_STALE_AFTER is taken over."""
+    """One run or purge per customer at a time. The same process may nest it (a nightly run
+    holds it while its purge step takes it again); a lock older than LOCK_STALE_AFTER, or whose
+    process is gone, is taken over."""
     key = join("state", "locks", f"{customer}.json")
+    owner = f"{socket.gethostname()}:{os.getpid()}"
     if storage.exists(key):
         held = json.loads(storage.read_bytes(key))
+        if held["owner"] == owner:
+            yield  # nested: the outer holder releases it
+            return
         since = datetime.fromisoformat(held["since"])
         if now - since < LOCK_STALE_AFTER and _alive(held):
             raise PurgeError(
                 f"customer {customer!r} is locked by {held['owner']} since {held['since']}"
             )
-    owner = f"{socket.gethostname()}:{os.getpid()}"
     storage.write_bytes(key, json.dumps({"owner": owner, "since": now.isoformat()}).encode())
     try:
         yield

@@ -1,0 +1,42 @@
+"""What both flows share: keys from Prefect Secret blocks, the detector, safe failure reasons."""
+
+from __future__ import annotations
+
+from prefect.blocks.system import Secret
+
+from piiscan.detect import Detector, Settings
+from piiscan.errors import PiiscanError
+from piiscan.keys import load_key
+from piiscan.nlp import Engines
+from piiscan.policy import Config
+from piiscan.pseudonymize import Key, parse_keyring
+
+
+def secret_block_name(customer_id: str) -> str:
+    """The Prefect Secret block that may hold a customer's key file JSON."""
+    return f"piiscan-key-{customer_id}"
+
+
+def customer_key(customer_id: str) -> Key:
+    """The customer's key: its Secret block, else PIISCAN_KEY_<CUSTOMER> or keys/<customer>.json."""
+    try:
+        secret: Secret[str] = Secret.load(secret_block_name(customer_id))  # type: ignore[assignment]
+    except ValueError:  # no such block: local key material
+        return load_key(customer_id)
+    return parse_keyring(customer_id, str(secret.get()))
+
+
+def detector_for(config: Config, customer_id: str) -> Detector:
+    """A detector with the customer's employee-ID patterns and the configured actions."""
+    patterns = config.employee_id_patterns(customer_id)
+    actions = {str(entity): str(action) for entity, action in config.actions.items()}
+    return Detector(
+        Settings(), employee_id_patterns=patterns, actions=actions, models=Engines(patterns)
+    )
+
+
+def failure_reason(error: object) -> str:
+    """Why a step failed, safe to store: piiscan errors carry no raw values, others may."""
+    if isinstance(error, PiiscanError):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__

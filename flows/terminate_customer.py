@@ -1,0 +1,124 @@
+"""The `terminate-customer` flow: the deletion rerun at a customer's account end.
+
+Parameters name the customer and dates, never a person. The plan is published as an artifact
+before anything is deleted; with dry_run (the default) nothing is.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import UTC, date, datetime
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.blocks.system import Secret
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import customer_key, secret_block_name
+from piiscan.errors import PiiscanError
+from piiscan.keys import keys_dir
+from piiscan.policy import load_config
+from piiscan.purge import PurgePlan, customer_lock, plan_purge, terminate
+from piiscan.storage import open_lake
+
+
+def plan_markdown(plan: PurgePlan) -> str:
+    """A termination plan as Markdown: rows per zone and dataset, and why rows stay."""
+    totals: dict[tuple[str, str], int] = {}
+    for f in plan.files:
+        totals[(f.zone, f.dataset)] = totals.get((f.zone, f.dataset), 0) + f.deleted
+    lines = [
+        f"### Termination plan · {plan.customer} · effective {plan.as_of}",
+        "",
+        "| zone | dataset | rows to delete |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {z} | {d} | {n} |" for (z, d), n in sorted(totals.items())]
+    lines += [
+        "",
+        f"Other objects (landing, quarantine, reports): {len(plan.other_keys)}",
+        "",
+        "Rows kept: " + (", ".join(f"{k}: {v}" for k, v in plan.kept.items()) or "none"),
+    ]
+    lines += [f"- **{reason}**: {why}" for reason, why in plan.reasons.items()]
+    return "\n".join(lines) + "\n"
+
+
+@task(name="plan-termination", cache_policy=NO_CACHE)
+def plan_task(lake: str, config_dir: str, customer: str, effective: date) -> dict[str, Any]:
+    """The termination plan, published as an artifact; returns its counts."""
+    config = load_config(config_dir)
+    config.customer(customer)
+    plan = plan_purge(
+        open_lake(lake), config, customer, effective, _key_or_none(customer), terminated=effective
+    )
+    create_markdown_artifact(
+        key=f"termination-plan-{customer}",
+        markdown=plan_markdown(plan),
+        description=f"what terminating {customer} deletes and keeps",
+    )
+    data = plan.as_json()
+    return {k: data[k] for k in ("rows_deleted", "rows_kept", "partitions_read")}
+
+
+@task(name="apply-termination", cache_policy=NO_CACHE)
+def apply_task(lake: str, config_dir: str, customer: str, effective: date) -> dict[str, Any]:
+    """Delete, certify, and retire the key unless a hold still needs it."""
+    config = load_config(config_dir)
+    storage = open_lake(lake)
+    key_file = keys_dir() / f"{customer}.json"
+    store = f"file {key_file}" if key_file.exists() else f"block {secret_block_name(customer)}"
+    with customer_lock(storage, customer, datetime.now(UTC)):
+        result = terminate(
+            storage, config, customer, effective, _key_or_none(customer), datetime.now(UTC), store
+        )
+    if not result.key_needed:
+        if key_file.exists():
+            key_file.unlink()
+        with suppress(ValueError):  # no block: the key was local
+            Secret.delete(secret_block_name(customer))
+    certificate = result.certificate
+    create_markdown_artifact(
+        key=f"termination-certificate-{customer}",
+        markdown=f"### Deletion certificate · {customer}\n\nRows deleted: "
+        f"{certificate['rows_deleted']}\n\nKept under holds: "
+        f"{certificate['rows_remaining_under_hold'] or 'none'}\n\nKey: "
+        f"{certificate['pseudonymization_key']}\n\nLedger entry {certificate['ledger']['seq']} "
+        f"`{certificate['ledger']['hash']}`\n",
+        description=f"deletion certificate for {customer}",
+    )
+    get_run_logger().info(
+        "terminated %s: certificate %s", customer, storage.uri(result.certificate_keys[0])
+    )
+    return {
+        "certificate": storage.uri(result.certificate_keys[0]),
+        "rows_deleted": result.entry["rows_deleted"],
+        "key_deleted": not result.key_needed,
+    }
+
+
+def _key_or_none(customer: str) -> Any:
+    try:
+        return customer_key(customer)
+    except PiiscanError:
+        return None  # only holds on numbers and tax/billing rows need it; they fail loudly
+
+
+@flow(name="terminate-customer", log_prints=False)
+def terminate_customer(
+    customer: str,
+    effective_date: date,
+    dry_run: bool = True,
+    lake: str = "./lake",
+    config_dir: str = "configs",
+) -> dict[str, Any]:
+    """Plan the deletion of a customer's personal data at account end; apply unless dry_run."""
+    planned = plan_task(lake, config_dir, customer, effective_date)
+    if dry_run:
+        return {"dry_run": True, "plan": planned}
+    return {
+        "dry_run": False,
+        "plan": planned,
+        "applied": apply_task(lake, config_dir, customer, effective_date),
+    }
