@@ -1,0 +1,222 @@
+"""Deployments on a real Prefect server: prefect.yaml deployed to a process pool, a worker
+runs `terminate-customer` and `nightly` triggered through the API, nothing personal reaches
+Prefect's database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+from piiscan import ledger
+from piiscan.cli import stage_fixtures
+from piiscan.keys import create_key
+from piiscan.storage import LocalStorage
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.integration
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """TERM, then INT (a worker ignores a single TERM), then KILL."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+        if process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A Prefect server on a free loopback port, the pool, the deployments and a worker."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    keys = tmp_path_factory.mktemp("server-keys")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PIISCAN_KEYS_DIR": str(keys),
+        "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
+    }
+    log = (home / "server.log").open("wb")
+    process = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            pytest.fail(
+                f"Prefect server did not start: {(home / 'server.log').read_text()[-2000:]}"
+            )
+        for command in (
+            [PREFECT, "work-pool", "create", "piiscan", "--type", "process"],
+            [PREFECT, "--no-prompt", "deploy", "--all"],
+        ):
+            done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stdout + done.stderr
+        worker_log = (home / "worker.log").open("wb")
+        worker = subprocess.Popen(
+            [PREFECT, "worker", "start", "--pool", "piiscan"],
+            cwd=REPO,
+            env=env,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+        )
+        yield {"api": api, "keys": keys, "home": home}
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop(process)
+
+
+def run_deployment(api: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Trigger a deployment through the API and wait for a final state."""
+    deployment = httpx.get(f"{api}/deployments/name/{name}", timeout=10).raise_for_status().json()
+    run = (
+        httpx.post(
+            f"{api}/deployments/{deployment['id']}/create_flow_run",
+            json={"parameters": parameters},
+            timeout=10,
+        )
+        .raise_for_status()
+        .json()
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+        if state["state_type"] in FINAL:
+            return dict(state)
+        time.sleep(2)
+    pytest.fail(f"flow run {run['id']} of {name} did not finish")
+
+
+def prefect_text(api: str, run_id: str) -> str:
+    """Everything Prefect stored about a flow run: parameters, logs, artifacts, task runs."""
+    parts = [json.dumps(httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json())]
+    filters = {"flow_runs": {"id": {"any_": [run_id]}}}
+    for path in ("logs/filter", "artifacts/filter", "task_runs/filter"):
+        body = {**filters, "limit": 200}
+        parts.append(json.dumps(httpx.post(f"{api}/{path}", json=body, timeout=10).json()))
+    return "\n".join(parts)
+
+
+def personal_values(fixture_tree: Path) -> list[str]:
+    frames = [pl.read_parquet(p) for p in fixture_tree.glob("*/generic/*.parquet")]
+    return sorted(
+        {
+            v
+            for f in frames
+            for c in ("user_name", "wireless_number", "employee_id")
+            for v in f[c].to_list()
+            if v
+        }
+    )
+
+
+@pytest.fixture
+def staged(fixture_tree: Path, tmp_path: Path, server: dict[str, Any]) -> Path:
+    lake = tmp_path / "lake"
+    stage_fixtures(LocalStorage(lake), fixture_tree)
+    for customer in ("acme", "globex", "initech"):
+        create_key(customer, server["keys"])
+    return lake
+
+
+def test_nightly_deployment_carries_its_cron_schedule(server: dict[str, Any]) -> None:
+    deployment = httpx.get(f"{server['api']}/deployments/name/nightly/nightly", timeout=10).json()
+    assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["0 2 * * *"]
+    assert deployment["work_pool_name"] == "piiscan"
+
+
+def test_nightly_runs_on_the_worker_and_stores_nothing_personal(
+    server: dict[str, Any], staged: Path, fixture_tree: Path
+) -> None:
+    state = run_deployment(server["api"], "nightly/nightly", {"lake": str(staged)})
+    assert state["state_type"] == "COMPLETED", state["state"]
+    for customer in ("acme", "globex", "initech"):
+        assert list((staged / "reports" / customer).glob("*.json"))
+        assert list((staged / "analytics" / "usage_events").glob(f"customer={customer}"))
+    text = prefect_text(server["api"], state["id"])
+    assert "nightly-acme" in text  # the run's artifact is there
+    values = personal_values(fixture_tree)
+    assert len(values) > 20 and not [v for v in values if v in text]
+
+
+def test_terminate_customer_runs_with_parameters_and_certifies(
+    server: dict[str, Any], staged: Path, fixture_tree: Path
+) -> None:
+    nightly = run_deployment(server["api"], "nightly/nightly", {"lake": str(staged)})
+    assert nightly["state_type"] == "COMPLETED"
+    state = run_deployment(
+        server["api"],
+        "terminate-customer/terminate-customer",
+        {
+            "customer": "initech",
+            "effective_date": "2026-12-31",
+            "dry_run": False,
+            "lake": str(staged),
+        },
+    )
+    assert state["state_type"] == "COMPLETED", state["state"]
+    storage = LocalStorage(staged)
+    assert not list(storage.list("landing/initech")) and not list(storage.list("reports/initech"))
+    certificate = json.loads(storage.read_bytes("certificates/initech/2026-12-31.json"))
+    assert ledger.verify(storage, "initech").ok
+    assert certificate["ledger"]["seq"] == len(ledger.read_entries(storage, "initech"))
+    assert not (server["keys"] / "initech.json").exists()  # no hold needs the key
+    text = prefect_text(server["api"], state["id"])
+    assert "termination-plan-initech" in text and "termination-certificate-initech" in text
+    assert not [v for v in personal_values(fixture_tree) if v in text]
+
+
+def test_a_failing_customer_does_not_stop_the_others(server: dict[str, Any], staged: Path) -> None:
+    (staged / "state" / "ingested").mkdir(parents=True)
+    (staged / "state" / "ingested" / "globex.json").write_text("{broken")
+    state = run_deployment(server["api"], "nightly/nightly", {"lake": str(staged)})
+    assert state["state_type"] == "FAILED"
+    assert "globex: StorageError" in json.dumps(prefect_text(server["api"], state["id"]))
+    assert list((staged / "reports" / "acme").glob("*.json"))
+    assert list((staged / "reports" / "initech").glob("*.json"))
+    assert not (staged / "reports" / "globex").exists()
+    shutil.rmtree(staged / "state" / "ingested")
