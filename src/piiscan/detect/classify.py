@@ -59,7 +59,8 @@ class Settings:
     threshold: float = 0.6  # confidence at which a column is tagged
     seed: int = 20261128  # sampling order; same seed, same sample
     free_text_tokens: float = 8.0  # mean words per value above which a column is free text
-    free_text_sample: int = 50  # free-text values analysed with the full Presidio analyzer
+    free_text_sample: int = 30  # free-text values analysed with the full Presidio analyzer
+    ner_sample: int = 60  # values per candidate column the NER model reads
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,30 @@ class Detector:
             name: sample_values(frame[name], self.settings.sample_size, self.settings.seed)
             for name in frame.columns
         }
-        person = self._person_scores(samples)
-        return [self._decide(name, samples[name], person.get(name)) for name in frame.columns]
+        validated = {name: self._validated(name, values) for name, values in samples.items()}
+        # The model only reads columns no validator already settles, and only a sub-sample.
+        unresolved = {
+            name: values[: self.settings.ner_sample]
+            for name, values in samples.items()
+            if values
+            and max((c.confidence for c in validated[name]), default=0.0) < self.settings.threshold
+        }
+        person = self._person_scores(unresolved)
+        return [
+            self._decide(name, samples[name], validated[name], person.get(name))
+            for name in frame.columns
+        ]
+
+    def _validated(self, name: str, values: list[str]) -> list[_Candidate]:
+        """Every validator's candidate for a column (the employee-ID one included)."""
+        if not values:
+            return []
+        supported, not_pii = header_evidence(name)
+        candidates = [
+            self._score(entity, validator, values, supported, not_pii)
+            for entity, validator in self.validators.items()
+        ]
+        return [*candidates, self._employee(values, supported, not_pii)]
 
     # -- names need the model: one batched pass over every candidate column --------------------
 
@@ -186,7 +209,11 @@ class Detector:
     # -- the decision ---------------------------------------------------------------------------
 
     def _decide(
-        self, name: str, values: list[str], person: tuple[float, float] | None
+        self,
+        name: str,
+        values: list[str],
+        validated: list[_Candidate],
+        person: tuple[float, float] | None,
     ) -> ColumnFinding:
         supported, not_pii = header_evidence(name)
         evidence: dict[str, Any] = {"sampled": len(values)}
@@ -202,11 +229,7 @@ class Detector:
         if mean_words > self.settings.free_text_tokens:
             return self._free_text(name, values, evidence)
 
-        candidates = [
-            self._score(entity, validator, values, supported, not_pii)
-            for entity, validator in self.validators.items()
-        ]
-        candidates.append(self._employee(values, supported, not_pii))
+        candidates = list(validated)
         if person is not None:
             candidates.append(self._person(values, person, supported, not_pii))
         live = [c for c in candidates if c.matches]
@@ -262,6 +285,7 @@ class Detector:
     ) -> _Candidate:
         ner, shape = scores
         share = 0.65 * ner + 0.35 * shape
+        sampled = min(len(values), self.settings.ner_sample)
         if "PERSON" in supported:
             # The small model misses many lone given names and surnames; a name header and
             # name-shaped values agreeing is evidence enough.
@@ -271,7 +295,7 @@ class Detector:
             "PERSON",
             share,
             len(shaped),
-            _adjust(share, "PERSON", len(values), supported, not_pii),
+            _adjust(share, "PERSON", sampled, supported, not_pii),
             shaped,
         )
 
