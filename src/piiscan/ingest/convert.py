@@ -12,13 +12,24 @@ from piiscan.ingest.layouts import Column
 from piiscan.schema import MONEY
 
 PLACEHOLDERS = ("N/A", "NA", "n/a", "-", "--")
-SCIENTIFIC = r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$"
+PHONE_PUNCTUATION = "-() .+/"
 
 
 def cleaned(name: str) -> pl.Expr:
     """The raw text without padding; blanks and N/A placeholders become null."""
-    raw = pl.col(name).str.strip_chars()
-    return pl.when((raw == "") | raw.is_in(PLACEHOLDERS)).then(None).otherwise(raw)
+    return pl.col(name).str.strip_chars().replace(["", *PLACEHOLDERS], None)
+
+
+def _without(text: pl.Expr, characters: str) -> pl.Expr:
+    """Text with each of these characters removed (literal replaces: much faster than a regex)."""
+    for character in characters:
+        text = text.str.replace_all(character, "", literal=True)
+    return text
+
+
+def _scientific(text: pl.Expr) -> pl.Expr:
+    """Excel's scientific notation (4.88E+31): a damaged identifier."""
+    return text.str.contains("E+", literal=True) | text.str.contains("e+", literal=True)
 
 
 def _number(text: pl.Expr) -> pl.Expr:
@@ -26,11 +37,13 @@ def _number(text: pl.Expr) -> pl.Expr:
 
 
 def _money(text: pl.Expr) -> pl.Expr:
-    negative = text.str.starts_with("(") | text.str.starts_with("-") | text.str.starts_with("$-")
-    digits = text.str.replace_all(r"[$,()\s+-]", "")
-    valid = digits.str.contains(r"^\d+(\.\d+)?$")
-    amount = pl.when(valid).then(digits).cast(MONEY, strict=False)
-    return pl.when(negative).then(-amount).otherwise(amount)
+    plain = _without(text, "$, +")
+    signed = (
+        pl.when(plain.str.starts_with("("))
+        .then(pl.lit("-") + plain.str.strip_chars("()"))
+        .otherwise(plain)
+    )
+    return signed.cast(MONEY, strict=False)
 
 
 def _mmss(text: pl.Expr) -> pl.Expr:
@@ -53,49 +66,45 @@ EXPECTED = {
 }
 
 
-def convert(name: str, column: Column) -> tuple[pl.Expr, pl.Expr]:
-    """Value and error expressions turning string column `name` into column.target."""
-    text = cleaned(name)
+def convert_value(text: pl.Expr, column: Column) -> pl.Expr:
+    """The canonical value from cleaned text (see `cleaned`)."""
     kind = column.kind
     if kind == "text":
-        value = text
-    elif kind in ("id", "dialed"):
-        scientific = text.str.contains(SCIENTIFIC)
-        value = (
-            pl.when(scientific)
-            .then(None)
-            .otherwise(text if kind == "id" else text.str.replace_all(r"\D", ""))
-        )
-    elif kind == "phone":
-        digits = text.str.replace_all(r"\D", "")
-        digits = (
-            pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
-            .then(digits.str.slice(1))
-            .otherwise(digits)
-        )
-        value = pl.when((digits.str.len_chars() == 10) & ~text.str.contains(SCIENTIFIC)).then(
-            digits
-        )
-    elif kind == "money":
-        value = _money(text)
-    elif kind == "number":
-        value = _number(text)
-    elif kind == "int":
+        return text
+    if kind in ("id", "dialed"):
+        plain = text if kind == "id" else _without(text, PHONE_PUNCTUATION)
+        return pl.when(_scientific(text)).then(None).otherwise(plain)
+    if kind == "phone":  # 10 digits, a leading 1 dropped; anything else is an error
+        return _without(text, PHONE_PUNCTUATION).str.extract(r"^1?(\d{10})$", 1)
+    if kind == "money":
+        return _money(text)
+    if kind == "number":
+        return _number(text)
+    if kind == "int":
         number = _number(text)
-        value = pl.when(number == number.floor()).then(number).cast(pl.Int64, strict=False)
-    elif kind == "date":
-        value = text.str.strptime(pl.Date, column.fmt or "%Y-%m-%d", strict=False)
-    elif kind == "mmss":
-        value = _mmss(text)
-    elif kind == "datetime":
-        value = text.str.strptime(pl.Datetime("us"), strict=False)
-    else:  # pragma: no cover - Kind is a closed Literal
-        raise AssertionError(kind)
+        return pl.when(number == number.floor()).then(number).cast(pl.Int64, strict=False)
+    if kind == "date":
+        return text.str.strptime(pl.Date, column.fmt or "%Y-%m-%d", strict=False)
+    if kind == "mmss":
+        return _mmss(text)
+    if kind == "datetime":
+        return text.str.strptime(pl.Datetime("us"), strict=False)
+    raise AssertionError(kind)  # pragma: no cover - Kind is a closed Literal
+
+
+def convert_error(text: pl.Expr, value: pl.Expr, column: Column) -> pl.Expr:
+    """The row's error for this column, from its cleaned text and converted value."""
     where = f"column {column.header!r}"
-    error = (
+    return (
         pl.when(text.is_not_null() & value.is_null())
-        .then(pl.lit(f"{where}: expected {EXPECTED.get(kind, kind)}"))
+        .then(pl.lit(f"{where}: expected {EXPECTED.get(column.kind, column.kind)}"))
         .when(pl.lit(column.required) & text.is_null())
         .then(pl.lit(f"{where}: required value missing"))
     )
-    return value.alias(column.target), error
+
+
+def convert(name: str, column: Column) -> tuple[pl.Expr, pl.Expr]:
+    """Value and error expressions turning string column `name` into column.target."""
+    text = cleaned(name)
+    value = convert_value(text, column)
+    return value.alias(column.target), convert_error(text, value, column)

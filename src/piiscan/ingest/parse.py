@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from piiscan.errors import EncodingError, IngestError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
-from piiscan.ingest.convert import convert
+from piiscan.ingest.convert import cleaned, convert_error, convert_value
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.layouts import Column, Layout, normalize
 from piiscan.ingest.reader import (
@@ -100,22 +100,34 @@ def _plan(layout: Layout, header: tuple[str, ...]) -> list[tuple[str, Column]]:
 
 
 def _convert(frame: pl.DataFrame, plan: list[tuple[str, Column]], layout: Layout) -> pl.DataFrame:
-    values, errors = [], []
-    for source, column in plan:
-        value, error = convert(source, column)
-        values.append(value)
-        errors.append(error)
+    """Converted values and one error message per row, each expression evaluated once: the
+    cleaned text first, then values from it, then errors from both."""
+    texts = [f"_t{i}" for i in range(len(plan))]
+    lazy = frame.lazy().with_columns(
+        cleaned(source).alias(t) for (source, _), t in zip(plan, texts, strict=True)
+    )
+    lazy = lazy.with_columns(
+        convert_value(pl.col(t), column).alias(column.target)
+        for (_, column), t in zip(plan, texts, strict=True)
+    )
+    errors = [
+        convert_error(pl.col(t), pl.col(column.target), column)
+        for (_, column), t in zip(plan, texts, strict=True)
+    ]
     present = {column.target for _, column in plan}
-    for column in layout.columns:  # optional columns the file does not have
-        if column.target not in present:
-            values.append(pl.lit(None, pl.String).alias(column.target))
+    missing = [
+        pl.lit(None, pl.String).alias(c.target) for c in layout.columns if c.target not in present
+    ]  # optional columns the file does not have
     ragged = pl.when(pl.col(RAGGED)).then(
         pl.lit(f"row has a different number of fields than the header ({len(plan)})")
     )
     error = pl.concat_str([ragged, *errors], separator="; ", ignore_nulls=True)
-    return frame.select(
-        *values, pl.col(LINE), pl.when(error == "").then(None).otherwise(error).alias("_error")
-    )
+    return lazy.select(
+        *[pl.col(column.target) for _, column in plan],
+        *missing,
+        pl.col(LINE),
+        pl.when(error == "").then(None).otherwise(error).alias("_error"),
+    ).collect()
 
 
 def _process_unit(

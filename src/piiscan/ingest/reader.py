@@ -146,13 +146,15 @@ def _line_stats(
     nonempty = lengths > 0
     has_cr[nonempty] = array[ends[nonempty] - 1] == 13
     blank = (lengths - has_cr) == 0
-    seps = np.concatenate(([0], np.cumsum(array == ord(separator))))
-    quotes = np.concatenate(([0], np.cumsum(array == 34)))
-    n_seps = seps[ends] - seps[starts]
-    n_quotes = quotes[ends] - quotes[starts]
-    # Lines with quotes may hold the separator inside a field; polars parses those, so only
-    # unquoted lines are checked here.
-    ragged = (n_quotes == 0) & (n_seps != expected_fields - 1) & ~blank
+    # Per-line counts in one pass each (reduceat over the line starts; a blank line's segment
+    # is just its newline, which is neither a separator nor a quote).
+    n_seps = np.add.reduceat((array == ord(separator)).view(np.uint8), starts, dtype=np.int64)
+    ragged = (n_seps != expected_fields - 1) & ~blank
+    quotes = array == 34
+    if quotes.any():
+        # A quoted field may hold the separator; polars parses those lines, so only unquoted
+        # lines are checked here.
+        ragged &= np.add.reduceat(quotes.view(np.uint8), starts, dtype=np.int64) == 0
     return blank, ragged
 
 
