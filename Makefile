@@ -39,8 +39,14 @@ fixtures: $(STAMP)
 	rm -rf fixtures/sample
 	$(BIN)/piiscan fixtures --out fixtures/sample $(SAMPLE_ARGS)
 
+## Benchmarks (long: minutes to an hour on 2 cores); figures go in benchmarks/README.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/detection/evaluate.py
+	$(BIN)/python benchmarks/detection/scale.py
+	$(BIN)/python benchmarks/pseudonymize.py
+	$(BIN)/python benchmarks/purge.py
+	$(BIN)/python benchmarks/flow_overhead.py
 
 clean:
 	rm -rf $(VENV) $(LAKE) .pytest_cache .mypy_cache .ruff_cache
