@@ -198,3 +198,18 @@ def test_scanning_the_lake_covers_each_dataset(
     assert entity["devices"]["extras.contract_end_date"] is None  # layout extras are scanned too
     rows = pl.scan_parquet(tmp_path / "lake" / "restricted" / "usage_events").select(pl.len())
     assert entries["usage_events"]["rows"] == rows.collect().item()
+
+
+def test_a_headerless_file_does_not_turn_values_into_column_names(tmp_path: Path) -> None:
+    from piiscan.fixtures.model import World
+
+    world = World(3)
+    people = [(world.person("acme", "E######", False), world.number(False)) for _ in range(60)]
+    path = tmp_path / "dump.csv"
+    path.write_text("".join(f"{p.full_name},{n},{p.email}\n" for p, n in people))
+    entry = _scan(str(path))["files"][0]
+    assert [c["name"] for c in entry["columns"]] == ["column_1", "column_2", "column_3"]
+    assert [c["entity"] for c in entry["columns"]] == ["PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS"]
+    assert entry["rows"] == 60
+    text = json.dumps(entry)
+    assert not [v for p, n in people for v in (p.full_name, n, p.email) if v in text]

@@ -203,13 +203,18 @@ class Scanner:
         counts = [len(next(csv.reader([line], delimiter=separator))) for line in lines[:50]]
         width = Counter(counts).most_common(1)[0][0]
         start = counts.index(width)  # preamble lines have another width
+        first = next(csv.reader([lines[start]], delimiter=separator))
+        has_header = _looks_like_header(first)
         frame = pl.read_csv(
             io.StringIO("\n".join(lines[start:])),
             separator=separator,
             infer_schema=False,
             truncate_ragged_lines=True,
+            has_header=has_header,
+            # A headerless file's first row is data: its values must not become column names.
+            new_columns=None if has_header else [f"column_{i + 1}" for i in range(len(first))],
         )
-        data_rows = None if rows is None else max(rows - start - 1, 0)
+        data_rows = None if rows is None else max(rows - start - int(has_header), 0)
         return Source(where, frame, data_rows)
 
     def _excel(self, path: Path) -> Source:
@@ -291,6 +296,20 @@ def _expand_extras(frame: pl.DataFrame) -> pl.DataFrame:
     extras = decoded.struct.unnest()
     extras = extras.rename({c: f"{EXTRAS}.{c}" for c in extras.columns})
     return pl.concat([frame.drop(EXTRAS), extras.cast(pl.String)], how="horizontal")
+
+
+def _looks_like_header(fields: list[str]) -> bool:
+    """Whether a first row names columns rather than holding values (identifiers, numbers)."""
+    from piiscan import recognizers as rec
+
+    values = [f.strip() for f in fields if f.strip()]
+    if not values:
+        return False
+    checks = (rec.is_phone, rec.is_email, rec.is_imei, rec.is_iccid, rec.is_ip)
+    if any(check(v) for v in values for check in checks):
+        return False
+    numeric = sum(1 for v in values if rec.digits(v).replace(",", "").isdigit())
+    return numeric * 3 <= len(values)
 
 
 def _separator(lines: list[str]) -> str:
