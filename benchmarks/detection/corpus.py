@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import xlsxwriter
 from faker import Faker
 
-from piiscan.fixtures.model import DEVICES, TACS, Line, Person, World, luhn_digit
+from piiscan.fixtures.model import TACS, Line, Person, World, luhn_digit
 
 ENTITIES = (
     "PHONE_NUMBER",
@@ -304,8 +305,11 @@ def verizon_usage(m: Maker) -> CorpusFile:
             Col("User Name", [ln.person.full_name for ln, _ in events], "PERSON"),
             Col("Usage Category", [k for _, k in events], None),
             Col("Date", [f"{t:%m/%d}" for t in times], None),
-            Col("Time", [f"{t.hour % 12 or 12}:{t:%M}{'A' if t.hour < 12 else 'P'}" for t in times],
-                None),
+            Col(
+                "Time",
+                [f"{t.hour % 12 or 12}:{t:%M}{'A' if t.hour < 12 else 'P'}" for t in times],
+                None,
+            ),
             Col(
                 "Number",
                 [dashed(m.other_number()) if k != "Data" else None for _, k in events],
@@ -355,8 +359,9 @@ def att_usage(m: Maker) -> CorpusFile:
                 ],
                 "PHONE_NUMBER",
             ),
-            Col("In/out", [m.pick(("IN", "OUT")) if k != "Data" else None for _, k in events],
-                None),
+            Col(
+                "In/out", [m.pick(("IN", "OUT")) if k != "Data" else None for _, k in events], None
+            ),
             Col("Usage type", [{"Messaging": "Text"}.get(k, k) for _, k in events], None),
             Col(
                 "Minutes usage",
@@ -388,8 +393,9 @@ def att_devices(m: Maker) -> CorpusFile:
             ),
             Col("Device make", [ln.make for ln in lines], None),
             Col("Device model", [ln.model for ln in lines], None),
-            Col("Device type", [m.pick(("Smartphone", "Smartphone", "Tablet")) for _ in lines],
-                None),
+            Col(
+                "Device type", [m.pick(("Smartphone", "Smartphone", "Tablet")) for _ in lines], None
+            ),
             Col("Device IMEI", [ln.imei for ln in lines], "IMEI"),
             Col("SIM number", m.iccids(lines, 0.06), "ICCID"),
             Col("Activation date", [f"{ln.activation_date:%m/%d/%Y}" for ln in lines], None),
@@ -411,25 +417,37 @@ def intune(m: Maker) -> CorpusFile:
         "xlsx",
         [
             Col("Device name", [f"ACME-MOB-{m.rng.randint(0, 99999):05d}" for _ in lines], None),
-            Col("IMEI", [ln.imei if ok else None for ln, ok in zip(lines, has_imei, strict=True)],
-                "IMEI"),
+            Col(
+                "IMEI",
+                [ln.imei if ok else None for ln, ok in zip(lines, has_imei, strict=True)],
+                "IMEI",
+            ),
             Col("MEID", [m.meid() if m.rng.random() < 0.35 else None for _ in lines], "IMEI"),
-            Col("ICCID", [ln.iccid if ok else None for ln, ok in zip(lines, has_imei, strict=True)],
-                "ICCID"),
+            Col(
+                "ICCID",
+                [ln.iccid if ok else None for ln, ok in zip(lines, has_imei, strict=True)],
+                "ICCID",
+            ),
             Col("Phone number", [f"+1{ln.number}" for ln in lines], "PHONE_NUMBER"),
             Col("Primary user email address", [ln.person.email for ln in lines], "EMAIL_ADDRESS"),
             Col("Primary user display name", [ln.person.full_name for ln in lines], "PERSON"),
             Col("Manufacturer", [ln.make for ln in lines], None),
             Col("Model", [ln.model for ln in lines], None),
-            Col("OS version", [m.pick(("17.6.1", "18.0", "14", "15", "18.1.1")) for _ in lines],
-                None),
+            Col(
+                "OS version",
+                [m.pick(("17.6.1", "18.0", "14", "15", "18.1.1")) for _ in lines],
+                None,
+            ),
             Col(
                 "Last check-in",
                 [f"{m.moment(date(2026, 10, 1), 19):%Y-%m-%dT%H:%M:%S}Z" for _ in lines],
                 None,
             ),
-            Col("Compliance", [m.pick(("Compliant", "Noncompliant", "In grace period"))
-                               for _ in lines], None),
+            Col(
+                "Compliance",
+                [m.pick(("Compliant", "Noncompliant", "In grace period")) for _ in lines],
+                None,
+            ),
             Col("Ownership", [m.pick(("Corporate", "Personal")) for _ in lines], None),
         ],
     )
@@ -454,8 +472,11 @@ def sim_inventory(m: Maker) -> CorpusFile:
             Col("imeisv", [m.imeisv() for _ in lines], "IMEI"),
             Col("carrier", [m.pick(CARRIERS) for _ in lines], None),
             Col("rate_plan", [ln.plan for ln in lines], None),
-            Col("sim_status", [m.pick(("active", "active", "suspended", "deactivated"))
-                               for _ in lines], None),
+            Col(
+                "sim_status",
+                [m.pick(("active", "active", "suspended", "deactivated")) for _ in lines],
+                None,
+            ),
             Col("mrc", [m.money(10, 95) for _ in lines], None, pl.Float64),
             Col("activation_date", [ln.activation_date for ln in lines], None, pl.Date),
             Col("ban", [int(m.account_number(12)) for _ in lines], None, pl.Int64),
@@ -473,8 +494,9 @@ def german(m: Maker) -> CorpusFile:
         "Mobilfunk_Rechnung_2026-10.csv",
         "csv",
         [
-            Col("Rufnummer", [f"+1 {ln.number[:3]} {ln.number[3:]}" for ln in lines],
-                "PHONE_NUMBER"),
+            Col(
+                "Rufnummer", [f"+1 {ln.number[:3]} {ln.number[3:]}" for ln in lines], "PHONE_NUMBER"
+            ),
             Col("Vorname", [p["first"] for p in people], "PERSON"),
             Col("Nachname", [p["last"] for p in people], "PERSON"),
             Col("Personalnummer", [ln.person.employee_id for ln in lines], "EMPLOYEE_ID"),
@@ -488,8 +510,11 @@ def german(m: Maker) -> CorpusFile:
             Col("Betrag (EUR)", [comma_decimal(m.money(5, 180)) for _ in lines], None),
             Col("Rechnungsdatum", ["16.10.2026"] * len(lines), None),
             Col("Minuten", [str(m.rng.randint(0, 1500)) for _ in lines], None),
-            Col("Datenvolumen (MB)", [comma_decimal(m.rng.randint(0, 20_000_000) / 1000)
-                                      for _ in lines], None),
+            Col(
+                "Datenvolumen (MB)",
+                [comma_decimal(m.rng.randint(0, 20_000_000) / 1000) for _ in lines],
+                None,
+            ),
             Col("Ort", [p["city"] for p in people], None),
         ],
         separator=";",
@@ -512,15 +537,17 @@ def french(m: Maker) -> CorpusFile:
             Col("Courriel", [p["email"] for p in people], "EMAIL_ADDRESS"),
             Col("Adresse", [p["address"] for p in people], "LOCATION"),
             Col("Forfait", [ln.plan for ln in lines], None),
-            Col("Opérateur", [m.pick(("Orange Business", "SFR Business", "Bouygues Telecom"))
-                              for _ in lines], None),
+            Col(
+                "Opérateur",
+                [m.pick(("Orange Business", "SFR Business", "Bouygues Telecom")) for _ in lines],
+                None,
+            ),
             Col("Montant TTC", [comma_decimal(m.money(5, 150)) for _ in lines], None),
             Col("Date de facture", ["2026-10-16"] * len(lines), None),
             Col("N° de facture", [m.invoice_number() for _ in lines], None),
             Col("Référence commande", [m.order_ref() for _ in lines], None),
             Col("Ville", [p["city"] for p in people], None),
-            Col("Statut", [m.pick(("actif", "actif", "suspendu", "résilié")) for _ in lines],
-                None),
+            Col("Statut", [m.pick(("actif", "actif", "suspendu", "résilié")) for _ in lines], None),
         ],
         separator="|",
     )
@@ -593,8 +620,9 @@ def opaque_parquet(m: Maker) -> CorpusFile:
         Col("", [m.imeisv() for _ in lines], "IMEI"),
         Col("", [ln.imei for ln in lines], "IMEI"),
         Col("", m.iccids(lines, 0.05), "ICCID"),
-        Col("", [f"{ln.person.last_name}, {ln.person.first_name}".upper() for ln in lines],
-            "PERSON"),
+        Col(
+            "", [f"{ln.person.last_name}, {ln.person.first_name}".upper() for ln in lines], "PERSON"
+        ),
         Col("", [m.ipv6() for _ in lines], "IP_ADDRESS"),
         Col("", [ln.person.employee_id for ln in lines], "EMPLOYEE_ID"),
         Col("", [ln.person.email for ln in lines], "EMAIL_ADDRESS"),
@@ -646,21 +674,35 @@ def hr_sparse(m: Maker) -> CorpusFile:
             Col("Department", [m.pick(DEPARTMENTS) for _ in people], None),
             Col("Job Title", [m.pick(TITLES) for _ in people], None),
             Col("Cost Center", [m.cost_center() for _ in people], None),
-            Col("Mobile Phone", m.sparse([m.other_number() for _ in people], 0.1),
-                "PHONE_NUMBER"),
-            Col("Personal Email", m.sparse(
-                [f"{ascii_fold(p.first_name)}{m.rng.randint(1, 99)}@mail.example.net"
-                 for p in people], 0.1), "EMAIL_ADDRESS"),
+            Col("Mobile Phone", m.sparse([m.other_number() for _ in people], 0.1), "PHONE_NUMBER"),
+            Col(
+                "Personal Email",
+                m.sparse(
+                    [
+                        f"{ascii_fold(p.first_name)}{m.rng.randint(1, 99)}@mail.example.net"
+                        for p in people
+                    ],
+                    0.1,
+                ),
+                "EMAIL_ADDRESS",
+            ),
             Col("Home Address", m.sparse([p.address for p in people], 0.1), "LOCATION"),
             Col("Manager Name", m.sparse([m.pick(managers) for _ in people], 0.1), "PERSON"),
-            Col("Badge ID", m.sparse([f"B{m.rng.randint(10000, 99999)}" for _ in people], 0.1),
-                "EMPLOYEE_ID"),
+            Col(
+                "Badge ID",
+                m.sparse([f"B{m.rng.randint(10000, 99999)}" for _ in people], 0.1),
+                "EMPLOYEE_ID",
+            ),
             Col("Last Device IMEI", m.sparse([world.imei() for _ in people], 0.1), "IMEI"),
-            Col("Termination Date", m.sparse(
-                [m.day(date(2025, 1, 1), 600).isoformat() for _ in people], 0.1), None),
+            Col(
+                "Termination Date",
+                m.sparse([m.day(date(2025, 1, 1), 600).isoformat() for _ in people], 0.1),
+                None,
+            ),
             Col("VIP", [m.pick(("N", "N", "N", "Y")) for _ in people], None),
-            Col("Office", [m.pick(("Chicago", "Dallas", "Newark", "Denver")) for _ in people],
-                None),
+            Col(
+                "Office", [m.pick(("Chicago", "Dallas", "Newark", "Denver")) for _ in people], None
+            ),
             Col("Hire Date", [m.day(date(2010, 1, 1), 5000).isoformat() for _ in people], None),
         ],
     )
@@ -685,8 +727,7 @@ def email_ids(m: Maker) -> CorpusFile:
             Col("Account Number", [m.account_number(12) for _ in lines], None),
             Col("Data Used (KB)", [str(m.rng.randint(0, 20_000_000)) for _ in lines], None),
             Col("Charges", [dollars(m.money(20, 150)) for _ in lines], None),
-            Col("Upgrade Date", [f"{m.day(date(2026, 11, 1), 700):%m/%d/%Y}" for _ in lines],
-                None),
+            Col("Upgrade Date", [f"{m.day(date(2026, 11, 1), 700):%m/%d/%Y}" for _ in lines], None),
         ],
         separator="|",
     )
@@ -701,19 +742,26 @@ def vpn_sessions(m: Maker) -> CorpusFile:
         "csv",
         [
             Col("session_id", [m.transaction_id() for _ in rows], None),
-            Col("start_time", [f"{m.moment(date(2026, 10, 1), 27):%Y-%m-%d %H:%M:%S}"
-                               for _ in rows], None),
+            Col(
+                "start_time",
+                [f"{m.moment(date(2026, 10, 1), 27):%Y-%m-%d %H:%M:%S}" for _ in rows],
+                None,
+            ),
             Col("user_email", [ln.person.email for ln in rows], "EMAIL_ADDRESS"),
             Col("client_ip", [m.ipv4() for _ in rows], "IP_ADDRESS"),
             Col("assigned_ipv6", [m.ipv6() for _ in rows], "IP_ADDRESS"),
             Col("msisdn", ["1" + ln.number for ln in rows], "PHONE_NUMBER"),
             Col("device_imei", [ln.imei for ln in rows], "IMEI"),
-            Col("apn", [m.pick(("vzwinternet", "we01.vzwstatic", "broadband")) for _ in rows],
-                None),
+            Col(
+                "apn", [m.pick(("vzwinternet", "we01.vzwstatic", "broadband")) for _ in rows], None
+            ),
             Col("duration_min", [f"{m.rng.randint(1, 6000) / 10:.1f}" for _ in rows], None),
             Col("bytes_kb", [str(m.rng.randint(1, 900_000)) for _ in rows], None),
-            Col("gateway", [f"gw-{m.pick(('chi', 'dal', 'nyc'))}-0{m.rng.randint(1, 4)}"
-                            for _ in rows], None),
+            Col(
+                "gateway",
+                [f"gw-{m.pick(('chi', 'dal', 'nyc'))}-0{m.rng.randint(1, 4)}" for _ in rows],
+                None,
+            ),
         ],
     )
 
@@ -742,9 +790,7 @@ BUILDERS: tuple[Callable[[Maker], CorpusFile], ...] = (
 
 def to_frame(spec: CorpusFile) -> pl.DataFrame:
     """The file's columns as a typed polars frame."""
-    return pl.DataFrame(
-        [pl.Series(c.header, list(c.values), dtype=c.dtype) for c in spec.columns]
-    )
+    return pl.DataFrame([pl.Series(c.header, list(c.values), dtype=c.dtype) for c in spec.columns])
 
 
 def write(spec: CorpusFile, folder: Path) -> Path:
@@ -754,7 +800,10 @@ def write(spec: CorpusFile, folder: Path) -> Path:
     if spec.fmt == "parquet":
         frame.write_parquet(path)
     elif spec.fmt == "xlsx":
-        frame.write_excel(path, worksheet="Sheet1", autofit=False)
+        with xlsxwriter.Workbook(str(path)) as workbook:
+            # A fixed creation time keeps the workbook byte-reproducible.
+            workbook.set_properties({"created": datetime(2026, 10, 20, 6, 0)})
+            frame.write_excel(workbook, worksheet="Sheet1", autofit=False)
     else:
         text = frame.write_csv(separator=spec.separator, null_value="")
         rows = text.splitlines()
