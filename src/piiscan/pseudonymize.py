@@ -134,7 +134,7 @@ def apply(series: pl.Series, action: str, entity: str | None, key: Key, dataset:
     if action == "keep":
         return series
     if action == "drop":
-        return pl.Series(series.name, [None] * len(series), dtype=series.dtype)
+        return pl.Series(series.name, [], dtype=series.dtype).extend_constant(None, len(series))
     if action == "hmac":
         return _token_expr(series, key, entity or "VALUE").alias(series.name)
     if action == "mask":
