@@ -129,7 +129,8 @@ def lake(rows: int) -> dict[str, Any]:
         ):
             return meta
     # In a child process, so this one stays small (see run_child).
-    subprocess.run(this_script("generate", "--rows", str(rows)), check=True, stdout=sys.stderr)
+    command = this_script("generate", "--rows", str(rows))
+    subprocess.run(command, check=True, cwd=ROOT, stdout=sys.stderr)
     meta = json.loads(META.read_text())
     return meta
 
@@ -479,7 +480,7 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
             log(f"round {round_ + 1}/{repeat} {kind:8} " + json.dumps(shown))
 
     def median(kind: str, key: str) -> float:
-        return statistics.median(s[key] for s in samples[kind])
+        return float(statistics.median(s[key] for s in samples[kind]))
 
     load_after = os.getloadavg()
     first = samples["piiscan"][0]

@@ -197,8 +197,14 @@ _BILLING = "_billing"
 def _decisions(frame: pl.DataFrame, zone: str, key: Key | None, rules: Rules) -> pl.DataFrame:
     frame = _with_tokens(frame, zone, key, rules)
     token = _TOKEN_COLUMN if _TOKEN_COLUMN in frame.columns else None
-    return frame.with_columns(
-        decide(rules, frame.columns, token), billing_needed(rules, frame.columns).alias(_BILLING)
+    # Lazy, so that sub-expressions shared by the decision's branches are computed once.
+    return (
+        frame.lazy()
+        .with_columns(
+            decide(rules, frame.columns, token),
+            billing_needed(rules, frame.columns).alias(_BILLING),
+        )
+        .collect()
     )
 
 
@@ -304,7 +310,7 @@ def _plan_file(
         pl.lit(period).alias("period")
     )
     decided = _decisions(frame, zone, key, rules)
-    counts = dict(Counter(decided[DECISION].to_list()))
+    counts = dict(decided[DECISION].value_counts().iter_rows())
     pseudo = decided.filter(
         pl.col(DECISION).is_in(list(PSEUDONYMIZE)) & _raw_personal(decided, zone)
     )
@@ -423,7 +429,7 @@ def _pseudonymize_held(frame: pl.DataFrame, key: Key | None, customer: str) -> p
                 raise KeyMaterialError(
                     customer, "needed to pseudonymize rows kept for tax or billing"
                 )
-            values = frame[column].drop_nulls().cast(pl.String).unique().to_list()
+            values = frame.filter(held)[column].drop_nulls().cast(pl.String).unique().to_list()
             mapping = tokens([v for v in values if not _is_token(v)], key, entity)
             replacement = pl.col(column).cast(pl.String).replace(mapping)
         columns.append(
