@@ -45,10 +45,19 @@ _STREET = re.compile(
     r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
     re.IGNORECASE,
 )
+# Street words of European and Latin American addresses, before or after the house number.
+_STREET_WORDS_EU = (
+    r"stra(?:ß|ss)e|str\.|weg|platz|gasse|allee|ring|damm|ufer|chaussee|steig|"
+    r"rue|avenue|boulevard|chemin|allée|impasse|place|quai|cours|route|"
+    r"calle|callejón|avenida|plaza|paseo|ronda|camino|pasaje|glorieta|carretera|cuesta|"
+    r"alameda|vía|via|urbanización|rambla|travesía|diagonal|periférico|viaducto|"
+    r"continuación|circuito|calzada|andador|cerrada|privada|prolongación|retorno|cañada|"
+    r"acceso|pasadizo|corredor|eje vial|montée|crossroads?|circles"
+)
 _STREET_EU = re.compile(
-    r"\b[\wÀ-ÿ.'-]*(?:straße|strasse|str\.|weg|platz|gasse|allee|rue|avenue|boulevard|chemin|"
-    r"calle|avenida|plaza|paseo)\b[\wÀ-ÿ .'-]*\d{1,5}|\b\d{1,5},?\s+(?:rue|avenue|boulevard|chemin|"
-    r"calle|avenida)\b",
+    rf"(?:{_STREET_WORDS_EU})\b[\wÀ-ÿ .'-]*\d{{1,5}}"  # Calle Mayor 5, Ronda Luna 858
+    rf"|[\wÀ-ÿ-]*(?:{_STREET_WORDS_EU})\s*\d{{1,5}}"  # Hauptstraße 5, Pieperring 554
+    rf"|\b\d{{1,5}}[a-z]?,?\s+(?:{_STREET_WORDS_EU})\b",  # 12, rue de la Paix
     re.IGNORECASE,
 )
 
