@@ -45,21 +45,20 @@ _STREET = re.compile(
     r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
     re.IGNORECASE,
 )
-# Street words of European and Latin American addresses, before or after the house number.
+# European and Latin American street words: German ones end compound words (Hauptstraße,
+# Pieperring); the others stand as words of their own.
+_STREET_SUFFIXES_DE = r"stra(?:ß|ss)e|str\.|weg|platz|gasse|allee|ring|damm|ufer|chaussee|steig"
 _STREET_WORDS_EU = (
-    r"stra(?:ß|ss)e|str\.|weg|platz|gasse|allee|ring|damm|ufer|chaussee|steig|"
-    r"rue|avenue|boulevard|chemin|allée|impasse|place|quai|cours|route|"
+    r"rue|avenue|boulevard|chemin|allée|impasse|place|quai|cours|route|montée|"
     r"calle|callejón|avenida|plaza|paseo|ronda|camino|pasaje|glorieta|carretera|cuesta|"
     r"alameda|vía|via|urbanización|rambla|travesía|diagonal|periférico|viaducto|"
     r"continuación|circuito|calzada|andador|cerrada|privada|prolongación|retorno|cañada|"
-    r"acceso|pasadizo|corredor|eje vial|montée|crossroads?|circles"
+    r"acceso|pasadizo|corredor|eje vial"
 )
 _STREET_EU = re.compile(
-    rf"(?:{_STREET_WORDS_EU})\b[\wÀ-ÿ .'-]*\d{{1,5}}"  # Calle Mayor 5, Ronda Luna 858
-    rf"|[\wÀ-ÿ-]*(?:{_STREET_WORDS_EU})\s*\d{{1,5}}"  # Hauptstraße 5, Pieperring 554
-    rf"|\b\d{{1,5}}[a-z]?,?\s+(?:{_STREET_WORDS_EU})\b",  # 12, rue de la Paix
-    re.IGNORECASE,
+    rf"(?:{_STREET_SUFFIXES_DE})(?![^\W\d_])|\b(?:{_STREET_WORDS_EU})\b", re.IGNORECASE
 )
+_HOUSE_NUMBER = re.compile(r"\b\d{1,5}")
 
 
 def digits(value: str) -> str:
@@ -207,6 +206,8 @@ def is_credit_card(value: str) -> bool:
 
 def is_street_address(value: str) -> bool:
     """A street address: house number and street type (US) or European street words."""
+    if _HOUSE_NUMBER.search(value) is None:
+        return False
     return _STREET.search(value) is not None or _STREET_EU.search(value) is not None
 
 
