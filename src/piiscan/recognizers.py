@@ -18,6 +18,7 @@ from stdnum import imsi as stdnum_imsi
 
 REGIONS = ("US", "CA", "GB", "DE", "FR")
 _NON_DIGITS = re.compile(r"[\s().\-/+]")
+_HEX14 = re.compile(r"[0-9A-F]{14}")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
 _SSN = re.compile(r"^(\d{3})([- .]?)(\d{2})\2(\d{4})$")
 # USPS street suffixes (the common ones) and unit designators.
@@ -115,7 +116,7 @@ def is_meid(value: str) -> bool:
     text = value.strip().upper()
     return (
         len(text) == 14
-        and re.fullmatch(r"[0-9A-F]{14}", text) is not None
+        and _HEX14.fullmatch(text) is not None
         and text[:2] >= "A0"
         and any(c in "ABCDEF" for c in text)
     )

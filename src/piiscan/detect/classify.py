@@ -48,6 +48,8 @@ HEADER_REQUIRED = frozenset({"CREDIT_CARD", "US_SSN"})
 HEADER_BOOST = 0.2
 HEADER_PENALTY = 0.45
 NAME_SHAPE = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){0,4}\.?$")
+_LETTER = re.compile(r"[A-Za-z]")
+_TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
 LAST_FIRST = re.compile(r"^\s*([^,]+),\s*([^,]+)$")
 
 
@@ -198,7 +200,10 @@ class Detector:
                 texts.append(_as_written_name(value))
                 owners.append(name)
         hits: dict[str, int] = dict.fromkeys(candidates, 0)
-        for owner, doc in zip(owners, self.nlp.pipe(texts, batch_size=1024), strict=True):
+        # Only the entity recognizer (and what it reads) runs: no tagger, parser or lemmatizer.
+        unused = [p for p in self.nlp.pipe_names if p not in ("tok2vec", "ner")]
+        docs = self.nlp.pipe(texts, batch_size=1024, disable=unused)
+        for owner, doc in zip(owners, docs, strict=True):
             if any(ent.label_ == "PERSON" for ent in doc.ents):
                 hits[owner] += 1
         return {
@@ -275,7 +280,7 @@ class Detector:
             confidence = _adjust(share, "EMPLOYEE_ID", len(values), supported, not_pii)
             return _Candidate("EMPLOYEE_ID", share, len(matched), confidence, matched)
         # Without the header only a distinctive configured pattern (one with letters) counts.
-        distinctive = [v for v in configured if re.search(r"[A-Za-z]", v)]
+        distinctive = [v for v in configured if _LETTER.search(v)]
         share = len(distinctive) / len(values)
         confidence = _adjust(share, "EMPLOYEE_ID", len(values), supported, not_pii) * 0.95
         return _Candidate("EMPLOYEE_ID", share, len(distinctive), confidence, distinctive)
@@ -342,7 +347,7 @@ def _adjust(share: float, entity: str, sampled: int, supported: set[str], not_pi
 
 
 def _could_be_names(values: list[str], free_text_tokens: float) -> bool:
-    letters = sum(1 for v in values if re.search(r"[^\W\d_]{2}", v))
+    letters = sum(1 for v in values if _TWO_LETTERS.search(v))
     words = sum(len(v.split()) for v in values) / len(values)
     return letters / len(values) >= 0.5 and words <= free_text_tokens
 
