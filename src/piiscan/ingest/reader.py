@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from piiscan.errors import EncodingError, IngestError, SchemaError
 from piiscan.ingest.layouts import Layout, normalize
 
-BLOCK_BYTES = 64 * 1024 * 1024
+BLOCK_BYTES = 8 * 1024 * 1024  # bounds peak memory: a block and its converted frame
 HEAD_BYTES = 64 * 1024
 LINE = "_line"
 RAGGED = "_ragged"
