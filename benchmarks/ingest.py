@@ -60,8 +60,8 @@ def dataset(rows: int) -> Path:
         if meta["rows"] == rows and cached.exists() and cached.stat().st_size == meta["bytes"]:
             return cached
     # In a child process, so this one stays small (see run_child).
-    command = [sys.executable, str(Path(__file__).resolve()), "--step", "generate"]
-    subprocess.run([*command, "--rows", str(rows)], check=True, cwd=ROOT, stdout=sys.stderr)
+    command = this_script("generate", "--rows", str(rows))
+    subprocess.run(command, check=True, cwd=ROOT, stdout=sys.stderr)
     return DATA / json.loads(meta_path.read_text())["file"]
 
 
@@ -240,10 +240,9 @@ def machine() -> dict[str, Any]:
     if meminfo.exists():
         kib = int(meminfo.read_text().split()[1])
         memory = f"{kib / 2**20:.1f} GiB"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
-        "nproc": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
+        "nproc": cores,
         "cpu": cpu,
         "memory": memory,
         "python": platform.python_version(),
