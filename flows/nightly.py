@@ -19,17 +19,10 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import customer_key, detector_for, failure_reason
 from piiscan.ingest.engine import ingest_landing, new_run_id
-from piiscan.pipeline import detect_datasets, pseudonymize_customer, purge_due
+from piiscan.pipeline import detect_datasets, finish_report, pseudonymize_customer, purge_due
 from piiscan.policy import load_config
 from piiscan.purge import customer_lock
-from piiscan.report import (
-    build_report,
-    findings_json,
-    markdown,
-    pseudonymized_json,
-    summary,
-    write_report,
-)
+from piiscan.report import datasets_json, markdown, summary
 from piiscan.storage import open_lake
 
 
@@ -57,11 +50,12 @@ def protect_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]
     """Detection findings (masked) and the analytics zone for one customer."""
     config = load_config(config_dir)
     storage = open_lake(lake)
-    findings = detect_datasets(storage, customer_id, detector_for(config, customer_id))
+    detector = detector_for(config, customer_id)
+    findings = detect_datasets(storage, customer_id, detector, config)
     results = pseudonymize_customer(
         storage, config, customer_id, customer_key(customer_id), findings
     )
-    return {"datasets": findings_json(findings), "pseudonymize": pseudonymized_json(results)}
+    return datasets_json(findings, results)
 
 
 @task(name="purge", cache_policy=NO_CACHE)
@@ -76,39 +70,66 @@ def purge_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]:
 @task(name="report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def report_task(
     lake: str,
+    config_dir: str,
     customer_id: str,
     run_id: str,
     ingest: dict[str, Any],
-    protected: dict[str, Any],
+    datasets: dict[str, Any],
     purged: dict[str, Any],
 ) -> dict[str, Any]:
-    """Write the run report and its Prefect artifact; returns where it is and the summary."""
+    """Write the run report (JSON and HTML, drift against the previous run) and its Prefect
+    artifact; returns where it is and the summary, which says whether it needs review."""
     storage = open_lake(lake)
-    document = build_report(
+    key, document = finish_report(
+        storage,
+        load_config(config_dir),
         customer_id,
         run_id,
         datetime.now(UTC),
         ingest=ingest,
-        datasets=protected["datasets"],
-        pseudonymize=protected["pseudonymize"],
+        datasets=datasets,
         purge=purged,
     )
-    key = write_report(storage, document)
+    if document["needs_review"]:
+        get_run_logger().warning(
+            "%s needs review: %d item(s)", customer_id, len(document["review"]["pending"])
+        )
     create_markdown_artifact(
         key=f"nightly-{customer_id}",
         markdown=markdown(customer_id, document),
         description=f"piiscan nightly run for {customer_id}",
     )
-    return {"customer": customer_id, "report": storage.uri(key), **summary(document)}
+    html = storage.uri(key.removesuffix(".json") + ".html")
+    return {"customer": customer_id, "report": storage.uri(key), "html": html, **summary(document)}
 
 
 def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
     """One customer's tasks, in order, under the customer's lock."""
     with customer_lock(open_lake(lake), customer_id, datetime.now(UTC)):
         ingest = ingest_task(lake, config_dir, customer_id, run_id)
-        protected = protect_task(lake, config_dir, customer_id)
+        datasets = protect_task(lake, config_dir, customer_id)
         purged = purge_task(lake, config_dir, customer_id)
-        return report_task(lake, customer_id, run_id, ingest, protected, purged)
+        return report_task(lake, config_dir, customer_id, run_id, ingest, datasets, purged)
+
+
+def run_markdown(run_id: str, results: dict[str, Any], failed: dict[str, str]) -> str:
+    """One line per customer: needs review, fine, or failed (and why)."""
+    lines = [
+        f"### nightly run {run_id}",
+        "",
+        "| customer | outcome | report |",
+        "| --- | --- | --- |",
+    ]
+    for customer, result in sorted(results.items()):
+        outcome = (
+            f"**needs review** ({result['review_items']} item(s))"
+            if result["needs_review"]
+            else "nothing to review"
+        )
+        lines.append(f"| {customer} | {outcome} | {result['html']} |")
+    for customer, why in sorted(failed.items()):
+        lines.append(f"| {customer} | **failed**: {why} | - |")
+    return "\n".join(lines) + "\n"
 
 
 @flow(name="nightly", log_prints=False)
@@ -124,7 +145,20 @@ def nightly(lake: str = "./lake", config_dir: str = "configs") -> dict[str, Any]
         except Exception as exc:  # one customer failing must not stop the others
             failed[customer.id] = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer.id, failed[customer.id])
-    outcome = {"run_id": run_id, "customers": results, "failed": failed}
+    needs_review = sorted(c for c, r in results.items() if r["needs_review"])
+    if needs_review:
+        get_run_logger().warning("needs review: %s", ", ".join(needs_review))
+    create_markdown_artifact(
+        key="nightly-summary",
+        markdown=run_markdown(run_id, results, failed),
+        description="piiscan nightly run: which customers need review or failed",
+    )
+    outcome = {
+        "run_id": run_id,
+        "customers": results,
+        "needs_review": needs_review,
+        "failed": failed,
+    }
     if failed:
         reasons = "; ".join(f"{c}: {why}" for c, why in sorted(failed.items()))
         raise CustomersFailed(f"{len(failed)} customer(s) failed: {reasons}")

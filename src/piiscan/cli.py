@@ -161,7 +161,7 @@ def scan(
         targets = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         if not targets:
             raise _fail(PiiscanError(f"nothing to scan: no datasets under {root}"))
-    results = Scanner(detector).scan(targets)
+    results = _reviewed(cfg, customer, Scanner(detector).scan(targets))
     if as_json:
         console.print_json(json.dumps({"files": [r.as_json() for r in results]}))
         return
@@ -189,6 +189,23 @@ def scan(
         console.print(table)
         clean = sum(1 for f in result.columns if f.entity is None)
         console.print(f"  {clean} column(s) without personal data")
+
+
+def _reviewed(cfg: Config, customer: str | None, results: list[Any]) -> list[Any]:
+    """Scan results with the reviewers' overrides applied: by layout for carrier files, by
+    dataset for lake datasets; without --customer only the overrides for '*' apply."""
+    from dataclasses import replace
+
+    from piiscan.review import apply_overrides
+
+    actions = {str(entity): str(action) for entity, action in cfg.actions.items()}
+    reviewed = []
+    for result in results:
+        dataset = None if result.layout else result.dataset
+        overrides = cfg.overrides_for(customer, dataset, result.layout)
+        columns = tuple(apply_overrides(result.columns, overrides, actions))
+        reviewed.append(replace(result, columns=columns) if overrides else result)
+    return reviewed
 
 
 def _detector(cfg: Config, customer: str | None, sample: int = 200) -> Any:
@@ -548,6 +565,321 @@ def ledger_verify(
         raise typer.Exit(code=1)
 
 
+report_app = typer.Typer(help="Run reports: the latest per customer, as a summary, JSON or HTML.")
+app.add_typer(report_app, name="report")
+
+
+def _report_keys(storage: Storage, customer: str) -> list[str]:
+    return sorted(k for k in storage.list(join("reports", customer)) if k.endswith(".json"))
+
+
+def _load_report(storage: Storage, customer: str, run: str | None) -> dict[str, Any]:
+    """A customer's report of that run, or its latest; a clear error when there is none."""
+    from piiscan.errors import NotFoundError
+    from piiscan.report import report_key
+
+    if run is not None:
+        key = report_key(customer, run)
+    else:
+        keys = _report_keys(storage, customer)
+        if not keys:
+            raise _fail(NotFoundError(storage.uri(join("reports", customer))))
+        key = keys[-1]
+    try:
+        document: dict[str, Any] = json.loads(storage.read_bytes(key))
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    return document
+
+
+def _customers(cfg: Config, customer: str | None) -> list[str]:
+    if customer is None:
+        return [c.id for c in cfg.customers]
+    try:
+        return [cfg.customer(customer).id]
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+
+
+RunOption = Annotated[
+    str | None, typer.Option("--run", help="A run id (default: the latest report).")
+]
+CustomerFilter = Annotated[
+    str | None, typer.Option("--customer", help="One customer (default: every configured one).")
+]
+
+
+@report_app.command("show")
+def report_show(
+    customer: CustomerFilter = None,
+    run: RunOption = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Summarise the latest report of each customer: what needs review first, then counts."""
+    from piiscan.report import describe, summary
+
+    cfg = _config(config)
+    storage = open_lake(lake)
+    documents = []
+    for customer_id in _customers(cfg, customer):
+        keys = _report_keys(storage, customer_id)
+        if customer is None and not (keys if run is None else any(run in k for k in keys)):
+            continue  # a customer without that run (or without any run yet)
+        documents.append(_load_report(storage, customer_id, run))
+    if as_json:
+        console.print_json(json.dumps(documents if customer is None else documents[0]))
+        return
+    if not documents:
+        err.print(f"no report in {escape(storage.uri('reports'))} yet")
+        raise typer.Exit(code=1)
+    for document in documents:
+        s = summary(document)
+        status = (
+            "[red]needs review[/red]" if s["needs_review"] else "[green]nothing to review[/green]"
+        )
+        console.print(f"[bold]{document['customer']}[/bold] · run {document['run_id']} · {status}")
+        for item in document["review"]["pending"]:
+            console.print(f"  - {escape(describe(item))} (since {item['first_seen']})")
+        console.print(
+            f"  ingest: {s['files_ingested']} file(s), {s['files_quarantined']} quarantined, "
+            f"{s['rows_rejected']} row(s) rejected; PII columns: "
+            + ", ".join(f"{e} {n}" for e, n in sorted(s["pii_columns_by_entity"].items()))
+        )
+        console.print(
+            f"  purge: {s['purge']['rows_deleted']} row(s) deleted, kept {s['purge']['rows_kept']}"
+        )
+        html = storage.uri(join("reports", document["customer"], f"{document['run_id']}.html"))
+        console.print(f"  html: {escape(html)}")
+
+
+@report_app.command("open")
+def report_open(
+    customer: Annotated[str, typer.Option("--customer", help="The customer.")],
+    run: RunOption = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    print_only: Annotated[
+        bool, typer.Option("--print-path", help="Only print the local path of the HTML.")
+    ] = False,
+) -> None:
+    """Open a customer's HTML report in the browser (rendered from the JSON if missing)."""
+    import webbrowser
+
+    from piiscan.html import render_html
+
+    cfg = _config(config)
+    storage = open_lake(lake)
+    document = _load_report(storage, _customers(cfg, customer)[0], run)
+    key = join("reports", document["customer"], f"{document['run_id']}.html")
+    if lake.startswith("s3://") or not storage.exists(key):
+        # A remote or missing page: render the JSON locally (it holds no raw value).
+        folder = Path(tempfile.mkdtemp(prefix="piiscan-report-"))
+        path = folder / f"{document['customer']}-{document['run_id']}.html"
+        path.write_text(render_html(document), encoding="utf-8")
+    else:
+        path = Path(storage.uri(key))
+    console.print(str(path.resolve()))
+    if not print_only and not webbrowser.open(path.resolve().as_uri()):
+        err.print("no browser available here; open the file above")
+
+
+review_app = typer.Typer(
+    help="Reviewer decisions about columns, kept in configs/overrides.yaml (they win over "
+    "detection in every report)."
+)
+app.add_typer(review_app, name="review")
+
+ReviewCustomer = Annotated[
+    str, typer.Option("--customer", help="A customer id, or '*' for every customer.")
+]
+ReviewDataset = Annotated[
+    str | None, typer.Option("--dataset", help="A lake dataset (invoice_lines, usage_events, ...).")
+]
+ReviewLayout = Annotated[
+    str | None, typer.Option("--layout", help="Or a carrier layout, for `piiscan scan` of files.")
+]
+ReviewColumn = Annotated[
+    str, typer.Option("--column", help="The column (extras.<key> for extras).")
+]
+ReviewReason = Annotated[str, typer.Option("--reason", help="Why (kept with the decision).")]
+ReviewBy = Annotated[
+    str,
+    typer.Option("--by", envvar="PIISCAN_REVIEWER", help="Who decided (or PIISCAN_REVIEWER)."),
+]
+
+
+def _decide(
+    decision: str,
+    *,
+    customer: str,
+    dataset: str | None,
+    layout: str | None,
+    column: str,
+    entity: str | None,
+    reason: str,
+    by: str,
+    config: Path,
+) -> None:
+    from piiscan.review import new_override, overrides_path, record
+
+    cfg = _config(config)
+    try:
+        override = new_override(
+            customer=customer,
+            dataset=dataset,
+            layout=layout,
+            column=column,
+            decision=decision,
+            entity=entity,
+            reason=reason,
+            decided_by=by,
+        )
+        record(config, cfg, override)
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    target = dataset or f"layout {layout}"
+    what = "not personal data" if decision == "reject" else entity
+    console.print(
+        f"{decision}: {customer} {target} {escape(column)} -> {what} "
+        f"(written to {overrides_path(config)})"
+    )
+
+
+def _detected_entity(lake: str, customer: str, dataset: str | None, column: str) -> str:
+    """The entity the latest report shows for a column (what a confirm pins)."""
+    storage = open_lake(lake)
+    keys = _report_keys(storage, customer)
+    document = json.loads(storage.read_bytes(keys[-1])) if keys else {"datasets": {}}
+    for found in document["datasets"].get(dataset or "", {}).get("columns", []):
+        if found["name"] == column and found["entity"]:
+            return str(found["entity"])
+    raise _fail(
+        PiiscanError(
+            f"{customer} {dataset}.{column}: the latest report tags no entity for it; "
+            "give one with --entity or use `review set`"
+        )
+    )
+
+
+@review_app.command("confirm")
+def review_confirm(
+    customer: ReviewCustomer,
+    column: ReviewColumn,
+    reason: ReviewReason,
+    by: ReviewBy,
+    dataset: ReviewDataset = None,
+    layout: ReviewLayout = None,
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Default: what the latest report detected.")
+    ] = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+) -> None:
+    """Confirm a column's entity: it stays whatever later scans say."""
+    if entity is None:
+        entity = _detected_entity(lake, customer, dataset, column)
+    _decide(
+        "confirm",
+        customer=customer,
+        dataset=dataset,
+        layout=layout,
+        column=column,
+        entity=entity,
+        reason=reason,
+        by=by,
+        config=config,
+    )
+
+
+@review_app.command("reject")
+def review_reject(
+    customer: ReviewCustomer,
+    column: ReviewColumn,
+    reason: ReviewReason,
+    by: ReviewBy,
+    dataset: ReviewDataset = None,
+    layout: ReviewLayout = None,
+    config: ConfigOption = Path("configs"),
+) -> None:
+    """Declare a column not personal data (it is kept as is in the analytics zone)."""
+    _decide(
+        "reject",
+        customer=customer,
+        dataset=dataset,
+        layout=layout,
+        column=column,
+        entity=None,
+        reason=reason,
+        by=by,
+        config=config,
+    )
+
+
+@review_app.command("set")
+def review_set(
+    customer: ReviewCustomer,
+    column: ReviewColumn,
+    entity: Annotated[str, typer.Option("--entity", help="The entity the column holds.")],
+    reason: ReviewReason,
+    by: ReviewBy,
+    dataset: ReviewDataset = None,
+    layout: ReviewLayout = None,
+    config: ConfigOption = Path("configs"),
+) -> None:
+    """Set the entity of a column that detection missed or got wrong."""
+    _decide(
+        "set",
+        customer=customer,
+        dataset=dataset,
+        layout=layout,
+        column=column,
+        entity=entity,
+        reason=reason,
+        by=by,
+        config=config,
+    )
+
+
+@review_app.command("list")
+def review_list(
+    customer: CustomerFilter = None,
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """The decisions in configs/overrides.yaml."""
+    cfg = _config(config)
+    chosen = [o for o in cfg.review.overrides if customer in (None, o.customer, "*")]
+    if as_json:
+        console.print_json(json.dumps([o.model_dump(mode="json") for o in chosen]))
+        return
+    table = Table(title=f"reviewer decisions ({len(chosen)})")
+    for name in (
+        "customer",
+        "dataset/layout",
+        "column",
+        "decision",
+        "entity",
+        "by",
+        "on",
+        "reason",
+    ):
+        table.add_column(name)
+    for o in chosen:
+        table.add_row(
+            o.customer,
+            o.dataset or f"layout:{o.layout}",
+            escape(o.column),
+            o.decision,
+            o.entity or "-",
+            escape(o.decided_by),
+            o.decided_at.isoformat(),
+            escape(o.reason),
+        )
+    console.print(table)
+
+
 @app.command()
 def fixtures(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the fixture tree into.")],
@@ -626,6 +958,9 @@ def demo(
             f"{summary['files_quarantined']} quarantined, rows {summary['rows']}"
         )
         console.print(f"  report: {summary['report']}")
+        console.print(f"  html:   {summary['html']}")
+        if summary["needs_review"]:
+            console.print(f"  [red]needs review[/red]: {summary['review_items']} item(s)")
     console.print(f"analytics zone (pseudonymized): {storage.uri('analytics')}")
 
 

@@ -11,13 +11,8 @@ from piiscan.ingest.engine import Progress, ingest_landing
 from piiscan.policy import Config, Customer
 from piiscan.pseudonymize import DatasetResult, Key, pseudonymize_dataset, restricted_files
 from piiscan.purge import apply_purge, plan_purge
-from piiscan.report import (
-    build_report,
-    findings_json,
-    pseudonymized_json,
-    summary,
-    write_report,
-)
+from piiscan.report import build_report, datasets_json, previous_report, summary, write_report
+from piiscan.review import apply_overrides
 from piiscan.scan import sample_lake_files
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage
@@ -34,14 +29,19 @@ class CustomerRun:
 
 
 def detect_datasets(
-    storage: Storage, customer: str, detector: Detector
+    storage: Storage, customer: str, detector: Detector, config: Config | None = None
 ) -> dict[str, list[ColumnFinding]]:
-    """Findings per dataset of the customer's restricted zone (datasets with data only)."""
+    """Findings per dataset of the customer's restricted zone (datasets with data only), with
+    the reviewers' overrides of `config` applied."""
     findings = {}
+    actions = {str(e): str(a) for e, a in config.actions.items()} if config else {}
     for dataset in DATASETS:
         keys = restricted_files(storage, dataset, customer)
         if keys:
-            findings[dataset] = detector.classify(sample_lake_files(storage, keys))
+            found = detector.classify(sample_lake_files(storage, keys))
+            if config is not None:
+                found = apply_overrides(found, config.overrides_for(customer, dataset), actions)
+            findings[dataset] = found
     return findings
 
 
@@ -57,10 +57,11 @@ def pseudonymize_customer(
     entity_actions = {str(e): str(a) for e, a in config.actions.items()}
     for dataset, columns in findings.items():
         detected = {f.name: f.entity for f in columns}
+        reviewed = {f.name for f in columns if f.source == "review"}
         overrides = {c: str(a) for c, a in config.column_actions.get(dataset, {}).items()}  # type: ignore[call-overload]
         results.append(
             pseudonymize_dataset(
-                storage, customer, dataset, key, detected, entity_actions, overrides
+                storage, customer, dataset, key, detected, entity_actions, overrides, reviewed
             )
         )
     return results
@@ -77,10 +78,48 @@ def purge_due(
     summary["files_changed"] = len(plan.files)
     if plan.nothing_due:
         summary["ledger_seq"] = None
+        summary["applied"] = False
         return summary
     entry = apply_purge(storage, config, plan, key, now)
     summary["ledger_seq"] = entry["seq"]
+    summary["applied"] = True
     return summary
+
+
+def reviewed_columns(datasets: dict[str, Any]) -> list[tuple[str, str]]:
+    """(dataset, column) pairs whose decision came from a reviewer."""
+    return [
+        (dataset, column["name"])
+        for dataset, body in datasets.items()
+        for column in body["columns"]
+        if column["source"] == "review"
+    ]
+
+
+def finish_report(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    run_id: str,
+    now: datetime,
+    *,
+    ingest: dict[str, Any],
+    datasets: dict[str, Any],
+    purge: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
+    """Build the run's report against the previous one (drift), write JSON and HTML."""
+    document = build_report(
+        customer,
+        run_id,
+        now,
+        ingest=ingest,
+        datasets=datasets,
+        purge=purge,
+        previous=previous_report(storage, customer, run_id),
+        reviewed=reviewed_columns(datasets),
+        confidence_threshold=config.review.confidence_threshold,
+    )
+    return write_report(storage, document), document
 
 
 def run_customer(
@@ -95,16 +134,17 @@ def run_customer(
 ) -> CustomerRun:
     """Ingest new landing files, detect, pseudonymize, purge what is due, write the report."""
     ingest = ingest_landing(storage, customer, run_id, progress).as_json()
-    findings = detect_datasets(storage, customer.id, detector)
+    findings = detect_datasets(storage, customer.id, detector, config)
     pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
     purged = purge_due(storage, config, customer.id, key, now)
-    document = build_report(
+    report_key, document = finish_report(
+        storage,
+        config,
         customer.id,
         run_id,
         now,
         ingest=ingest,
-        datasets=findings_json(findings),
-        pseudonymize=pseudonymized_json(pseudonymized),
+        datasets=datasets_json(findings, pseudonymized),
         purge=purged,
     )
-    return CustomerRun(customer.id, run_id, write_report(storage, document), summary(document))
+    return CustomerRun(customer.id, run_id, report_key, summary(document))

@@ -12,13 +12,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from piiscan.errors import ConfigError, UnknownCustomerError
 
 Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
 DatasetName = Literal["invoice_lines", "usage_events", "devices", "charge_items"]
 M = TypeVar("M", bound=BaseModel)
+OVERRIDES_FILE = "overrides.yaml"
 CustomerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
@@ -177,6 +185,84 @@ class RetentionFile(_Frozen):
         return value
 
 
+Decision = Literal["confirm", "reject", "set"]
+# Columns whose entity the canonical schema fixes (piiscan.pseudonymize.KNOWN_ENTITIES):
+# a reviewer may retype them but not reject them, or their values would reach analytics.
+DESIGN_PII_COLUMNS = frozenset(
+    {
+        "wireless_number",
+        "other_number",
+        "user_name",
+        "employee_id",
+        "email",
+        "imei",
+        "iccid",
+        "imsi",
+        "ship_to_address",
+    }
+)
+
+
+class Override(_Frozen):
+    """A reviewer's decision about one column; wins over detection in every report."""
+
+    customer: CustomerId | Literal["*"]
+    dataset: DatasetName | None = None  # a lake dataset (nightly runs, `scan --lake`)
+    layout: str | None = None  # or a carrier layout (`piiscan scan` of files)
+    column: Annotated[str, Field(min_length=1)]
+    decision: Decision
+    entity: Entity | None = None
+    reason: Annotated[str, Field(min_length=3)]
+    decided_by: Annotated[str, Field(min_length=1)]
+    decided_at: date
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Override:
+        if (self.dataset is None) == (self.layout is None):
+            raise ValueError("name exactly one of dataset or layout")
+        if self.decision == "reject" and self.entity is not None:
+            raise ValueError("a reject has no entity (the column is not personal data)")
+        if self.decision != "reject" and self.entity is None:
+            raise ValueError(f"a {self.decision} needs the entity the column holds")
+        if self.decision == "reject" and self.column in DESIGN_PII_COLUMNS:
+            raise ValueError(
+                f"{self.column} holds personal data by design and cannot be rejected; "
+                "set another entity, or give it an action under columns: in actions.yaml"
+            )
+        return self
+
+    @property
+    def scope(self) -> tuple[str, str, str]:
+        """(customer, dataset or layout, column): at most one override per scope."""
+        return (self.customer, self.dataset or f"layout:{self.layout}", self.column)
+
+    def matches(self, customer: str | None, dataset: str | None, layout: str | None) -> bool:
+        """Whether this override speaks about that customer's dataset or layout."""
+        if self.customer not in ("*", customer):
+            return False
+        if self.dataset is not None:
+            return self.dataset == dataset
+        return self.layout == layout
+
+
+class OverridesFile(_Frozen):
+    """configs/overrides.yaml: reviewer decisions (written by `piiscan review`), and drift rules."""
+
+    version: Literal[1] = 1
+    confidence_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
+    overrides: tuple[Override, ...] = ()
+
+    @field_validator("overrides")
+    @classmethod
+    def _one_per_column(cls, value: tuple[Override, ...]) -> tuple[Override, ...]:
+        seen: set[tuple[str, str, str]] = set()
+        for override in value:
+            if override.scope in seen:
+                raise ValueError(f"two overrides for {'/'.join(override.scope)}")
+            seen.add(override.scope)
+        return value
+
+
 class Config(_Frozen):
     """Everything read from configs/, validated."""
 
@@ -185,6 +271,17 @@ class Config(_Frozen):
     actions: dict[Entity, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
     retention: RetentionFile | None = None
+    review: OverridesFile = Field(default_factory=OverridesFile)
+
+    def overrides_for(
+        self, customer: str | None, dataset: str | None = None, layout: str | None = None
+    ) -> dict[str, Override]:
+        """Overrides per column of a customer's dataset or layout; a customer's own beat '*'."""
+        chosen: dict[str, Override] = {}
+        for override in sorted(self.review.overrides, key=lambda o: o.customer != "*"):
+            if override.matches(customer, dataset, layout):
+                chosen[override.column] = override
+        return chosen
 
     def rule(self, customer_id: str, dataset: str) -> RetentionRule:
         """The retention rule for a customer's dataset (customer override first)."""
@@ -257,6 +354,10 @@ def load_config(config_dir: str | Path) -> Config:
     datasets = _validate(DatasetsFile, root / "datasets.yaml")
     actions = _validate(ActionsFile, root / "actions.yaml")
     retention = _validate(RetentionFile, root / "retention.yaml")
+    overrides_path = root / OVERRIDES_FILE
+    review = (
+        _validate(OverridesFile, overrides_path) if overrides_path.exists() else OverridesFile()
+    )
     known = {c.id for c in customers.customers}
     for customer_id in retention.customers:
         if customer_id not in known:
@@ -265,10 +366,18 @@ def load_config(config_dir: str | Path) -> Config:
                 f"customers.{customer_id}",
                 "not a customer of customers.yaml",
             )
+    for index, override in enumerate(review.overrides):
+        if override.customer != "*" and override.customer not in known:
+            raise ConfigError(
+                str(overrides_path),
+                f"overrides[{index}].customer",
+                "not a customer of customers.yaml",
+            )
     return Config(
         customers=customers.customers,
         datasets=datasets.datasets,
         actions=actions.entities,
         column_actions=actions.columns,
         retention=retention,
+        review=review,
     )

@@ -16,7 +16,7 @@ import hmac
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,7 @@ class ColumnPlan:
     column: str
     entity: str | None
     action: str
-    source: str  # design | detection | override
+    source: str  # design | detection | review (configs/overrides.yaml) | override (actions.yaml)
 
 
 def plan_columns(
@@ -160,21 +160,26 @@ def plan_columns(
     detected: Mapping[str, str | None],
     entity_actions: Mapping[str, str],
     column_actions: Mapping[str, str],
+    reviewed: Collection[str] = (),
 ) -> list[ColumnPlan]:
-    """Per column: its entity (design, then detection) and its action (override, then entity)."""
+    """Per column: its entity (review, design, then detection) and its action (override, then
+    entity). A reviewed column's entity is in `detected` and wins over the design's."""
     plans = []
     for column in columns:
-        entity = KNOWN_ENTITIES.get(column) or detected.get(column)
+        review = column in reviewed
+        entity = (
+            detected.get(column) if review else KNOWN_ENTITIES.get(column) or detected.get(column)
+        )
         if column in column_actions:
             plans.append(ColumnPlan(column, entity, column_actions[column], "override"))
             continue
         if entity is None:
-            plans.append(ColumnPlan(column, None, "keep", "design"))
+            plans.append(ColumnPlan(column, None, "keep", "review" if review else "design"))
             continue
         action = entity_actions.get(entity)
         if action is None:
             raise PolicyError(dataset, column, f"tagged {entity} but no action is configured")
-        source = "design" if column in KNOWN_ENTITIES else "detection"
+        source = "review" if review else "design" if column in KNOWN_ENTITIES else "detection"
         plans.append(ColumnPlan(column, entity, action, source))
     return plans
 
@@ -246,13 +251,16 @@ def pseudonymize_dataset(
     detected: Mapping[str, str | None],
     entity_actions: Mapping[str, str],
     column_actions: Mapping[str, str],
+    reviewed: Collection[str] = (),
 ) -> DatasetResult:
     """Mirror one dataset of one customer; all of its files, or none of them."""
     sources = restricted_files(storage, dataset, customer)
     columns = [*DATASETS[dataset], EXTRAS]
-    plans = plan_columns(dataset, columns, detected, entity_actions, column_actions)
+    plans = plan_columns(dataset, columns, detected, entity_actions, column_actions, reviewed)
     extras_names = sorted(c for c in detected if c.startswith(f"{EXTRAS}."))
-    extras_plans = plan_columns(dataset, extras_names, detected, entity_actions, column_actions)
+    extras_plans = plan_columns(
+        dataset, extras_names, detected, entity_actions, column_actions, reviewed
+    )
     staged: list[tuple[Path, str]] = []
     rows = 0
     with tempfile.TemporaryDirectory(prefix="piiscan-pseudo-") as tmp:

@@ -1,6 +1,10 @@
-"""Run reports: one JSON document per customer and run under reports/<customer>/<run id>.json.
+"""Run reports: one JSON document per customer and run, `reports/<customer>/<run id>.json`,
+rendered beside it as self-contained HTML (html.py) and as a Prefect markdown artifact.
 
-Stages hand over JSON-ready, PII-free summaries (flows pass them between tasks as they are).
+The document's schema is versioned (REPORT_VERSION) and written down in
+`piiscan/schemas/report.schema.json` (documented in docs/REPORT.md). It holds counts, names,
+reviewer decisions and masked evidence, never a value. Stages hand over JSON-ready summaries,
+so flows can pass them between tasks as they are.
 """
 
 from __future__ import annotations
@@ -8,13 +12,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from piiscan.detect import ColumnFinding
+from piiscan.drift import detect_drift
+from piiscan.errors import StorageError
 from piiscan.pseudonymize import DatasetResult
 from piiscan.storage import Storage, join
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+HISTORY_RUNS = 30  # runs shown in the report's "rows purged over time" chart
 
 
 def report_key(customer: str, run_id: str, ext: str = "json") -> str:
@@ -22,27 +30,62 @@ def report_key(customer: str, run_id: str, ext: str = "json") -> str:
     return join("reports", customer, f"{run_id}.{ext}")
 
 
-def findings_json(findings: Mapping[str, Sequence[ColumnFinding]]) -> dict[str, Any]:
-    """Detection results per dataset, as the report holds them (evidence is masked)."""
-    return {
-        dataset: {"columns": [f.as_json() for f in columns]}
-        for dataset, columns in findings.items()
-    }
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report document (this version)."""
+    text = resources.files("piiscan").joinpath("schemas/report.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
-def pseudonymized_json(results: Sequence[DatasetResult]) -> dict[str, Any]:
-    """What pseudonymization did per dataset and column."""
-    return {
-        r.dataset: {
-            "files": r.files,
-            "rows": r.rows,
-            "columns": [
-                {"name": p.column, "entity": p.entity, "action": p.action, "source": p.source}
-                for p in r.columns
-            ],
+def datasets_json(
+    findings: Mapping[str, Sequence[ColumnFinding]], results: Sequence[DatasetResult]
+) -> dict[str, Any]:
+    """Per dataset its files, rows and columns: the decision, its evidence and the action applied.
+
+    Canonical identifier columns carry their entity by design; pseudonymization's plan says what
+    was applied (an action set per column in actions.yaml shows as `action_from: actions.yaml`).
+    """
+    by_dataset = {r.dataset: r for r in results}
+    out: dict[str, Any] = {}
+    for dataset, columns in findings.items():
+        result = by_dataset.get(dataset)
+        plans = {p.column: p for p in result.columns} if result else {}
+        rows = []
+        for finding in sorted(columns, key=lambda f: (f.name.startswith("extras."), f.name)):
+            column = finding.report_json()
+            plan = plans.get(finding.name)
+            if plan is not None:
+                column["action"] = plan.action
+                if plan.source == "design" and plan.entity and finding.source != "review":
+                    column["entity"] = plan.entity
+                    column["source"] = "design"
+                if plan.source == "override":
+                    column["action_from"] = "actions.yaml"
+            rows.append(column)
+        out[dataset] = {
+            "files": result.files if result else 0,
+            "rows": result.rows if result else 0,
+            "columns": rows,
         }
-        for r in results
-    }
+    return out
+
+
+def previous_report(storage: Storage, customer: str, run_id: str) -> dict[str, Any] | None:
+    """The customer's latest report written before run_id (run ids sort by time), if any."""
+    earlier = [
+        key
+        for key in storage.list(join("reports", customer))
+        if key.endswith(".json") and key.rsplit("/", 1)[-1][: -len(".json")] < run_id
+    ]
+    if not earlier:
+        return None
+    try:
+        document: dict[str, Any] = json.loads(storage.read_bytes(max(earlier)))
+    except (StorageError, ValueError) as exc:
+        raise StorageError(
+            storage.uri(max(earlier)), f"previous report unreadable: {exc}"
+        ) from None
+    return document
 
 
 def build_report(
@@ -52,31 +95,72 @@ def build_report(
     *,
     ingest: Mapping[str, Any],
     datasets: Mapping[str, Any],
-    pseudonymize: Mapping[str, Any],
     purge: Mapping[str, Any],
+    previous: Mapping[str, Any] | None = None,
+    reviewed: Sequence[tuple[str, str]] = (),
+    confidence_threshold: float = 0.8,
 ) -> dict[str, Any]:
-    """The report document of one run; holds counts, names and masked evidence, never values."""
+    """The report document of one run; holds counts, names and masked evidence, never values.
+
+    `previous` is the customer's previous report (drift is measured against it), `reviewed` the
+    (dataset, column) pairs a reviewer has decided.
+    """
+    drift, pending = detect_drift(previous, datasets, reviewed, run_id, confidence_threshold)
+    flagged = {(i["dataset"], i["column"]): i["kinds"] for i in pending}
+    marked = {
+        dataset: {
+            **body,
+            "columns": [
+                {**column, "drift": flagged.get((dataset, column["name"]), [])}
+                for column in body["columns"]
+            ],
+        }
+        for dataset, body in datasets.items()
+    }
+    generated_at = now.astimezone(UTC).isoformat(timespec="seconds")
+    history = list((previous or {}).get("history", []))[-(HISTORY_RUNS - 1) :]
+    history.append(
+        {
+            "run_id": run_id,
+            "generated_at": generated_at,
+            "rows_deleted": int(purge.get("rows_deleted") or 0),
+        }
+    )
     return {
         "report_version": REPORT_VERSION,
         "customer": customer,
         "run_id": run_id,
-        "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "generated_at": generated_at,
+        "previous_run_id": previous["run_id"] if previous else None,
+        "needs_review": bool(pending),
+        "review": {
+            "confidence_threshold": confidence_threshold,
+            "overrides_applied": sum(
+                1 for body in datasets.values() for c in body["columns"] if c["source"] == "review"
+            ),
+            "drift": drift,
+            "pending": pending,
+        },
         "ingest": dict(ingest),
-        "datasets": dict(datasets),
-        "pseudonymize": dict(pseudonymize),
+        "datasets": marked,
         "purge": dict(purge),
+        "history": history,
     }
 
 
 def write_report(storage: Storage, document: Mapping[str, Any]) -> str:
-    """Write a run's JSON report and return its key."""
+    """Write a run's JSON report and its HTML rendering beside it; returns the JSON's key."""
+    from piiscan.html import render_html
+
     key = report_key(document["customer"], document["run_id"])
     storage.write_bytes(key, (json.dumps(document, indent=1, default=str) + "\n").encode())
+    html_key = report_key(document["customer"], document["run_id"], "html")
+    storage.write_bytes(html_key, render_html(document).encode())
     return key
 
 
 def summary(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The short, PII-free form flows log and return: counts per stage."""
+    """The short, PII-free form flows log and return: counts per stage and what needs review."""
     ingest = document["ingest"]
     entities: dict[str, int] = {}
     for dataset in document["datasets"].values():
@@ -84,7 +168,11 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
             if column["entity"]:
                 entities[column["entity"]] = entities.get(column["entity"], 0) + 1
     purge = document["purge"]
+    review = document["review"]
     return {
+        "needs_review": document["needs_review"],
+        "review_items": len(review["pending"]),
+        "new_changes": len(review["drift"]),
         "files_ingested": ingest["files_ingested"],
         "files_quarantined": ingest["files_quarantined"],
         "files_skipped": ingest["files_skipped"],
@@ -95,20 +183,45 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
             for d, v in document["datasets"].items()
         },
         "pii_columns_by_entity": entities,
-        "rows_pseudonymized": {d: v["rows"] for d, v in document["pseudonymize"].items()},
+        "rows_pseudonymized": {d: v["rows"] for d, v in document["datasets"].items()},
         "purge": {k: purge.get(k) for k in ("rows_deleted", "rows_kept", "ledger_seq")},
     }
 
 
+def describe(item: Mapping[str, Any]) -> str:
+    """One review item in words (names and entities only)."""
+    where = item["dataset"] + (f".{item['column']}" if item["column"] else "")
+    before, now = item.get("previous") or {}, item.get("current") or {}
+    words = {
+        "new_dataset": f"new dataset ({now.get('pii_columns', 0)} personal-data column(s))",
+        "new_column": "new column" + (f", {now.get('entity')}" if now.get("entity") else ""),
+        "became_pii": f"now {now.get('entity')}",
+        "entity_changed": f"{before.get('entity')} -> {now.get('entity')}",
+        "confidence_drop": f"confidence {before.get('confidence')} -> {now.get('confidence')}",
+        "no_longer_pii": f"was {before.get('entity')}, no longer personal data",
+    }
+    seen = [words[k] for k in item["kinds"] if k in words]
+    if "new_column" in item["kinds"]:
+        seen = [words["new_column"]]
+    return f"{where}: {'; '.join(seen)}"
+
+
 def markdown(customer: str, document: Mapping[str, Any]) -> str:
-    """The run summary as Markdown, for a Prefect artifact."""
+    """The report's summary as Markdown, for a Prefect artifact: what needs review first."""
     s = summary(document)
 
     def pairs(mapping: Mapping[str, Any]) -> str:
         return ", ".join(f"{k}: {v}" for k, v in sorted(mapping.items())) or "none"
 
-    lines = [
-        f"### {customer} · run {document['run_id']}",
+    pending = document["review"]["pending"]
+    lines = [f"### {customer} · run {document['run_id']}", ""]
+    if pending:
+        lines.append(f"**Needs review: {len(pending)} item(s)**")
+        lines.append("")
+        lines.extend(f"- {describe(item)}" for item in pending)
+    else:
+        lines.append("Nothing needs review.")
+    lines += [
         "",
         "| stage | result |",
         "| --- | --- |",
@@ -116,8 +229,9 @@ def markdown(customer: str, document: Mapping[str, Any]) -> str:
         f" {s['files_skipped']} skipped; {s['rows_rejected']} row(s) rejected |",
         f"| rows landed | {pairs(s['rows'])} |",
         f"| PII columns by entity | {pairs(s['pii_columns_by_entity'])} |",
+        f"| reviewer decisions applied | {document['review']['overrides_applied']} |",
         f"| rows pseudonymized | {pairs(s['rows_pseudonymized'])} |",
         f"| purge | {s['purge']['rows_deleted']} row(s) deleted; kept by hold "
-        f"{s['purge']['rows_kept'] or {}}; ledger entry {s['purge']['ledger_seq'] or '-'} |",
+        f"{pairs(s['purge']['rows_kept'] or {})}; ledger entry {s['purge']['ledger_seq'] or '-'} |",
     ]
     return "\n".join(lines) + "\n"

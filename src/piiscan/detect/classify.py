@@ -74,15 +74,34 @@ class ColumnFinding:
     confidence: float
     evidence: dict[str, Any]
     action: str
+    source: str = "detection"  # detection | review (a reviewer's override in configs/)
+    detected_entity: str | None = None  # what detection said, when a review overrides it
+    review: dict[str, Any] | None = None  # the override: decision, reason, decided_by, decided_at
 
     def as_json(self) -> dict[str, Any]:
-        """The scan contract's column object."""
+        """The scan contract's column object (a review shows in the evidence)."""
+        evidence = self.evidence
+        if self.review is not None:
+            evidence = {**evidence, "review": self.review}
+        return {
+            "name": self.name,
+            "entity": self.entity,
+            "confidence": round(self.confidence, 3),
+            "evidence": evidence,
+            "action": self.action,
+        }
+
+    def report_json(self) -> dict[str, Any]:
+        """The report's column object: the scan contract plus where the decision came from."""
         return {
             "name": self.name,
             "entity": self.entity,
             "confidence": round(self.confidence, 3),
             "evidence": self.evidence,
             "action": self.action,
+            "source": self.source,
+            "detected_entity": self.detected_entity if self.review else self.entity,
+            "review": self.review,
         }
 
 

@@ -1,0 +1,138 @@
+"""Drift between scans: what changed in a customer's columns since the previous report.
+
+Flagged (each change once, then carried as pending until a reviewer decides):
+- `new_column`: a column the previous scan of the dataset did not have (a new carrier column,
+  or a renamed header);
+- `became_pii`: a column that was not personal data and now is;
+- `entity_changed`: a personal-data column whose entity changed;
+- `confidence_drop`: a tagged column whose confidence fell below the review threshold;
+- `no_longer_pii`: a column that was personal data and no longer is (its values would reach the
+  analytics zone untouched, so a person must agree).
+A new dataset is one item; its personal-data columns are flagged as new columns. Columns a
+reviewer decided (an override in configs/) are never flagged, and a decision clears what was
+pending for the column. The first scan of a customer is the baseline: nothing is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+KINDS = (
+    "new_dataset",
+    "new_column",
+    "became_pii",
+    "entity_changed",
+    "confidence_drop",
+    "no_longer_pii",
+)
+NEEDS_A_LOOK = "needs review"
+
+
+def _columns(datasets: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (dataset, column["name"]): column
+        for dataset, body in datasets.items()
+        for column in body["columns"]
+    }
+
+
+def _kinds(previous: dict[str, Any] | None, current: dict[str, Any], threshold: float) -> list[str]:
+    if previous is None:
+        return ["new_column", "became_pii"] if current["entity"] else ["new_column"]
+    before, now = previous["entity"], current["entity"]
+    if before is None and now is not None:
+        return ["became_pii"]
+    if before is not None and now is None:
+        return ["no_longer_pii"]
+    if before != now:
+        return ["entity_changed"]
+    if now is not None and current["confidence"] < threshold <= previous["confidence"]:
+        return ["confidence_drop"]
+    return []
+
+
+def _brief(column: dict[str, Any] | None) -> dict[str, Any] | None:
+    if column is None:
+        return None
+    return {"entity": column["entity"], "confidence": column["confidence"]}
+
+
+def detect_drift(
+    previous: Mapping[str, Any] | None,
+    datasets: Mapping[str, Any],
+    reviewed: Iterable[tuple[str, str]],
+    run_id: str,
+    threshold: float,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(new items, pending items) for a run; `reviewed` holds (dataset, column) with an override.
+
+    `previous` is the previous report document (None for a customer's first scan); pending items
+    are the new ones plus the previous report's pending items that no decision has cleared and
+    whose column still exists.
+    """
+    if previous is None:
+        return [], []
+    decided = set(reviewed)
+    before = _columns(previous["datasets"])
+    now = _columns(datasets)
+    items: list[dict[str, Any]] = []
+    for dataset in sorted(set(datasets) - set(previous["datasets"])):
+        pii = [c["name"] for c in datasets[dataset]["columns"] if c["entity"]]
+        items.append(
+            {
+                "dataset": dataset,
+                "column": None,
+                "kinds": ["new_dataset"],
+                "previous": None,
+                "current": {"columns": len(datasets[dataset]["columns"]), "pii_columns": len(pii)},
+            }
+        )
+    for (dataset, name), column in sorted(now.items()):
+        if (dataset, name) in decided or column.get("source") == "review":
+            continue
+        if dataset not in previous["datasets"] and not column["entity"]:
+            continue  # covered by the new_dataset item
+        kinds = _kinds(before.get((dataset, name)), column, threshold)
+        if kinds:
+            items.append(
+                {
+                    "dataset": dataset,
+                    "column": name,
+                    "kinds": kinds,
+                    "previous": _brief(before.get((dataset, name))),
+                    "current": _brief(column),
+                }
+            )
+    for item in items:
+        item["first_seen"] = run_id
+    flagged = {(i["dataset"], i["column"]) for i in items}
+    carried = [
+        item
+        for item in previous.get("review", {}).get("pending", [])
+        if (item["dataset"], item["column"]) not in flagged
+        and _still_pending(item, now, datasets, decided)
+    ]
+    return items, sorted(carried + items, key=lambda i: (i["dataset"], i["column"] or ""))
+
+
+def _still_pending(
+    item: Mapping[str, Any],
+    now: Mapping[tuple[str, str], dict[str, Any]],
+    datasets: Mapping[str, Any],
+    decided: set[tuple[str, str]],
+) -> bool:
+    """Whether a previously flagged change still waits for a decision."""
+    if item["column"] is None:
+        return item["dataset"] in datasets and not _dataset_decided(item, datasets)
+    key = (item["dataset"], item["column"])
+    column = now.get(key)
+    return column is not None and key not in decided and column.get("source") != "review"
+
+
+def _dataset_decided(item: Mapping[str, Any], datasets: Mapping[str, Any]) -> bool:
+    """A new_dataset item is settled once every personal-data column of it has a decision."""
+    if item["column"] is not None:
+        return False
+    columns = datasets[item["dataset"]]["columns"]
+    return all(c.get("source") == "review" for c in columns if c["entity"])
