@@ -721,10 +721,18 @@ def _decide(
     reason: str,
     by: str,
     config: Path,
+    lake: str,
 ) -> None:
     from piiscan.review import new_override, overrides_path, record
 
     cfg = _config(config)
+    if dataset is not None and customer != "*":
+        known = _latest_columns(lake, customer, dataset)
+        if column not in known:
+            err.print(
+                f"note: the latest report of {customer} shows no column {escape(column)} "
+                f"in {dataset}; the decision applies once it appears"
+            )
     try:
         override = new_override(
             customer=customer,
@@ -747,14 +755,20 @@ def _decide(
     )
 
 
-def _detected_entity(lake: str, customer: str, dataset: str | None, column: str) -> str:
-    """The entity the latest report shows for a column (what a confirm pins)."""
+def _latest_columns(lake: str, customer: str, dataset: str) -> dict[str, dict[str, Any]]:
+    """The columns of a dataset in the customer's latest report (empty without a report)."""
     storage = open_lake(lake)
     keys = _report_keys(storage, customer)
     document = json.loads(storage.read_bytes(keys[-1])) if keys else {"datasets": {}}
-    for found in document["datasets"].get(dataset or "", {}).get("columns", []):
-        if found["name"] == column and found["entity"]:
-            return str(found["entity"])
+    columns = document["datasets"].get(dataset, {}).get("columns", [])
+    return {c["name"]: c for c in columns}
+
+
+def _detected_entity(lake: str, customer: str, dataset: str | None, column: str) -> str:
+    """The entity the latest report shows for a column (what a confirm pins)."""
+    found = _latest_columns(lake, customer, dataset or "").get(column)
+    if found and found["entity"]:
+        return str(found["entity"])
     raise _fail(
         PiiscanError(
             f"{customer} {dataset}.{column}: the latest report tags no entity for it; "
@@ -790,6 +804,7 @@ def review_confirm(
         reason=reason,
         by=by,
         config=config,
+        lake=lake,
     )
 
 
@@ -801,6 +816,7 @@ def review_reject(
     by: ReviewBy,
     dataset: ReviewDataset = None,
     layout: ReviewLayout = None,
+    lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
 ) -> None:
     """Declare a column not personal data (it is kept as is in the analytics zone)."""
@@ -814,6 +830,7 @@ def review_reject(
         reason=reason,
         by=by,
         config=config,
+        lake=lake,
     )
 
 
@@ -826,6 +843,7 @@ def review_set(
     by: ReviewBy,
     dataset: ReviewDataset = None,
     layout: ReviewLayout = None,
+    lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
 ) -> None:
     """Set the entity of a column that detection missed or got wrong."""
@@ -839,6 +857,7 @@ def review_set(
         reason=reason,
         by=by,
         config=config,
+        lake=lake,
     )
 
 

@@ -8,9 +8,10 @@ JSON document, which holds no raw value; Jinja2 escapes every string it inserts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from piiscan.report import describe
@@ -21,7 +22,7 @@ ROW_HEIGHT = 22
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("piiscan", "templates"),
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -56,9 +57,11 @@ def bar_chart(pairs: Sequence[tuple[str, int]], title: str, empty: str = "none")
 
 def column_chart(pairs: Sequence[tuple[str, int]], title: str) -> Markup:
     """Vertical bars over time (one per run), labels under the first and last bar."""
-    if not pairs:
-        return Markup('<p class="muted">no runs yet</p>')
-    top = max(value for _, value in pairs) or 1
+    if not any(value for _, value in pairs):
+        return Markup('<p class="muted">no rows purged in the last {} run(s)</p>').format(
+            len(pairs)
+        )
+    top = max(value for _, value in pairs)
     step = max(min(24, 480 // len(pairs)), 6)
     width, height = step * len(pairs) + 40, 140
     parts = [

@@ -366,12 +366,21 @@ def load_config(config_dir: str | Path) -> Config:
                 f"customers.{customer_id}",
                 "not a customer of customers.yaml",
             )
+    from piiscan.ingest.layouts import LAYOUTS  # layouts are data; imported to check names
+
+    layouts = {layout.name for layout in LAYOUTS}
     for index, override in enumerate(review.overrides):
         if override.customer != "*" and override.customer not in known:
             raise ConfigError(
                 str(overrides_path),
                 f"overrides[{index}].customer",
                 "not a customer of customers.yaml",
+            )
+        if override.layout is not None and override.layout not in layouts:
+            raise ConfigError(
+                str(overrides_path),
+                f"overrides[{index}].layout",
+                f"not a known layout (one of {', '.join(sorted(layouts))})",
             )
     return Config(
         customers=customers.customers,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from piiscan.detect import ColumnFinding
@@ -32,7 +32,7 @@ def report_key(customer: str, run_id: str, ext: str = "json") -> str:
 
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of the report document (this version)."""
-    text = resources.files("piiscan").joinpath("schemas/report.schema.json").read_text("utf-8")
+    text = (Path(__file__).parent / "schemas" / "report.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

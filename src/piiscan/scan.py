@@ -219,20 +219,15 @@ class Scanner:
 
     def _excel(self, path: Path) -> Source:
         frame = pl.read_excel(path, engine="calamine")
-        try:
-            dataset = detect_columns(path.name, tuple(frame.columns), "xlsx").dataset
-        except IngestError:
-            dataset = None
-        return Source(str(path), frame.head(self.row_budget), frame.height, dataset)
+        dataset, layout = _known(path.name, tuple(frame.columns), "xlsx")
+        return Source(str(path), frame.head(self.row_budget), frame.height, dataset, layout)
 
     def _parquet(self, path: Path) -> Source:
         parquet = pq.ParquetFile(path)
         frame = _spread_rows(parquet, self.row_budget)
-        try:
-            dataset = detect_columns(path.name, tuple(frame.columns), "parquet").dataset
-        except IngestError:
-            dataset = None
-        return Source(str(path), _expand_extras(frame), parquet.metadata.num_rows, dataset)
+        dataset, layout = _known(path.name, tuple(frame.columns), "parquet")
+        rows = parquet.metadata.num_rows
+        return Source(str(path), _expand_extras(frame), rows, dataset, layout)
 
     def _dataset(self, folder: Path) -> Source:
         """A lake dataset folder: rows from the footers, a sample spread over its files."""
@@ -252,6 +247,15 @@ class Scanner:
             else None
         )
         return Source(str(folder), _expand_extras(frame), rows, dataset)
+
+
+def _known(name: str, columns: tuple[str, ...], fmt: str) -> tuple[str | None, str | None]:
+    """(dataset, layout name) of an XLSX or Parquet file in a known layout, else (None, None)."""
+    try:
+        layout = detect_columns(name, columns, fmt)
+    except IngestError:
+        return None, None
+    return layout.dataset, layout.name
 
 
 def sample_lake_files(storage: Storage, keys: list[str], budget: int = ROW_BUDGET) -> pl.DataFrame:

@@ -1,0 +1,315 @@
+"""Drift and review on real runs: ingest, the real detector (spaCy), reports in a local lake.
+
+One customer's lake goes through a sequence of nights. Carrier files change the way they do in
+practice (a new column of e-mails, a renamed header, a column whose content changes); each change
+is flagged once, stays pending until a reviewer decides, and a decision clears it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from piiscan.cli import app, stage_fixtures
+from piiscan.ingest.engine import new_run_id
+from piiscan.keys import load_key
+from piiscan.pipeline import run_customer
+from piiscan.policy import load_config
+from piiscan.report import report_schema
+from piiscan.storage import LocalStorage
+
+from .conftest import CONFIGS
+from .pii_values import raw_values
+
+pytestmark = pytest.mark.integration
+
+CUSTOMER = "initech"
+START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+class Nights:
+    """One customer's lake and config folder, and the nights run over them."""
+
+    def __init__(self, root: Path, fixture_tree: Path) -> None:
+        from flows.common import detector_for
+
+        self.lake = root / "lake"
+        self.configs = root / "configs"
+        shutil.copytree(CONFIGS, self.configs)
+        (self.configs / "overrides.yaml").unlink(missing_ok=True)
+        self.storage = LocalStorage(self.lake)
+        only = root / "fixtures"
+        shutil.copytree(fixture_tree / CUSTOMER, only / CUSTOMER)
+        stage_fixtures(self.storage, only)
+        self.extract = next((only / CUSTOMER / "generic").glob("*.parquet"))
+        self.detector = detector_for(load_config(self.configs), CUSTOMER)
+        self.count = 0
+
+    def run(self) -> dict[str, Any]:
+        """One night: ingest what landed, detect, pseudonymize, purge, report."""
+        config = load_config(self.configs)
+        now = START + timedelta(days=self.count)
+        self.count += 1
+        result = run_customer(
+            self.storage,
+            config,
+            config.customer(CUSTOMER),
+            new_run_id(now),
+            now,
+            load_key(CUSTOMER),
+            self.detector,
+        )
+        document: dict[str, Any] = json.loads(self.storage.read_bytes(result.report_key))
+        return document
+
+    def land(self, frame: pl.DataFrame, name: str) -> None:
+        """A new generic extract delivered by the customer's TEM export."""
+        path = self.lake / "landing" / CUSTOMER / "generic" / name
+        frame.write_parquet(path)
+
+    def review(self, *args: str) -> None:
+        result = CliRunner().invoke(
+            app,
+            [
+                "review",
+                *args,
+                "--customer",
+                CUSTOMER,
+                "--lake",
+                str(self.lake),
+                "--config",
+                str(self.configs),
+                "--by",
+                "j.reviewer",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory, fixture_tree: Path) -> Iterator[Nights]:
+    yield Nights(tmp_path_factory.mktemp("drift"), fixture_tree)
+
+
+def _pending(document: dict[str, Any]) -> dict[str, list[str]]:
+    return {f"{i['dataset']}.{i['column']}": i["kinds"] for i in document["review"]["pending"]}
+
+
+def _drift(document: dict[str, Any]) -> dict[str, list[str]]:
+    return {f"{i['dataset']}.{i['column']}": i["kinds"] for i in document["review"]["drift"]}
+
+
+def _column(document: dict[str, Any], dataset: str, name: str) -> dict[str, Any]:
+    return next(c for c in document["datasets"][dataset]["columns"] if c["name"] == name)
+
+
+def test_changes_are_flagged_once_and_cleared_by_a_decision(nights: Nights) -> None:
+    schema = report_schema()
+    baseline = nights.run()
+    jsonschema.validate(baseline, schema)
+    assert baseline["previous_run_id"] is None and not baseline["needs_review"]
+    assert baseline["review"]["drift"] == [] and baseline["history"][-1]["rows_deleted"] == 0
+
+    extract = pl.read_parquet(nights.extract)
+    emails = [f"user{i}.{CUSTOMER}@{CUSTOMER}.example.com" for i in range(extract.height)]
+    # A new column of e-mails, and `user_name` renamed to a header the layout does not know.
+    changed = extract.with_columns(pl.Series("contact_email", emails)).rename(
+        {"user_name": "subscriber"}
+    )
+    nights.land(changed.with_columns(pl.col("charge") + 1), "tem_invoice_lines_202611.parquet")
+    second = nights.run()
+    jsonschema.validate(second, schema)
+    assert second["previous_run_id"] == baseline["run_id"] and second["needs_review"]
+    flagged = _drift(second)
+    assert flagged == {
+        "invoice_lines.extras.contact_email": ["new_column", "became_pii"],
+        "invoice_lines.extras.subscriber": ["new_column", "became_pii"],
+    }
+    assert _column(second, "invoice_lines", "extras.contact_email")["entity"] == "EMAIL_ADDRESS"
+    assert _column(second, "invoice_lines", "extras.subscriber")["entity"] == "PERSON"
+    assert _column(second, "invoice_lines", "extras.subscriber")["drift"] == [
+        "new_column",
+        "became_pii",
+    ]
+
+    third = nights.run()  # nothing changed: nothing new, the same items still pending
+    assert third["review"]["drift"] == [] and _pending(third) == flagged
+    assert {i["first_seen"] for i in third["review"]["pending"]} == {second["run_id"]}
+
+    nights.review(
+        "confirm",
+        "--dataset",
+        "invoice_lines",
+        "--column",
+        "extras.contact_email",
+        "--reason",
+        "TEM export added a contact column",
+    )
+    fourth = nights.run()
+    assert _pending(fourth) == {"invoice_lines.extras.subscriber": ["new_column", "became_pii"]}
+    email = _column(fourth, "invoice_lines", "extras.contact_email")
+    assert email["source"] == "review" and email["entity"] == "EMAIL_ADDRESS"
+    assert (
+        email["review"]["decision"] == "confirm" and email["review"]["decided_by"] == "j.reviewer"
+    )
+    assert email["action"] == "drop"
+
+    nights.review(
+        "set",
+        "--dataset",
+        "invoice_lines",
+        "--column",
+        "extras.subscriber",
+        "--entity",
+        "PERSON",
+        "--reason",
+        "renamed user_name header",
+    )
+    fifth = nights.run()
+    assert not fifth["needs_review"] and fifth["review"]["pending"] == []
+    assert fifth["review"]["overrides_applied"] == 2
+    jsonschema.validate(fifth, schema)
+    analytics = pl.read_parquet(nights.lake / "analytics" / "invoice_lines", hive_partitioning=True)
+    extras = analytics["extras"].drop_nulls().to_list()
+    assert not [e for e in extras if "subscriber" in e or "contact_email" in e]
+
+
+def test_an_entity_change_is_flagged_and_a_reject_clears_it(nights: Nights) -> None:
+    """A column the carrier repurposes: equipment serials turn from IMEIs into ICCIDs."""
+    from piiscan.fixtures.model import World
+
+    world = World(seed=5)
+    extract = pl.read_parquet(nights.extract)
+    imeis = [world.imei() for _ in range(extract.height)]
+    nights.land(
+        extract.with_columns(pl.Series("equipment_serial", imeis), pl.col("charge") + 2),
+        "tem_invoice_lines_202612.parquet",
+    )
+    first = nights.run()
+    assert _drift(first) == {"invoice_lines.extras.equipment_serial": ["new_column", "became_pii"]}
+    assert _column(first, "invoice_lines", "extras.equipment_serial")["entity"] == "IMEI"
+
+    # The corrected extract replaces the first one (same partition, the carrier re-sent it).
+    restricted = nights.lake / "restricted" / "invoice_lines"
+    for path in restricted.rglob("*.parquet"):
+        if any("equipment_serial" in e for e in pl.read_parquet(path)["extras"].drop_nulls()):
+            path.unlink()
+    iccids = [world.iccid("att") for _ in range(extract.height)]
+    nights.land(
+        extract.with_columns(pl.Series("equipment_serial", iccids), pl.col("charge") + 3),
+        "tem_invoice_lines_202612b.parquet",
+    )
+    second = nights.run()
+    assert _drift(second) == {"invoice_lines.extras.equipment_serial": ["entity_changed"]}
+    item = second["review"]["pending"][0]
+    assert item["previous"]["entity"] == "IMEI" and item["current"]["entity"] == "ICCID"
+    assert _column(second, "invoice_lines", "extras.equipment_serial")["drift"] == [
+        "entity_changed"
+    ]
+
+    nights.review(
+        "reject",
+        "--dataset",
+        "invoice_lines",
+        "--column",
+        "extras.equipment_serial",
+        "--reason",
+        "carrier test SIMs, not assigned to anyone",
+    )
+    third = nights.run()
+    assert not third["needs_review"]
+    column = _column(third, "invoice_lines", "extras.equipment_serial")
+    assert column["entity"] is None and column["detected_entity"] == "ICCID"
+    assert column["source"] == "review" and column["action"] == "keep"
+
+
+def test_reports_hold_no_raw_value(nights: Nights) -> None:
+    values = raw_values(nights.lake)
+    assert len(values) > 50
+    reports = sorted((nights.lake / "reports" / CUSTOMER).glob("*"))
+    assert {p.suffix for p in reports} == {".json", ".html"}
+    for path in reports:
+        text = path.read_text(encoding="utf-8")
+        leaked = [v for v in values if v in text]
+        assert not leaked, f"{path.name} holds {len(leaked)} raw value(s)"
+
+
+def test_report_show_and_open(nights: Nights) -> None:
+    runner = CliRunner()
+    common = ["--lake", str(nights.lake), "--config", str(nights.configs)]
+    shown = runner.invoke(app, ["report", "show", "--customer", CUSTOMER, *common])
+    assert shown.exit_code == 0, shown.output
+    assert "nothing to review" in shown.output and ".html" in shown.output
+    as_json = runner.invoke(app, ["report", "show", "--customer", CUSTOMER, "--json", *common])
+    assert json.loads(as_json.output)["customer"] == CUSTOMER
+    opened = runner.invoke(app, ["report", "open", "--customer", CUSTOMER, "--print-path", *common])
+    assert opened.exit_code == 0, opened.output
+    assert Path(opened.output.strip()).read_text().startswith("<!doctype html>")
+    missing = runner.invoke(app, ["report", "show", "--customer", "acme", *common])
+    assert missing.exit_code == 2 and "reports/acme" in missing.output
+    listed = runner.invoke(app, ["review", "list", "--json", "--config", str(nights.configs)])
+    decisions = {o["column"]: o["decision"] for o in json.loads(listed.output)}
+    assert decisions == {
+        "extras.contact_email": "confirm",
+        "extras.subscriber": "set",
+        "extras.equipment_serial": "reject",
+    }
+
+
+def test_scan_of_carrier_files_applies_layout_decisions(nights: Nights) -> None:
+    runner = CliRunner()
+    decided = runner.invoke(
+        app,
+        [
+            "review",
+            "set",
+            "--customer",
+            CUSTOMER,
+            "--layout",
+            "generic_invoice_lines_parquet",
+            "--column",
+            "cost_center",
+            "--entity",
+            "EMPLOYEE_ID",
+            "--by",
+            "j.reviewer",
+            "--reason",
+            "initech cost centers are personal budget codes",
+            "--config",
+            str(nights.configs),
+        ],
+    )
+    assert decided.exit_code == 0, decided.output
+    scanned = runner.invoke(
+        app,
+        [
+            "scan",
+            str(nights.extract),
+            "--customer",
+            CUSTOMER,
+            "--json",
+            "--config",
+            str(nights.configs),
+        ],
+    )
+    assert scanned.exit_code == 0, scanned.output
+    (entry,) = json.loads(scanned.output)["files"]
+    assert entry["layout"] == "generic_invoice_lines_parquet"
+    columns = {c["name"]: c for c in entry["columns"]}
+    assert columns["cost_center"]["entity"] == "EMPLOYEE_ID"
+    assert columns["cost_center"]["evidence"]["review"]["decision"] == "set"
+    assert "review" not in columns["wireless_number"]["evidence"]
+    other = runner.invoke(
+        app, ["scan", str(nights.extract), "--json", "--config", str(nights.configs)]
+    )
+    (plain,) = json.loads(other.output)["files"]
+    assert {c["name"]: c["entity"] for c in plain["columns"]}["cost_center"] is None
