@@ -8,7 +8,7 @@ SAMPLE_ARGS := --customers 3 --months 2 --lines 6 --events-per-line 15 --seed 7
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint typecheck pytest fixtures bench clean
+.PHONY: demo test lint typecheck pytest fixtures bench screenshot clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,22 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src flows tests benchmarks
-	$(BIN)/ruff format --check src flows tests benchmarks
+	$(BIN)/ruff check src flows tests benchmarks docs
+	$(BIN)/ruff format --check src flows tests benchmarks docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Debian's Chromium, for the tests that open the HTML report in a real headless browser.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	  || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium)
+
 # pytest exits 5 when it collects no test; make treats any non-zero exit as failure.
-pytest: $(STAMP)
+pytest: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 ## Regenerate the committed sample under fixtures/sample.
@@ -47,6 +55,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pseudonymize.py
 	$(BIN)/python benchmarks/purge.py
 	$(BIN)/python benchmarks/flow_overhead.py
+
+## Regenerate docs/report.png (the demo's report on its second night, in headless Chromium).
+screenshot: $(STAMP) $(CHROMIUM)
+	$(BIN)/python docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) $(LAKE) .pytest_cache .mypy_cache .ruff_cache

@@ -90,3 +90,51 @@ def test_demo_runs_the_nightly_flow_and_prints_where_the_reports_are(tmp_path: P
     assert len(reports) == 3
     for report in reports:
         assert f"report: {report}" in result.stdout
+
+
+def _artifact(key: str) -> str:
+    """The latest markdown of a Prefect artifact, read back from the (temporary) server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return str(found[0].data)
+
+
+def test_a_new_column_of_emails_marks_the_customer_needs_review(
+    staged_lake: Path, fixture_tree: Path
+) -> None:
+    from flows.nightly import nightly
+
+    first = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert first.is_completed() and first.result()["needs_review"] == []
+    assert "nothing to review" in _artifact("nightly-summary")
+
+    extract = next((fixture_tree / "acme" / "generic").glob("*.parquet"))
+    frame = pl.read_parquet(extract)
+    emails = [f"member{i}@acme.example.com" for i in range(frame.height)]
+    landing = staged_lake / "landing" / "acme" / "generic" / "tem_invoice_lines_202611.parquet"
+    frame.with_columns(pl.Series("contact_email", emails), pl.col("charge") * 3).write_parquet(
+        landing
+    )
+    second = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert second.is_completed()
+    result: dict[str, Any] = second.result()
+    assert result["needs_review"] == ["acme"]
+    assert result["customers"]["acme"]["review_items"] == 1
+    assert not result["customers"]["globex"]["needs_review"]
+    summary = _artifact("nightly-summary")
+    assert "| acme | **needs review** (1 item(s))" in summary and "| globex | nothing" in summary
+    acme = _artifact("nightly-acme")
+    assert "**Needs review: 1 item(s)**" in acme
+    assert "invoice_lines.extras.contact_email: new column, EMAIL_ADDRESS" in acme
+    html = Path(result["customers"]["acme"]["html"]).read_text()
+    assert "Needs review: 1 item(s)" in html
+    assert not [v for v in [*_values(fixture_tree), *emails] if v in summary + acme + html]

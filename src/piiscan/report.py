@@ -188,8 +188,8 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def describe(item: Mapping[str, Any]) -> str:
-    """One review item in words (names and entities only)."""
+def describe(item: Mapping[str, Any], place: bool = True) -> str:
+    """One review item in words (names and entities only), led by dataset.column if place."""
     where = item["dataset"] + (f".{item['column']}" if item["column"] else "")
     before, now = item.get("previous") or {}, item.get("current") or {}
     words = {
@@ -203,7 +203,7 @@ def describe(item: Mapping[str, Any]) -> str:
     seen = [words[k] for k in item["kinds"] if k in words]
     if "new_column" in item["kinds"]:
         seen = [words["new_column"]]
-    return f"{where}: {'; '.join(seen)}"
+    return f"{where}: {'; '.join(seen)}" if place else "; ".join(seen)
 
 
 def markdown(customer: str, document: Mapping[str, Any]) -> str:
