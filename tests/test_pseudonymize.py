@@ -42,7 +42,7 @@ def lake(
             storage, config.customer(customer), collect_files([fixture_tree / customer]), "r"
         )
         detector = Detector(Settings(), employee_id_patterns=config.employee_id_patterns(customer))
-        findings = detect_datasets(storage, customer, detector)
+        findings = detect_datasets(storage, customer, detector, config)
         pseudonymize_customer(storage, config, customer, load_key(customer), findings)
     return storage
 

@@ -44,7 +44,7 @@ def template(fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPa
             collect_files([fixture_tree / customer]),
             "20261128T000000Z-aaaaaa",
         )
-        findings = detect_datasets(storage, customer, Detector(Settings()))
+        findings = detect_datasets(storage, customer, Detector(Settings()), config)
         pseudonymize_customer(storage, config, customer, load_key(customer), findings)
     return root
 

@@ -241,7 +241,7 @@ def pseudonymize(
         cfg.customer(customer)
         key = load_key(customer, keys)
         storage = open_lake(lake)
-        findings = detect_datasets(storage, customer, _detector(cfg, customer))
+        findings = detect_datasets(storage, customer, _detector(cfg, customer), cfg)
         results = pseudonymize_customer(storage, cfg, customer, key, findings)
     except PiiscanError as exc:
         raise _fail(exc) from None

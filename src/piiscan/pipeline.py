@@ -29,19 +29,18 @@ class CustomerRun:
 
 
 def detect_datasets(
-    storage: Storage, customer: str, detector: Detector, config: Config | None = None
+    storage: Storage, customer: str, detector: Detector, config: Config
 ) -> dict[str, list[ColumnFinding]]:
     """Findings per dataset of the customer's restricted zone (datasets with data only), with
-    the reviewers' overrides of `config` applied."""
+    the reviewers' overrides (configs/overrides.yaml) applied."""
     findings = {}
-    actions = {str(e): str(a) for e, a in config.actions.items()} if config else {}
+    actions = {str(e): str(a) for e, a in config.actions.items()}
     for dataset in DATASETS:
         keys = restricted_files(storage, dataset, customer)
         if keys:
             found = detector.classify(sample_lake_files(storage, keys))
-            if config is not None:
-                found = apply_overrides(found, config.overrides_for(customer, dataset), actions)
-            findings[dataset] = found
+            overrides = config.overrides_for(customer, dataset)
+            findings[dataset] = apply_overrides(found, overrides, actions)
     return findings
 
 
