@@ -148,6 +148,19 @@ def test_customer_pattern_finds_employee_ids_under_an_opaque_header() -> None:
     assert found.entity == "EMPLOYEE_ID"
 
 
+def test_all_digit_customer_ids_need_a_fixed_zero_padded_width_without_a_header() -> None:
+    patterns = [r"\d{8}"]
+    ids = [f"{RNG.randint(0, 99_999_999):08d}" for _ in range(300)]
+    assert classify({"f11": ids}, employee_id_patterns=patterns)["f11"].entity == "EMPLOYEE_ID"
+    assert classify({"f11": ids})["f11"].entity is None  # not configured for this customer
+    counters = [str(RNG.randint(0, 20_000_000)) for _ in range(300)]  # widths 1 to 8
+    assert classify({"f9": counters}, employee_id_patterns=patterns)["f9"].entity is None
+    days = [f"2026{RNG.randint(1, 12):02d}{RNG.randint(1, 28):02d}" for _ in range(300)]
+    assert classify({"f4": days}, employee_id_patterns=patterns)["f4"].entity is None
+    few = ids[:12]  # too few values to tell a padded ID from chance
+    assert classify({"f2": few}, employee_id_patterns=patterns)["f2"].entity is None
+
+
 def test_free_text_reports_every_entity() -> None:
     notes = [
         f"Called {p.full_name} about line {LINES[i % 90].dashed} and the new handset today"

@@ -50,6 +50,7 @@ HEADER_PENALTY = 0.45
 NAME_SHAPE = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){0,4}\.?$")
 _LETTER = re.compile(r"[A-Za-z]")
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
+MIN_FIXED_WIDTH_SAMPLE = 30  # values needed before an all-digit ID pattern counts unaided
 LAST_FIRST = re.compile(r"^\s*([^,]+),\s*([^,]+)$")
 
 
@@ -112,6 +113,16 @@ class _Candidate:
     matches: int
     confidence: float
     examples: list[str] = field(default_factory=list)
+
+
+def _zero_padded_ids(configured: list[str], values: list[str]) -> bool:
+    """Every sampled value matches an all-digit ID pattern, at one width, some with leading
+    zeros: identifiers kept as text, not counters, amounts or YYYYMMDD dates."""
+    return (
+        len(configured) == len(values) >= MIN_FIXED_WIDTH_SAMPLE
+        and len({len(v) for v in values}) == 1
+        and any(v.startswith("0") for v in values)
+    )
 
 
 def _employee_validators(patterns: Sequence[str]) -> tuple[Validator, Validator]:
@@ -298,8 +309,12 @@ class Detector:
             share = len(matched) / len(values)
             confidence = _adjust(share, "EMPLOYEE_ID", len(values), supported, not_pii)
             return _Candidate("EMPLOYEE_ID", share, len(matched), confidence, matched)
-        # Without the header only a distinctive configured pattern (one with letters) counts.
+        # Without the header only a distinctive configured pattern counts: one with letters, or
+        # an all-digit one that every sampled value matches at one fixed width (zero-padded IDs
+        # stored as text; counters, amounts and integer columns vary in width).
         distinctive = [v for v in configured if _LETTER.search(v)]
+        if not distinctive and _zero_padded_ids(configured, values):
+            distinctive = configured
         share = len(distinctive) / len(values)
         confidence = _adjust(share, "EMPLOYEE_ID", len(values), supported, not_pii) * 0.95
         return _Candidate("EMPLOYEE_ID", share, len(distinctive), confidence, distinctive)
