@@ -14,7 +14,7 @@ from piiscan.detect import ColumnFinding
 from piiscan.drift import detect_drift
 from piiscan.errors import ConfigError
 from piiscan.policy import load_config
-from piiscan.pseudonymize import KNOWN_ENTITIES, plan_columns
+from piiscan.pseudonymize import plan_columns
 from piiscan.report import build_report, describe, markdown
 from piiscan.review import apply_overrides, new_override, record
 
@@ -80,9 +80,15 @@ def test_two_decisions_for_one_column_are_refused(configs: Path) -> None:
 
 
 def test_design_columns_cannot_be_rejected_but_can_be_retyped() -> None:
-    from piiscan.policy import DESIGN_PII_COLUMNS
-
-    assert set(KNOWN_ENTITIES) == DESIGN_PII_COLUMNS
+    with pytest.raises(ConfigError, match="cannot be rejected"):
+        new_override(
+            customer="acme",
+            dataset="invoice_lines",
+            column="wireless_number",
+            decision="reject",
+            reason="looks like a counter",
+            decided_by="j.reviewer",
+        )
     retyped = new_override(
         customer="acme",
         dataset="invoice_lines",

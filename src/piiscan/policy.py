@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from piiscan.errors import ConfigError, UnknownCustomerError
+from piiscan.schema import KNOWN_ENTITIES
 
 Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
 DatasetName = Literal["invoice_lines", "usage_events", "devices", "charge_items"]
@@ -186,21 +187,9 @@ class RetentionFile(_Frozen):
 
 
 Decision = Literal["confirm", "reject", "set"]
-# Columns whose entity the canonical schema fixes (piiscan.pseudonymize.KNOWN_ENTITIES):
-# a reviewer may retype them but not reject them, or their values would reach analytics.
-DESIGN_PII_COLUMNS = frozenset(
-    {
-        "wireless_number",
-        "other_number",
-        "user_name",
-        "employee_id",
-        "email",
-        "imei",
-        "iccid",
-        "imsi",
-        "ship_to_address",
-    }
-)
+# Columns whose entity the canonical schema fixes: a reviewer may retype them but not reject
+# them, or their values would reach analytics.
+DESIGN_PII_COLUMNS = frozenset(KNOWN_ENTITIES)
 
 
 class Override(_Frozen):

@@ -24,23 +24,11 @@ from typing import Any
 import polars as pl
 
 from piiscan.errors import KeyMaterialError, PolicyError
-from piiscan.schema import DATASETS, EXTRAS
+from piiscan.schema import DATASETS, EXTRAS, KNOWN_ENTITIES
 from piiscan.storage import Storage, join
 
 MIN_KEY_BYTES = 32
 TOKEN_HEX = 32
-# Canonical columns whose entity is known by design (detection may add more, never remove).
-KNOWN_ENTITIES: dict[str, str] = {
-    "wireless_number": "PHONE_NUMBER",
-    "other_number": "PHONE_NUMBER",
-    "imei": "IMEI",
-    "iccid": "ICCID",
-    "imsi": "IMSI",
-    "employee_id": "EMPLOYEE_ID",
-    "user_name": "PERSON",
-    "email": "EMAIL_ADDRESS",
-    "ship_to_address": "LOCATION",
-}
 DATE_TYPES = (pl.Date, pl.Datetime)
 
 

@@ -31,7 +31,7 @@ from piiscan import ledger
 from piiscan.errors import KeyMaterialError, PiiscanError
 from piiscan.holds import Hold, load_registry
 from piiscan.policy import Config
-from piiscan.pseudonymize import KNOWN_ENTITIES, Key, tokens
+from piiscan.pseudonymize import Key, tokens
 from piiscan.retention import (
     DECISION,
     DELETE,
@@ -41,7 +41,7 @@ from piiscan.retention import (
     decide,
     partition_untouchable,
 )
-from piiscan.schema import DATASETS
+from piiscan.schema import DATASETS, KNOWN_ENTITIES
 from piiscan.storage import Storage, join
 
 ZONES = ("restricted", "analytics")

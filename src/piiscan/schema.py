@@ -122,3 +122,17 @@ def conform(frame: pl.DataFrame, dataset: str) -> pl.DataFrame:
     )
     keep = [pl.col("period")] if "period" in frame.columns else []
     return frame.select([*canonical, extras.alias(EXTRAS), *keep])
+
+
+# Canonical columns whose entity is known by design (detection may add more, never remove).
+KNOWN_ENTITIES: dict[str, str] = {
+    "wireless_number": "PHONE_NUMBER",
+    "other_number": "PHONE_NUMBER",
+    "imei": "IMEI",
+    "iccid": "ICCID",
+    "imsi": "IMSI",
+    "employee_id": "EMPLOYEE_ID",
+    "user_name": "PERSON",
+    "email": "EMAIL_ADDRESS",
+    "ship_to_address": "LOCATION",
+}
