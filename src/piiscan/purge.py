@@ -477,7 +477,8 @@ def apply_purge(
                 if new_file is None:
                     storage.delete(item.key)
                 else:
-                    storage.put_file(new_file, item.key)  # atomic: readers see old or new
+                    # Readers see old or new; no older version keeps the deleted rows.
+                    storage.rewrite(new_file, item.key, item.sha256)
                 done.append(record)
             _checkpoint(f"after-file-{index}")
         removed_other = []

@@ -11,9 +11,11 @@ __all__ = ["LocalStorage", "MemoryStorage", "Storage", "join", "open_lake"]
 
 
 def open_lake(lake: str) -> Storage:
-    """Storage for a lake address: a local folder, or s3://bucket/prefix (own issue)."""
+    """Storage for a lake address: a local folder, or s3://bucket/prefix."""
     if lake.startswith("s3://"):
-        raise StorageError(lake, "S3 lakes are not supported yet; use a local folder")
+        from piiscan.storage.s3 import S3Storage  # boto3 is imported only for S3 lakes
+
+        return S3Storage(lake)
     if "://" in lake:
         raise StorageError(lake, "expected a local folder or s3://bucket/prefix")
     return LocalStorage(lake)

@@ -41,7 +41,13 @@ class Storage(Protocol):
         ...
 
     def delete(self, key: str) -> None:
-        """Remove the object; a missing key is not an error."""
+        """Remove the object for good (on versioned S3, every version); a missing key is not an
+        error."""
+        ...
+
+    def rewrite(self, source: Path, key: str, expected_sha256: str) -> None:
+        """Replace an object holding personal data with a finished local file, leaving no older
+        version; refuse (StorageError) if the object no longer has the planned content."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -10,6 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from piiscan.errors import NotFoundError, StorageError
+
+
+def sha256_file(path: Path) -> str | None:
+    """Hex SHA-256 of a file's content, None if it does not exist."""
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(8 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class LocalStorage:
@@ -86,6 +98,11 @@ class LocalStorage:
             if p.is_file() and not p.name.endswith(".tmp")
         )
         return iter(sorted(keys))
+
+    def rewrite(self, source: Path, key: str, expected_sha256: str) -> None:
+        if sha256_file(self._path(key)) != expected_sha256:
+            raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
+        self.put_file(source, key)
 
     def delete(self, key: str) -> None:
         path = self._path(key)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from piiscan.errors import NotFoundError
+from piiscan.errors import NotFoundError, StorageError
 
 
 class MemoryStorage:
@@ -46,6 +47,12 @@ class MemoryStorage:
     def list(self, prefix: str) -> Iterator[str]:
         folder = prefix.rstrip("/") + "/" if prefix else ""
         return iter(sorted(k for k in self.objects if k.startswith(folder)))
+
+    def rewrite(self, source: Path, key: str, expected_sha256: str) -> None:
+        current = self.objects.get(key)
+        if current is None or hashlib.sha256(current).hexdigest() != expected_sha256:
+            raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
+        self.put_file(source, key)
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
