@@ -197,6 +197,14 @@ def test_nightly_purge_and_termination_on_a_versioned_bucket(
     assert usage["wireless_number"].str.starts_with("k1-").all()
 
     runner = CliRunner()
+    scanned = runner.invoke(app, ["scan", "--lake", lake, "--json", "--config", str(CONFIGS)])
+    assert scanned.exit_code == 0, scanned.output
+    entries = {f["dataset"]: f for f in json.loads(scanned.output)["files"]}
+    assert set(entries) == {"charge_items", "devices", "invoice_lines", "usage_events"}
+    assert entries["devices"]["path"] == f"s3://{bucket}/lake/restricted/devices"
+    devices = {c["name"]: c["entity"] for c in entries["devices"]["columns"]}
+    assert devices["imei"] == "IMEI" and devices["email"] == "EMAIL_ADDRESS"
+
     purged = runner.invoke(
         app,
         [

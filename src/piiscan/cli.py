@@ -155,13 +155,18 @@ def scan(
         detector = _detector(cfg, customer, sample)
     except PiiscanError as exc:
         raise _fail(exc) from None
-    targets = list(paths or [])
-    if not targets:
-        root = Path(open_lake(lake).uri(zone))
-        targets = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-        if not targets:
-            raise _fail(PiiscanError(f"nothing to scan: no datasets under {root}"))
-    results = _reviewed(cfg, customer, Scanner(detector).scan(targets))
+    scanner = Scanner(detector)
+    try:
+        if paths:
+            found = scanner.scan(list(paths))
+        else:
+            storage = open_lake(lake)
+            found = scanner.scan_lake(storage, zone)
+            if not found:
+                raise PiiscanError(f"nothing to scan: no datasets under {storage.uri(zone)}")
+    except PiiscanError as exc:
+        raise _fail(exc) from None
+    results = _reviewed(cfg, customer, found)
     if as_json:
         console.print_json(json.dumps({"files": [r.as_json() for r in results]}))
         return

@@ -25,7 +25,7 @@ from piiscan.errors import IngestError, PiiscanError
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
 from piiscan.schema import EXTRAS
-from piiscan.storage import Storage
+from piiscan.storage import Storage, join
 
 ROW_BUDGET = 20_000
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".pipe", ".dat")
@@ -92,6 +92,24 @@ class Scanner:
                 results.append(
                     ScannedFile(item.path, item.dataset, item.rows, findings, item.layout)
                 )
+        return results
+
+    def scan_lake(self, storage: Storage, zone: str) -> list[ScannedFile]:
+        """One entry per dataset of a lake zone, in any storage (local folder or S3): rows from
+        the Parquet footers, a sample spread over up to 20 files."""
+        datasets: dict[str, list[str]] = {}
+        for key in storage.list(zone):
+            if key.endswith(".parquet"):
+                datasets.setdefault(key.split("/")[1], []).append(key)
+        results = []
+        for dataset, keys in sorted(datasets.items()):
+            rows = 0
+            for key in keys:
+                with storage.local_copy(key) as local:
+                    rows += pq.ParquetFile(local).metadata.num_rows
+            frame = sample_lake_files(storage, keys, self.row_budget)
+            findings = tuple(self.detector.classify(frame))
+            results.append(ScannedFile(storage.uri(join(zone, dataset)), dataset, rows, findings))
         return results
 
     def _sources(self, path: Path) -> Iterator[Source | ScannedFile]:
