@@ -20,7 +20,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -127,7 +127,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _period_of(key: str) -> str:
+def period_of(key: str) -> str:
     return next(p.removeprefix("period=") for p in key.split("/") if p.startswith("period="))
 
 
@@ -269,13 +269,13 @@ def plan_purge(
                 for k in storage.list(join(zone, dataset, f"customer={customer}"))
                 if k.endswith(".parquet")
             ]
-            for period in sorted({_period_of(k) for k in keys}):
+            for period in sorted({period_of(k) for k in keys}):
                 if partition_untouchable(rules, period):
                     skipped += 1
                     continue
                 read += 1
-                for file_key in (k for k in keys if _period_of(k) == period):
-                    plan = _plan_file(storage, zone, dataset, period, file_key, key, rules)
+                for file_key in (k for k in keys if period_of(k) == period):
+                    plan = plan_file(storage, zone, dataset, period, file_key, key, rules)
                     if zone == "restricted":  # the analytics zone mirrors these rows
                         kept.update({d: n for d, n in plan.decisions.items() if d != DELETE})
                     if plan.action != "none":
@@ -295,7 +295,7 @@ def plan_purge(
     )
 
 
-def _plan_file(
+def plan_file(
     storage: Storage,
     zone: str,
     dataset: str,
@@ -363,6 +363,12 @@ def _expired_objects(
     for key in storage.list(join("reports", customer)):
         when = _run_date(key.rsplit("/", 1)[-1])
         if ending or (when is not None and when < report_cutoff):
+            due.append(key)
+    # Records of subject requests (keyed hashes and counts, no identifier) are kept 24 months.
+    request_cutoff = date(as_of.year - 2, as_of.month, 1)
+    for key in storage.list(join("state", "requests", customer)):
+        when = _run_date(key.rsplit("/", 1)[-1])
+        if when is not None and when < request_cutoff:
             due.append(key)
     return tuple(due)
 
@@ -451,8 +457,13 @@ def apply_purge(
     key: Key | None,
     now: datetime,
     kind: str = "purge",
+    subject: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Apply a plan under the customer's lock and append its ledger entry (returned)."""
+    """Apply a plan under the customer's lock and append its ledger entry (returned).
+
+    subject: the rows an erasure request names (Rules.subject); extra: PII-free fields for the
+    ledger entry (a request's id and keyed selector hash)."""
     customer = plan.customer
     with customer_lock(storage, customer, now):
         holds = load_registry(storage, customer).active(plan.as_of)
@@ -469,6 +480,8 @@ def apply_purge(
             rules = rules_for(
                 config, customer, item.dataset, plan.as_of, holds, invoices, plan.terminated
             )
+            if subject:
+                rules = replace(rules, subject=subject)
             with _prepared(item, data, rules, key, customer) as (record, new_file):
                 record["apply_id"] = apply_id
                 # Journal first: a kill right after the swap is still accounted for on rerun.
@@ -501,6 +514,7 @@ def apply_purge(
             "other_objects_removed": removed_other,
             "nothing_due": plan.nothing_due and not recovered,
             "apply_ids": sorted({f["apply_id"] for f in [*recovered, *done]} | {apply_id}),
+            **(extra or {}),
         }
         chained = ledger.append(storage, customer, entry)
         storage.delete(_journal_key(customer))

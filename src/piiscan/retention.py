@@ -39,6 +39,18 @@ class Rules:
     dispute_window_days: int
     holds: tuple[Hold, ...]
     open_invoices: tuple[tuple[str, date], ...] = ()  # (account, bill cycle) open or disputed
+    # An erasure request: (column, values) naming one person's rows (raw values and their
+    # tokens). Only those rows are decided, as if their clock had run out; others stay active.
+    subject: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def subject_rows(rules: Rules, columns: Sequence[str]) -> pl.Expr:
+    """Rows an erasure request names (any of its columns holds one of its values)."""
+    named = pl.lit(False)
+    for column, values in rules.subject:
+        if column in columns and values:
+            named |= pl.col(column).cast(pl.String).is_in(list(values))
+    return named.fill_null(False)
 
 
 def clock_date(rules: Rules, columns: Sequence[str]) -> pl.Expr:
@@ -105,13 +117,16 @@ def decide(rules: Rules, columns: Sequence[str], token_column: str | None = None
     """
     clock = clock_date(rules, columns)
     expires = clock.dt.offset_by(f"{rules.keep_months}mo") <= pl.lit(rules.as_of)
-    if rules.terminated is not None and rules.as_of >= rules.terminated:
+    if rules.subject or (rules.terminated is not None and rules.as_of >= rules.terminated):
         expires = pl.lit(True)
     expired = expires.fill_null(False)
     legal = _explicit(rules, "legal", columns, token_column)
     audit = _explicit(rules, "audit", columns, token_column)
+    others = ~subject_rows(rules, columns) if rules.subject else pl.lit(False)
     return (
-        pl.when(legal & (expired | clock.is_null()))
+        pl.when(others)
+        .then(pl.lit(ACTIVE))
+        .when(legal & (expired | clock.is_null()))
         .then(pl.lit("legal"))
         .when(audit & (expired | clock.is_null()))
         .then(pl.lit("audit"))

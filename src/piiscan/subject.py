@@ -1,0 +1,519 @@
+"""Subject rights: export what is held about one person, and erase it where no hold needs it.
+
+A request names one person of a customer by one identifier (employee ID, wireless number, e-mail
+or IMEI). The person's other identifiers are found through the invoice, device and charge rows
+that carry the identifier (employee ID first: a number or device names its holder's employee
+ID, which names the person's other numbers, devices and e-mails). Their rows are then found in
+every dataset of the restricted zone, in the analytics zone (by token) and among the rows
+quarantined at ingest.
+
+Erasure deletes the person's rows where no hold applies, pseudonymizes their personal columns
+under a tax or billing hold, and keeps rows under a legal or audit hold as they are: the purge
+machinery decides and applies (journaled, atomic, ledgered), with every row of the person
+treated as if its retention clock had run out and every other row left alone.
+
+Requests are recorded: while one is pending its selector lives only in the restricted zone
+(`restricted/requests/<id>.json`); once it completes, `state/requests/<customer>/<id>.json` keeps
+what was asked, when, the outcome and a keyed hash of the selector (kept 24 months), and the
+pending record is deleted. Nothing outside the restricted zone and the export bundle holds the
+identifier.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from piiscan.errors import PiiscanError
+from piiscan.holds import load_registry
+from piiscan.ingest.engine import new_run_id
+from piiscan.policy import Config
+from piiscan.pseudonymize import Key, tokens
+from piiscan.purge import (
+    REASONS,
+    PurgePlan,
+    apply_purge,
+    open_invoices,
+    period_of,
+    plan_file,
+    rules_for,
+)
+from piiscan.retention import DELETE, Rules, subject_rows
+from piiscan.schema import DATASETS
+from piiscan.storage import Storage, join
+
+KINDS = {  # selector kind -> (canonical column, entity)
+    "employee_id": ("employee_id", "EMPLOYEE_ID"),
+    "number": ("wireless_number", "PHONE_NUMBER"),
+    "email": ("email", "EMAIL_ADDRESS"),
+    "imei": ("imei", "IMEI"),
+}
+# Columns that name a person's rows, and the entity of their tokens in the analytics zone.
+IDENTIFYING = {
+    "employee_id": "EMPLOYEE_ID",
+    "wireless_number": "PHONE_NUMBER",
+    "email": "EMAIL_ADDRESS",
+    "imei": "IMEI",
+    "iccid": "ICCID",
+    "imsi": "IMSI",
+}
+ZONES = ("restricted", "analytics")
+PURPOSES = {
+    "invoice_lines": "billing reconciliation and cost allocation for the customer; tax records",
+    "charge_items": "billing reconciliation (charges per line)",
+    "usage_events": "usage and cost analytics (pseudonymized); billing disputes",
+    "devices": "device and SIM inventory for the customer's mobility management",
+}
+
+
+class RequestError(PiiscanError):
+    """A subject request is malformed, unknown, or already complete."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One identifier of the person (normalized); repr never shows the value."""
+
+    kind: str
+    value: str = field(repr=False)
+
+    @classmethod
+    def of(cls, kind: str, value: str) -> Selector:
+        if kind not in KINDS:
+            raise RequestError(f"unknown selector {kind!r}; expected one of {', '.join(KINDS)}")
+        text = value.strip()
+        if kind == "number":
+            text = re.sub(r"\D", "", text)
+            text = text[1:] if len(text) == 11 and text.startswith("1") else text
+            if len(text) != 10:
+                raise RequestError("a wireless number needs 10 digits (NANP)")
+        elif kind == "imei":
+            text = re.sub(r"\D", "", text)
+            if len(text) not in (14, 15, 16):
+                raise RequestError("an IMEI needs 14 to 16 digits")
+        elif kind == "email":
+            text = text.lower()
+            if "@" not in text:
+                raise RequestError("an e-mail address needs an @")
+        if not text:
+            raise RequestError(f"an empty {kind}")
+        return cls(kind, text)
+
+    def token(self, key: Key) -> str:
+        """The keyed hash that stands for the selector in records and the ledger."""
+        return tokens([self.value], key, KINDS[self.kind][1])[self.value]
+
+
+@dataclass
+class Identity:
+    """Everything that identifies the person, per column (raw values)."""
+
+    values: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, column: str, items: Iterator[Any] | list[Any]) -> None:
+        self.values.setdefault(column, set()).update(str(v) for v in items if v is not None)
+
+    def match(self, key: Key) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Rules.subject: per column the raw values and their tokens (for the analytics zone)."""
+        pairs = []
+        for column, entity in IDENTIFYING.items():
+            raw = sorted(self.values.get(column, set()))
+            if raw:
+                hashed = tokens(raw, key, entity).values()
+                pairs.append((column, tuple(raw) + tuple(sorted(hashed))))
+        return tuple(pairs)
+
+    def counts(self) -> dict[str, int]:
+        return {c: len(v) for c, v in sorted(self.values.items()) if v}
+
+
+def _files(storage: Storage, zone: str, dataset: str, customer: str) -> list[str]:
+    return [
+        k
+        for k in storage.list(join(zone, dataset, f"customer={customer}"))
+        if k.endswith(".parquet")
+    ]
+
+
+def _read(storage: Storage, key: str) -> pl.DataFrame:
+    with storage.local_copy(key) as local:
+        frame = pl.read_parquet(local)
+    return frame.with_columns(pl.lit(period_of(key)).alias("period"))
+
+
+def _zone(storage: Storage, zone: str, dataset: str, customer: str) -> Iterator[pl.DataFrame]:
+    for key in _files(storage, zone, dataset, customer):
+        yield _read(storage, key)
+
+
+def resolve(storage: Storage, customer: str, selector: Selector) -> Identity:
+    """The person's identifiers, from the rows in the restricted zone that carry the selector."""
+    column = KINDS[selector.kind][0]
+    linking = ("invoice_lines", "devices", "charge_items")
+    frames = [f for d in linking for f in _zone(storage, "restricted", d, customer) if f.height]
+
+    def carrying(frame: pl.DataFrame, col: str, values: set[str]) -> pl.DataFrame:
+        if col not in frame.columns:
+            return frame.clear()
+        text = pl.col(col).cast(pl.String)
+        return frame.filter(
+            text.str.to_lowercase().is_in(list(values))
+            if col == "email"
+            else text.is_in(list(values))
+        )
+
+    anchors = [carrying(f, column, {selector.value}) for f in frames]
+    if selector.kind == "email":  # customers that use e-mails as employee IDs
+        anchors += [carrying(f, "employee_id", {selector.value}) for f in frames]
+    identity = Identity({column: {selector.value}})
+    people = {
+        v for a in anchors if "employee_id" in a.columns for v in a["employee_id"].drop_nulls()
+    }
+    rows = anchors + [carrying(f, "employee_id", people) for f in frames] if people else anchors
+    for frame in rows:
+        for col in IDENTIFYING:
+            if col in frame.columns:
+                identity.add(col, frame[col].drop_nulls().to_list())
+    return identity
+
+
+@dataclass
+class Found:
+    """The person's rows, per zone and dataset, within a lookback."""
+
+    rows: dict[str, pl.DataFrame] = field(default_factory=dict)  # "<zone>/<dataset>" -> rows
+    quarantined: pl.DataFrame | None = None
+    other_party: int = 0  # usage rows of other lines where the person is the other number
+
+    def counts(self) -> dict[str, int]:
+        counts = {name: frame.height for name, frame in sorted(self.rows.items())}
+        if self.quarantined is not None:
+            counts["quarantine/rejected_rows"] = self.quarantined.height
+        return counts
+
+
+def find(
+    storage: Storage, customer: str, identity: Identity, key: Key, since: date | None
+) -> Found:
+    """The person's rows in every dataset of both zones and among quarantined rows."""
+    rules = _subject_rules(identity, key)
+    found = Found()
+    numbers = sorted(identity.values.get("wireless_number", set()))
+    for zone in ZONES:
+        for dataset in DATASETS:
+            matched = []
+            for frame in _zone(storage, zone, dataset, customer):
+                if since is not None:
+                    frame = frame.filter(pl.col("period") >= f"{since:%Y-%m}")
+                hit = frame.filter(subject_rows(rules, frame.columns))
+                if zone == "restricted" and "other_number" in frame.columns and numbers:
+                    others = frame.filter(~subject_rows(rules, frame.columns))
+                    found.other_party += others.filter(pl.col("other_number").is_in(numbers)).height
+                if hit.height:
+                    matched.append(hit)
+            if matched:
+                found.rows[f"{zone}/{dataset}"] = pl.concat(matched, how="diagonal_relaxed")
+    found.quarantined = _quarantined(storage, customer, identity)
+    return found
+
+
+def _quarantined(storage: Storage, customer: str, identity: Identity) -> pl.DataFrame | None:
+    """Rows rejected at ingest (kept in quarantine) in which any cell is one of the identifiers."""
+    wanted = sorted(set().union(*identity.values.values())) if identity.values else []
+    frames = []
+    for key in storage.list(join("quarantine", customer)):
+        if ".rejected-" not in key or not key.endswith(".parquet"):
+            continue
+        frame = _read_plain(storage, key)
+        hit = pl.any_horizontal(
+            [pl.col(c).cast(pl.String).is_in(wanted).fill_null(False) for c in frame.columns]
+        )
+        rows = frame.filter(hit)
+        if rows.height:
+            frames.append(rows.with_columns(pl.lit(key).alias("quarantine_object")))
+    return pl.concat(frames, how="diagonal_relaxed") if frames else None
+
+
+def _read_plain(storage: Storage, key: str) -> pl.DataFrame:
+    with storage.local_copy(key) as local:
+        return pl.read_parquet(local)
+
+
+def _subject_rules(identity: Identity, key: Key) -> Rules:
+    """Rules that only carry the subject (for matching rows)."""
+    return Rules(
+        dataset="",
+        keep_months=0,
+        clock="",
+        clock_fallback=None,
+        as_of=date.today(),
+        terminated=None,
+        tax_years=0,
+        tax_datasets=(),
+        billing_statuses=(),
+        dispute_window_days=0,
+        holds=(),
+        subject=identity.match(key),
+    )
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def lookback_start(today: date, months: int) -> date:
+    """The first day of the month `months` months before today's month."""
+    total = today.year * 12 + today.month - 1 - months
+    return date(total // 12, total % 12 + 1, 1)
+
+
+def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Identity) -> Path:
+    """The bundle for the controller: JSON and CSV per zone and dataset, and a summary."""
+    folder = out / str(request["request_id"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in found.rows.items():
+        stem = name.replace("/", "_")
+        flat = frame.with_columns(pl.col(pl.Decimal).cast(pl.String))
+        flat.write_csv(folder / f"{stem}.csv")
+        (folder / f"{stem}.json").write_text(
+            json.dumps(flat.to_dicts(), indent=1, default=str), encoding="utf-8"
+        )
+    if found.quarantined is not None:
+        found.quarantined.write_csv(folder / "quarantine_rejected_rows.csv")
+    datasets = sorted({n.split("/", 1)[1] for n in found.rows})
+    summary = {
+        "request_id": request["request_id"],
+        "customer": request["customer"],
+        "lookback_months": request["months"],
+        "since": request["since"],
+        "rows": found.counts(),
+        "identifiers_found": identity.counts(),
+        "categories": {
+            "identifiers": "wireless numbers, employee ID, e-mail, device and SIM identifiers",
+            "usage": "calls, messages and data sessions of the person's lines",
+            "billing": "charges, taxes and plans of the person's lines",
+        },
+        "purposes": {d: PURPOSES[d] for d in datasets},
+        "appears_as_other_party": found.other_party,
+        "zones": {
+            "restricted": "full values, for billing reconciliation only",
+            "analytics": "pseudonymized copies (identifiers as keyed tokens, names dropped)",
+            "quarantine": "rows rejected at ingest, kept until the delivery's retention ends",
+            "landing": "carrier files as delivered hold the same rows; deleted after the "
+            "landing retention period",
+        },
+    }
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    lines = [
+        f"# Data held about one person (request {request['request_id']})",
+        "",
+        f"Customer: {request['customer']}. Lookback: {request['months']} months "
+        f"(since {request['since']}).",
+        "",
+        "| zone / dataset | rows | purpose |",
+        "| --- | --- | --- |",
+    ]
+    for name, count in found.counts().items():
+        dataset = name.split("/", 1)[1]
+        lines.append(f"| {name} | {count} | {PURPOSES.get(dataset, 'ingest error review')} |")
+    (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+
+def plan_erase(
+    storage: Storage, config: Config, customer: str, identity: Identity, key: Key, as_of: date
+) -> PurgePlan:
+    """What erasing the person's rows would change, per file and reason (nothing is changed)."""
+    assert config.retention is not None
+    holds = load_registry(storage, customer).active(as_of)
+    invoices = open_invoices(storage, customer, config.retention.billing.statuses)
+    subject = identity.match(key)
+    files = []
+    kept: dict[str, int] = {}
+    read = 0
+    for dataset in DATASETS:
+        rules = rules_for(config, customer, dataset, as_of, holds, invoices, None)
+        rules = replace(rules, subject=subject)
+        for zone in ZONES:
+            for file_key in _files(storage, zone, dataset, customer):
+                read += 1
+                plan = plan_file(storage, zone, dataset, period_of(file_key), file_key, key, rules)
+                named = {d: n for d, n in plan.decisions.items() if d != "active"}
+                if zone == "restricted":
+                    for decision, n in named.items():
+                        if decision != DELETE:
+                            kept[decision] = kept.get(decision, 0) + n
+                if plan.action != "none":
+                    files.append(plan)
+    return PurgePlan(
+        customer,
+        as_of,
+        config.retention.version,
+        None,
+        tuple(files),
+        kept,
+        read,
+        0,
+        (),
+        {d: REASONS[d] for d in [*kept, DELETE]},
+    )
+
+
+def erase_summary(plan: PurgePlan) -> dict[str, Any]:
+    """The plan's counts: rows deleted, rows kept per hold, files changed (no values)."""
+    restricted = [f for f in plan.files if f.zone == "restricted"]
+    return {
+        "rows_deleted": sum(f.deleted for f in restricted),
+        "rows_deleted_analytics": sum(f.deleted for f in plan.files if f.zone == "analytics"),
+        "rows_kept": plan.kept,
+        "files_changed": len(plan.files),
+        "reasons": plan.reasons,
+        "nothing_to_do": not plan.files,
+    }
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def pending_key(request_id: str) -> str:
+    """Where a pending request (with its selector) lives: the restricted zone."""
+    return join("restricted", "requests", f"{request_id}.json")
+
+
+def record_key(customer: str, request_id: str) -> str:
+    """Where a completed request's record (no identifier) lives."""
+    return join("state", "requests", customer, f"{request_id}.json")
+
+
+def create_request(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    action: str,
+    selector: Selector,
+    months: int,
+    now: datetime,
+) -> str:
+    """Record a pending request in the restricted zone; returns its id."""
+    config.customer(customer)
+    if action not in ("export", "erase"):
+        raise RequestError(f"unknown action {action!r}; expected export or erase")
+    if not 1 <= months <= 120:
+        raise RequestError("the lookback must be 1 to 120 months")
+    request_id = new_run_id(now)
+    body = {
+        "request_id": request_id,
+        "customer": customer,
+        "action": action,
+        "selector": {"kind": selector.kind, "value": selector.value},
+        "months": months,
+        "received_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "status": "pending",
+    }
+    storage.write_bytes(pending_key(request_id), json.dumps(body, indent=1).encode())
+    return request_id
+
+
+def load_request(storage: Storage, request_id: str) -> tuple[dict[str, Any], Selector]:
+    """A pending request and its selector."""
+    if not re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", request_id):
+        raise RequestError(f"{request_id!r} is not a request id")
+    key = pending_key(request_id)
+    if not storage.exists(key):
+        raise RequestError(f"request {request_id} is not pending (unknown or already complete)")
+    body: dict[str, Any] = json.loads(storage.read_bytes(key))
+    selector = Selector.of(body["selector"]["kind"], body["selector"]["value"])
+    return body, selector
+
+
+def complete_request(
+    storage: Storage,
+    request: dict[str, Any],
+    selector: Selector,
+    key: Key,
+    outcome: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Replace the pending request by its record: the selector becomes a keyed hash."""
+    record = {
+        "request_id": request["request_id"],
+        "customer": request["customer"],
+        "action": request["action"],
+        "selector": {"kind": selector.kind, "hash": selector.token(key)},
+        "months": request["months"],
+        "received_at": request["received_at"],
+        "completed_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "status": "complete",
+        "outcome": outcome,
+    }
+    storage.write_bytes(
+        record_key(request["customer"], request["request_id"]),
+        json.dumps(record, indent=1).encode(),
+    )
+    storage.delete(pending_key(request["request_id"]))
+    return record
+
+
+def run_request(
+    storage: Storage,
+    config: Config,
+    request_id: str,
+    key: Key,
+    now: datetime,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """Carry out a pending request (export to `out`, or to restricted/exports/ in the lake;
+    or apply an erasure) and complete its record; returns the record (no identifier)."""
+    request, selector = load_request(storage, request_id)
+    customer = request["customer"]
+    identity = resolve(storage, customer, selector)
+    if request["action"] == "export":
+        since = lookback_start(now.date(), int(request["months"]))
+        request = {**request, "since": since.isoformat()}
+        found = find(storage, customer, identity, key, since)
+        outcome: dict[str, Any] = {"rows": found.counts(), "identifiers": identity.counts()}
+        if out is not None:
+            write_bundle(out, request, found, identity)
+            outcome["bundle"] = "written to the requested folder"
+        else:
+            outcome["bundle"] = _bundle_to_lake(storage, request, found, identity)
+    else:
+        plan = plan_erase(storage, config, customer, identity, key, now.date())
+        outcome = erase_summary(plan)
+        if plan.files:
+            entry = apply_purge(
+                storage,
+                config,
+                plan,
+                key,
+                now,
+                kind="subject-erase",
+                subject=identity.match(key),
+                extra={"request_id": request_id, "selector_hash": selector.token(key)},
+            )
+            outcome["ledger_seq"] = entry["seq"]
+    return complete_request(storage, request, selector, key, outcome, now)
+
+
+def _bundle_to_lake(
+    storage: Storage, request: dict[str, Any], found: Found, identity: Identity
+) -> str:
+    """An export made by the flow goes to restricted/exports/<request id>/ in the lake."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="piiscan-export-") as tmp:
+        folder = write_bundle(Path(tmp), request, found, identity)
+        for path in sorted(folder.iterdir()):
+            storage.write_bytes(
+                join("restricted", "exports", request["request_id"], path.name), path.read_bytes()
+            )
+    return storage.uri(join("restricted", "exports", request["request_id"]))

@@ -1,0 +1,360 @@
+"""Subject rights on the fixtures: export one employee's rows from every dataset and zone, erase
+them where no hold applies, and never let the identifier out of the restricted zone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from piiscan import ledger
+from piiscan.cli import app
+from piiscan.detect import Detector, Settings
+from piiscan.holds import add_hold
+from piiscan.ingest.engine import collect_files, ingest_paths
+from piiscan.keys import load_key
+from piiscan.pipeline import detect_datasets, pseudonymize_customer
+from piiscan.policy import Config
+from piiscan.pseudonymize import tokens
+from piiscan.storage import LocalStorage
+from piiscan.subject import RequestError, Selector, lookback_start
+
+from .conftest import CONFIGS
+
+CUSTOMER = "acme"
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def template(fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every customer ingested and pseudonymized (the other customers must stay untouched)."""
+    root = tmp_path_factory.mktemp("subject-lake")
+    storage = LocalStorage(root)
+    for customer in ("acme", "globex", "initech"):
+        ingest_paths(
+            storage,
+            config.customer(customer),
+            collect_files([fixture_tree / customer, fixture_tree / "broken"])
+            if customer == CUSTOMER
+            else collect_files([fixture_tree / customer]),
+            "20261120T020000Z-aaaaaa",
+        )
+        detector = Detector(Settings(), employee_id_patterns=config.employee_id_patterns(customer))
+        findings = detect_datasets(storage, customer, detector, config)
+        pseudonymize_customer(storage, config, customer, load_key(customer), findings)
+    return root
+
+
+@pytest.fixture
+def lake(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "lake"
+    shutil.copytree(template, copy)
+    return copy
+
+
+def zone(lake: Path, name: str, dataset: str, customer: str = CUSTOMER) -> pl.DataFrame:
+    folder = lake / name / dataset / f"customer={customer}"
+    if not folder.exists():
+        return pl.DataFrame()
+    return pl.concat(
+        [pl.read_parquet(p) for p in sorted(folder.rglob("*.parquet"))], how="diagonal_relaxed"
+    )
+
+
+def person(lake: Path) -> dict[str, Any]:
+    """An employee with invoice lines, usage and a device with an e-mail, and what identifies
+    them (the oracle: plain polars over the restricted zone)."""
+    devices = zone(lake, "restricted", "devices")
+    lines = zone(lake, "restricted", "invoice_lines")
+    usage = zone(lake, "restricted", "usage_events")
+    for employee in sorted(lines["employee_id"].drop_nulls().unique()):
+        numbers = set(lines.filter(pl.col("employee_id") == employee)["wireless_number"])
+        numbers |= set(devices.filter(pl.col("employee_id") == employee)["wireless_number"])
+        owned = devices.filter(
+            pl.col("wireless_number").is_in(numbers) | (pl.col("employee_id") == employee)
+        )
+        emails = set(owned["email"].drop_nulls())
+        if emails and usage.filter(pl.col("wireless_number").is_in(numbers)).height:
+            named = lines.filter(pl.col("employee_id") == employee)["user_name"]
+            return {
+                "employee_id": employee,
+                "numbers": numbers,
+                "emails": emails,
+                "imeis": set(owned["imei"].drop_nulls()),
+                "names": set(named.drop_nulls()) | set(owned["user_name"].drop_nulls()),
+            }
+    raise AssertionError("no employee with invoice lines, usage and a device in the fixtures")
+
+
+def mine(frame: pl.DataFrame, who: dict[str, Any]) -> pl.Expr:
+    """The oracle's rows of the person in a restricted frame."""
+    named = pl.lit(False)
+    for column, values in (
+        ("employee_id", {who["employee_id"]}),
+        ("wireless_number", who["numbers"]),
+        ("email", who["emails"]),
+        ("imei", who["imeis"]),
+    ):
+        if column in frame.columns:
+            named |= pl.col(column).is_in(list(values)).fill_null(False)
+    return named
+
+
+def identifiers(who: dict[str, Any]) -> list[str]:
+    return [who["employee_id"], *who["numbers"], *who["emails"], *who["imeis"]]
+
+
+def cli(*args: str) -> Any:
+    result = CliRunner().invoke(app, [*args, "--config", str(CONFIGS)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_selectors_are_normalized_and_checked() -> None:
+    assert Selector.of("number", "+1 (212) 555-0147").value == "2125550147"
+    assert Selector.of("email", " Jane.Doe@Acme.example.com ").value == "jane.doe@acme.example.com"
+    assert "2125550147" not in repr(Selector.of("number", "212-555-0147"))
+    with pytest.raises(RequestError, match="10 digits"):
+        Selector.of("number", "555-0147")
+    with pytest.raises(RequestError, match="unknown selector"):
+        Selector.of("ssn", "123")
+    assert lookback_start(NOW.date(), 12).isoformat() == "2025-11-01"
+
+
+def test_export_finds_every_row_of_the_person_and_nothing_else(lake: Path, tmp_path: Path) -> None:
+    who = person(lake)
+    out = tmp_path / "bundle"
+    result = cli(
+        "subject",
+        "export",
+        "--customer",
+        CUSTOMER,
+        "--employee-id",
+        who["employee_id"],
+        "--out",
+        str(out),
+        "--lake",
+        str(lake),
+        "--json",
+    )
+    record = json.loads(result.output)
+    folder = out / record["request_id"]
+    rows = record["outcome"]["rows"]
+    expected = {
+        f"restricted/{d}": frame.filter(mine(frame, who))
+        for d in ("devices", "invoice_lines", "usage_events", "charge_items")
+        if (frame := zone(lake, "restricted", d)).height
+    }
+    assert set(expected) >= {"restricted/devices", "restricted/usage_events"}
+    for name, frame in expected.items():
+        assert rows[name] == frame.height > 0, name
+        exported = pl.read_csv(folder / f"{name.replace('/', '_')}.csv", infer_schema=False)
+        assert set(exported["wireless_number"]) <= who["numbers"]
+        analytics = name.replace("restricted/", "analytics/")
+        assert rows[analytics] == frame.height  # the pseudonymized copies of the same rows
+    # Nothing of anyone else: no other employee's ID, number, e-mail or name in the bundle.
+    text = "".join(p.read_text(errors="replace") for p in folder.iterdir())
+    strangers: set[str] = set()
+    for dataset in ("devices", "invoice_lines"):
+        frame = zone(lake, "restricted", dataset)
+        others = frame.filter(~mine(frame, who))
+        for column in ("employee_id", "email", "wireless_number", "user_name"):
+            if column in others.columns:
+                strangers |= set(others[column].drop_nulls())
+    strangers -= who["names"]  # two people may share a name
+    assert len(strangers) > 20 and not [s for s in strangers if s in text]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["lookback_months"] == 12 and set(summary["purposes"]) >= {"invoice_lines"}
+    # The request is recorded with a keyed hash, and its selector left the restricted zone.
+    record_file = lake / "state" / "requests" / CUSTOMER / f"{record['request_id']}.json"
+    stored = record_file.read_text()
+    assert who["employee_id"] not in stored and json.loads(stored)["selector"]["hash"].startswith(
+        "k1-"
+    )
+    assert not list((lake / "restricted" / "requests").glob("*.json"))
+
+
+def test_the_lookback_limits_the_export(lake: Path, tmp_path: Path) -> None:
+    who = person(lake)
+    record = json.loads(
+        cli(
+            "subject",
+            "export",
+            "--customer",
+            CUSTOMER,
+            "--number",
+            sorted(who["numbers"])[0],
+            "--months",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    assert record["outcome"]["rows"]  # October is inside a one-month lookback from November
+    folder = tmp_path / record["request_id"]
+    periods = set()
+    for path in folder.glob("restricted_*.csv"):
+        periods |= set(pl.read_csv(path, infer_schema=False)["period"])
+    assert periods == {"2026-10"}
+
+
+def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: Path) -> None:
+    who = person(lake)
+    storage = LocalStorage(lake)
+    key = load_key(CUSTOMER)
+    held_number = sorted(who["numbers"])[0]
+    token = tokens([held_number], key, "PHONE_NUMBER")[held_number]
+    add_hold(
+        storage, CUSTOMER, "legal", "case 77", NOW, dataset="usage_events", number_tokens=(token,)
+    )
+    before = {d: zone(lake, "restricted", d) for d in ("devices", "invoice_lines", "usage_events")}
+    others_before = {d: zone(lake, "restricted", d, "globex").height for d in before}
+
+    plan = json.loads(
+        cli(
+            "subject",
+            "erase",
+            "--customer",
+            CUSTOMER,
+            "--employee-id",
+            who["employee_id"],
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    assert plan["applied"] is False and plan["rows_deleted"] > 0
+    assert zone(lake, "restricted", "devices").height == before["devices"].height  # dry run
+
+    applied = json.loads(
+        cli(
+            "subject",
+            "erase",
+            "--customer",
+            CUSTOMER,
+            "--employee-id",
+            who["employee_id"],
+            "--apply",
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    assert applied["applied"] and applied["ledger_seq"] and applied["rows_deleted"] > 0
+
+    devices = zone(lake, "restricted", "devices")
+    assert devices.filter(mine(devices, who)).height == 0
+    gone = before["devices"].filter(mine(before["devices"], who)).height
+    assert gone and devices.height == before["devices"].height - gone  # nobody else's rows
+    lines = zone(lake, "restricted", "invoice_lines")
+    assert lines.filter(pl.col("employee_id") == who["employee_id"]).height == 0
+    own_lines = before["invoice_lines"].filter(pl.col("employee_id") == who["employee_id"])
+    kept = lines.filter(
+        pl.col("wireless_number").is_in(who["numbers"])
+        | pl.col("employee_id").str.starts_with("k1-")
+    )
+    assert kept.height == own_lines.height  # tax hold: kept, pseudonymized
+    assert kept["user_name"].is_null().all() and kept["employee_id"].str.starts_with("k1-").all()
+    usage = zone(lake, "restricted", "usage_events")
+    frozen = before["usage_events"].filter(pl.col("wireless_number") == held_number)
+    assert (
+        usage.filter(pl.col("wireless_number") == held_number)
+        .sort("event_time")
+        .equals(frozen.sort("event_time"))
+    )  # legal hold: kept as it was
+    assert {d: zone(lake, "restricted", d, "globex").height for d in before} == others_before
+
+    again = json.loads(
+        cli(
+            "subject",
+            "erase",
+            "--customer",
+            CUSTOMER,
+            "--employee-id",
+            who["employee_id"],
+            "--apply",
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    assert again["nothing_to_do"] and again["rows_deleted"] == 0 and "ledger_seq" not in again
+    assert ledger.verify(storage, CUSTOMER).ok
+    text = (lake / "ledger" / f"{CUSTOMER}.jsonl").read_text()
+    assert not [v for v in identifiers(who) + list(who["names"]) if v in text]
+    entries = ledger.read_entries(storage, CUSTOMER)
+    assert [e["kind"] for e in entries] == ["subject-erase"]
+    assert entries[0]["selector_hash"].startswith("k1-") and entries[0]["request_id"]
+    records = list((lake / "state" / "requests" / CUSTOMER).glob("*.json"))
+    assert len(records) == 2 and not [
+        v for v in identifiers(who) for r in records if v in r.read_text()
+    ]
+
+
+@pytest.mark.integration
+def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
+    lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.subject_request import subject_request
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+
+    who = person(lake)
+    email = sorted(who["emails"])[0]
+    request_id = cli(
+        "subject",
+        "request",
+        "--customer",
+        CUSTOMER,
+        "--action",
+        "erase",
+        "--email",
+        email,
+        "--lake",
+        str(lake),
+    ).output.strip()
+    pending = (lake / "restricted" / "requests" / f"{request_id}.json").read_text()
+    assert email in pending  # the selector waits in the restricted zone only
+    monkeypatch.setenv("PIISCAN_LAKE", str(lake))
+    monkeypatch.setenv("PIISCAN_CONFIG", str(CONFIGS))
+    state = subject_request(request_id, return_state=True)
+    assert state.is_completed(), state
+    record = state.result()
+    assert record["outcome"]["rows_deleted"] > 0 and record["status"] == "complete"
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+        deadline = time.monotonic() + 30  # logs travel to the server in batches
+        logs: list[Any] = []
+        while time.monotonic() < deadline and len(logs) < 3:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+            )
+            time.sleep(0.5)
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+        )
+    assert run.parameters == {"request_id": request_id}
+    assert logs and artifacts
+    text = json.dumps(run.parameters) + "".join(log.message for log in logs)
+    text += "".join(str(a.data) for a in artifacts) + json.dumps(record)
+    assert not [v for v in identifiers(who) + list(who["names"]) if v in text]
+    assert not (lake / "restricted" / "requests" / f"{request_id}.json").exists()
+    assert ledger.verify(LocalStorage(lake), CUSTOMER).ok
