@@ -999,8 +999,11 @@ def subject_erase(
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Delete the person's rows where no hold applies; tax and billing holds pseudonymize them,
-    legal and audit holds keep them. A dry run unless --apply; applied erasures are ledgered."""
+    """Erase the person's rows where no hold applies (a dry run unless --apply).
+
+    Tax and billing holds keep the rows with their personal columns pseudonymized; legal and
+    audit holds keep them as they are. Applied erasures are ledgered.
+    """
     from piiscan.keys import load_key
     from piiscan.subject import create_request, erase_summary, plan_erase, resolve, run_request
 
@@ -1053,8 +1056,10 @@ def subject_request(
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
 ) -> None:
-    """Record a request for the `subject-request` flow; prints its id (the flow's only
-    parameter). The selector stays in the restricted zone."""
+    """Record a request for the `subject-request` flow and print its id.
+
+    The id is the flow's only parameter; the identifier stays in the restricted zone.
+    """
     from piiscan.subject import create_request
 
     selector = _selector(employee_id, number, email, imei)
