@@ -9,6 +9,7 @@ import pytest
 
 from piiscan.errors import NotFoundError, StorageError
 from piiscan.storage import LocalStorage, MemoryStorage, Storage, open_lake
+from piiscan.storage.s3 import S3Storage
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -89,13 +90,32 @@ def test_local_keys_cannot_escape_the_root(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("lake", "kind"), [("./lake", LocalStorage), ("/tmp/somewhere", LocalStorage)]
+    ("lake", "kind"),
+    [("./lake", LocalStorage), ("/tmp/somewhere", LocalStorage), ("s3://bucket/prefix", S3Storage)],
 )
-def test_open_lake_picks_the_implementation(lake: str, kind: type) -> None:
+def test_open_lake_picks_the_implementation(
+    lake: str, kind: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")  # building a client needs no network
     assert isinstance(open_lake(lake), kind)
 
 
-@pytest.mark.parametrize("lake", ["ftp://host/x", "s3://bucket/prefix"])
+@pytest.mark.parametrize("lake", ["ftp://host/x", "s3://", "gs://bucket/x"])
 def test_open_lake_rejects_what_it_cannot_serve(lake: str) -> None:
     with pytest.raises(StorageError):
         open_lake(lake)
+
+
+def test_rewrite_replaces_only_the_planned_content(storage: Storage, tmp_path: Path) -> None:
+    import hashlib
+
+    storage.write_bytes("restricted/a/f.parquet", b"planned")
+    stale = tmp_path / "stale"
+    stale.write_bytes(b"x")
+    with pytest.raises(StorageError, match="changed since it was planned"):
+        storage.rewrite(stale, "restricted/a/f.parquet", hashlib.sha256(b"other").hexdigest())
+    assert storage.read_bytes("restricted/a/f.parquet") == b"planned"
+    new = tmp_path / "new"
+    new.write_bytes(b"rewritten")
+    storage.rewrite(new, "restricted/a/f.parquet", hashlib.sha256(b"planned").hexdigest())
+    assert storage.read_bytes("restricted/a/f.parquet") == b"rewritten" and not new.exists()
