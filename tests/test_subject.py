@@ -273,6 +273,14 @@ def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: 
         .equals(frozen.sort("event_time"))
     )  # legal hold: kept as it was
     assert {d: zone(lake, "restricted", d, "globex").height for d in before} == others_before
+    assert applied["quarantine_rows_deleted"] == plan["quarantine_rows_deleted"]
+    rejected = [
+        pl.read_parquet(p) for p in (lake / "quarantine" / CUSTOMER).rglob("*.rejected-*.parquet")
+    ]
+    text = "".join(frame.write_csv() for frame in rejected)
+    digits = "".join(c for c in text if c.isdigit() or c == "\n")
+    assert not [n for n in who["numbers"] if n in digits]
+    assert not [v for v in [who["employee_id"], *who["emails"], *who["imeis"]] if v in text]
 
     again = json.loads(
         cli(
@@ -299,6 +307,51 @@ def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: 
     assert len(records) == 2 and not [
         v for v in identifiers(who) for r in records if v in r.read_text()
     ]
+
+
+def test_rows_rejected_at_ingest_are_exported_and_erased(lake: Path, tmp_path: Path) -> None:
+    files = sorted((lake / "quarantine" / CUSTOMER).rglob("ATT_UsageDetail_*.rejected-*.parquet"))
+    before = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    delivered = before["Wireless number"].drop_nulls()[0]  # as delivered: (919) 555-0161
+    number = "".join(c for c in delivered if c.isdigit())
+    record = json.loads(
+        cli(
+            "subject",
+            "export",
+            "--customer",
+            CUSTOMER,
+            "--number",
+            delivered,
+            "--out",
+            str(tmp_path),
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    mine = before.filter(pl.col("Wireless number") == delivered).height
+    assert record["outcome"]["rows"]["quarantine/rejected_rows"] == mine >= 1
+    erased = json.loads(
+        cli(
+            "subject",
+            "erase",
+            "--customer",
+            CUSTOMER,
+            "--number",
+            number,
+            "--apply",
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    assert erased["quarantine_rows_deleted"] == mine
+    left = [pl.read_parquet(f) for f in sorted((lake / "quarantine").rglob("*.rejected-*.parquet"))]
+    remaining = pl.concat(left, how="diagonal_relaxed")
+    assert delivered not in remaining["Wireless number"].to_list()
+    assert remaining.height > 0  # other people's rejected rows stay for review
+    entry = ledger.read_entries(LocalStorage(lake), CUSTOMER)[-1]
+    assert entry["quarantine_files"] and number not in json.dumps(entry)
 
 
 @pytest.mark.integration

@@ -1005,7 +1005,14 @@ def subject_erase(
     audit holds keep them as they are. Applied erasures are ledgered.
     """
     from piiscan.keys import load_key
-    from piiscan.subject import create_request, erase_summary, plan_erase, resolve, run_request
+    from piiscan.subject import (
+        create_request,
+        erase_summary,
+        plan_erase,
+        quarantined_rows,
+        resolve,
+        run_request,
+    )
 
     selector = _selector(employee_id, number, email, imei)
     cfg = _config(config)
@@ -1019,6 +1026,8 @@ def subject_erase(
             outcome: dict[str, Any] = erase_summary(
                 plan_erase(storage, cfg, customer, identity, key, now.date())
             )
+            outcome["quarantine_rows_deleted"] = quarantined_rows(storage, customer, identity)
+            outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
             request_id = None
         else:
             request_id = create_request(storage, cfg, customer, "erase", selector, 12, now)
@@ -1031,7 +1040,8 @@ def subject_erase(
     verb = "erased" if apply else "would erase"
     console.print(
         f"{verb}: {outcome['rows_deleted']} row(s) deleted, kept under hold "
-        f"{outcome['rows_kept'] or 'none'} ({outcome['files_changed']} file(s))"
+        f"{outcome['rows_kept'] or 'none'} ({outcome['files_changed']} file(s)); "
+        f"{outcome['quarantine_rows_deleted']} quarantined row(s)"
     )
     for reason, words in outcome["reasons"].items():
         if reason in outcome["rows_kept"]:

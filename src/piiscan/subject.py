@@ -40,6 +40,7 @@ from piiscan.purge import (
     REASONS,
     PurgePlan,
     apply_purge,
+    customer_lock,
     open_invoices,
     period_of,
     plan_file,
@@ -225,20 +226,76 @@ def find(
 
 
 def _quarantined(storage: Storage, customer: str, identity: Identity) -> pl.DataFrame | None:
-    """Rows rejected at ingest (kept in quarantine) in which any cell is one of the identifiers."""
-    wanted = sorted(set().union(*identity.values.values())) if identity.values else []
+    """Rows rejected at ingest (kept in quarantine, as delivered) that name the person."""
     frames = []
-    for key in storage.list(join("quarantine", customer)):
-        if ".rejected-" not in key or not key.endswith(".parquet"):
-            continue
-        frame = _read_plain(storage, key)
-        hit = pl.any_horizontal(
-            [pl.col(c).cast(pl.String).is_in(wanted).fill_null(False) for c in frame.columns]
-        )
+    for key, frame, hit in _quarantine_hits(storage, customer, identity):
         rows = frame.filter(hit)
         if rows.height:
             frames.append(rows.with_columns(pl.lit(key).alias("quarantine_object")))
     return pl.concat(frames, how="diagonal_relaxed") if frames else None
+
+
+def _quarantine_hits(
+    storage: Storage, customer: str, identity: Identity
+) -> Iterator[tuple[str, pl.DataFrame, pl.Expr]]:
+    """Per rejected-rows file: its key, rows, and which rows hold one of the identifiers (as
+    delivered: formatted numbers like (212) 555-0147 count too)."""
+    wanted = sorted(v.lower() for values in identity.values.values() for v in values)
+    numbers = sorted(identity.values.get("wireless_number", set()))
+    for key in storage.list(join("quarantine", customer)):
+        if ".rejected-" not in key or not key.endswith(".parquet"):
+            continue
+        frame = _read_plain(storage, key)
+        cells = []
+        for column in frame.columns:
+            text = pl.col(column).cast(pl.String).str.strip_chars()
+            digits = text.str.replace_all(r"\D", "")
+            national = (
+                pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
+                .then(digits.str.slice(1))
+                .otherwise(digits)
+            )
+            cells.append(
+                (text.str.to_lowercase().is_in(wanted) | national.is_in(numbers)).fill_null(False)
+            )
+        yield key, frame, pl.any_horizontal(cells) if cells else pl.lit(False)
+
+
+def quarantined_rows(storage: Storage, customer: str, identity: Identity) -> int:
+    """How many rejected rows in quarantine name the person."""
+    found = _quarantined(storage, customer, identity)
+    return 0 if found is None else found.height
+
+
+def erase_quarantined(
+    storage: Storage, customer: str, identity: Identity, holds: list[Any]
+) -> list[dict[str, Any]]:
+    """Remove the person's rejected rows from quarantine (a legal hold freezes quarantine);
+    returns PII-free records of the files changed, for the ledger."""
+    import hashlib
+    import tempfile
+
+    if any(h.kind == "legal" for h in holds):
+        return []
+    changed = []
+    for key, frame, hit in _quarantine_hits(storage, customer, identity):
+        named = frame.select(hit.alias("hit"))["hit"]
+        if not named.any():
+            continue
+        before = hashlib.sha256(storage.read_bytes(key)).hexdigest()
+        rest = frame.filter(~named)
+        record = {"key": key, "removed_sha256": before, "rows_deleted": int(named.sum())}
+        if rest.height == 0:
+            storage.delete(key)
+            record["written_sha256"] = None
+        else:
+            with tempfile.TemporaryDirectory(prefix="piiscan-erase-") as tmp:
+                path = Path(tmp) / "rest.parquet"
+                rest.write_parquet(path)
+                record["written_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+                storage.rewrite(path, key, before)
+        changed.append(record)
+    return changed
 
 
 def _read_plain(storage: Storage, key: str) -> pl.DataFrame:
@@ -487,20 +544,29 @@ def run_request(
         else:
             outcome["bundle"] = _bundle_to_lake(storage, request, found, identity)
     else:
-        plan = plan_erase(storage, config, customer, identity, key, now.date())
-        outcome = erase_summary(plan)
-        if plan.files:
-            entry = apply_purge(
-                storage,
-                config,
-                plan,
-                key,
-                now,
-                kind="subject-erase",
-                subject=identity.match(key),
-                extra={"request_id": request_id, "selector_hash": selector.token(key)},
-            )
-            outcome["ledger_seq"] = entry["seq"]
+        with customer_lock(storage, customer, now):
+            plan = plan_erase(storage, config, customer, identity, key, now.date())
+            outcome = erase_summary(plan)
+            holds = load_registry(storage, customer).active(now.date())
+            quarantine = erase_quarantined(storage, customer, identity, holds)
+            outcome["quarantine_rows_deleted"] = sum(q["rows_deleted"] for q in quarantine)
+            outcome["nothing_to_do"] = not plan.files and not quarantine
+            if not outcome["nothing_to_do"]:
+                entry = apply_purge(
+                    storage,
+                    config,
+                    plan,
+                    key,
+                    now,
+                    kind="subject-erase",
+                    subject=identity.match(key),
+                    extra={
+                        "request_id": request_id,
+                        "selector_hash": selector.token(key),
+                        "quarantine_files": quarantine,
+                    },
+                )
+                outcome["ledger_seq"] = entry["seq"]
     return complete_request(storage, request, selector, key, outcome, now)
 
 
