@@ -27,7 +27,8 @@ from piiscan.subject import load_request, run_request
 
 @task(name="carry-out-request", cache_policy=NO_CACHE)
 def carry_out(request_id: str) -> dict[str, Any]:
-    """Export to restricted/exports/<id>/ or apply the erasure; returns the request's record."""
+    """Export to restricted/exports/<customer>/<id>/ or apply the erasure; returns the
+    request's record."""
     lake = os.environ.get("PIISCAN_LAKE", "./lake")
     config = load_config(os.environ.get("PIISCAN_CONFIG", "configs"))
     storage = open_lake(lake)

@@ -178,7 +178,7 @@ def test_export_finds_every_row_of_the_person_and_nothing_else(lake: Path, tmp_p
     assert who["employee_id"] not in stored and json.loads(stored)["selector"]["hash"].startswith(
         "k1-"
     )
-    assert not list((lake / "restricted" / "requests").glob("*.json"))
+    assert not list((lake / "restricted" / "requests").rglob("*.json"))
 
 
 def test_the_lookback_limits_the_export(lake: Path, tmp_path: Path) -> None:
@@ -354,6 +354,35 @@ def test_rows_rejected_at_ingest_are_exported_and_erased(lake: Path, tmp_path: P
     assert entry["quarantine_files"] and number not in json.dumps(entry)
 
 
+def test_bundles_in_the_lake_and_pending_requests_do_not_outlive_their_time(
+    lake: Path, config: Config
+) -> None:
+    from datetime import date, timedelta
+
+    from piiscan.purge import plan_purge
+    from piiscan.subject import create_request, run_request
+
+    storage = LocalStorage(lake)
+    key = load_key(CUSTOMER)
+    who = person(lake)
+    selector = Selector.of("employee_id", who["employee_id"])
+    exported = create_request(storage, config, CUSTOMER, "export", selector, 12, NOW)
+    record = run_request(storage, config, exported, key, NOW)  # no --out: into the lake
+    bundle = f"restricted/exports/{CUSTOMER}/{exported}"
+    assert record["outcome"]["bundle"].endswith(bundle)
+    assert list(storage.list(bundle))
+    pending = create_request(storage, config, CUSTOMER, "erase", selector, 12, NOW)
+    soon = plan_purge(storage, config, CUSTOMER, NOW.date() + timedelta(days=30), key)
+    assert not [k for k in soon.other_keys if k.startswith("restricted/")]
+    later = plan_purge(storage, config, CUSTOMER, NOW.date() + timedelta(days=91), key)
+    assert set(storage.list(bundle)) <= set(later.other_keys)
+    assert f"restricted/requests/{CUSTOMER}/{pending}.json" not in later.other_keys
+    ended = plan_purge(
+        storage, config, CUSTOMER, date(2027, 1, 1), key, terminated=date(2027, 1, 1)
+    )
+    assert f"restricted/requests/{CUSTOMER}/{pending}.json" in ended.other_keys
+
+
 @pytest.mark.integration
 def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
     lake: Path, monkeypatch: pytest.MonkeyPatch
@@ -382,7 +411,7 @@ def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
         "--lake",
         str(lake),
     ).output.strip()
-    pending = (lake / "restricted" / "requests" / f"{request_id}.json").read_text()
+    pending = (lake / "restricted" / "requests" / CUSTOMER / f"{request_id}.json").read_text()
     assert email in pending  # the selector waits in the restricted zone only
     monkeypatch.setenv("PIISCAN_LAKE", str(lake))
     monkeypatch.setenv("PIISCAN_CONFIG", str(CONFIGS))
@@ -409,5 +438,5 @@ def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
     text = json.dumps(run.parameters) + "".join(log.message for log in logs)
     text += "".join(str(a.data) for a in artifacts) + json.dumps(record)
     assert not [v for v in identifiers(who) + list(who["names"]) if v in text]
-    assert not (lake / "restricted" / "requests" / f"{request_id}.json").exists()
+    assert not (lake / "restricted" / "requests" / CUSTOMER / f"{request_id}.json").exists()
     assert ledger.verify(LocalStorage(lake), CUSTOMER).ok

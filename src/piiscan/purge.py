@@ -364,6 +364,14 @@ def _expired_objects(
         when = _run_date(key.rsplit("/", 1)[-1])
         if ending or (when is not None and when < report_cutoff):
             due.append(key)
+    # Export bundles made by the subject-request flow hold a person's data: they go with the
+    # landing period (or at termination), as do pending requests of a terminated customer.
+    for key in storage.list(join("restricted", "exports", customer)):
+        when = _run_date(key.split("/")[3])
+        if ending or (when is not None and when <= landing_cutoff):
+            due.append(key)
+    if ending:
+        due.extend(storage.list(join("restricted", "requests", customer)))
     # Records of subject requests (keyed hashes and counts, no identifier) are kept 24 months.
     request_cutoff = date(as_of.year - 2, as_of.month, 1)
     for key in storage.list(join("state", "requests", customer)):

@@ -13,10 +13,10 @@ machinery decides and applies (journaled, atomic, ledgered), with every row of t
 treated as if its retention clock had run out and every other row left alone.
 
 Requests are recorded: while one is pending its selector lives only in the restricted zone
-(`restricted/requests/<id>.json`); once it completes, `state/requests/<customer>/<id>.json` keeps
-what was asked, when, the outcome and a keyed hash of the selector (kept 24 months), and the
-pending record is deleted. Nothing outside the restricted zone and the export bundle holds the
-identifier.
+(`restricted/requests/<customer>/<id>.json`); once it completes,
+`state/requests/<customer>/<id>.json` keeps what was asked, when, the outcome and a keyed hash of
+the selector (kept 24 months), and the pending record is deleted. Nothing outside the restricted
+zone and the export bundle holds the identifier.
 """
 
 from __future__ import annotations
@@ -441,9 +441,14 @@ def erase_summary(plan: PurgePlan) -> dict[str, Any]:
 # --- requests ---------------------------------------------------------------------------------
 
 
-def pending_key(request_id: str) -> str:
+def pending_key(customer: str, request_id: str) -> str:
     """Where a pending request (with its selector) lives: the restricted zone."""
-    return join("restricted", "requests", f"{request_id}.json")
+    return join("restricted", "requests", customer, f"{request_id}.json")
+
+
+def export_folder(customer: str, request_id: str) -> str:
+    """Where the flow puts an export bundle (it holds the person's data: restricted zone)."""
+    return join("restricted", "exports", customer, request_id)
 
 
 def record_key(customer: str, request_id: str) -> str:
@@ -476,7 +481,7 @@ def create_request(
         "received_at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "status": "pending",
     }
-    storage.write_bytes(pending_key(request_id), json.dumps(body, indent=1).encode())
+    storage.write_bytes(pending_key(customer, request_id), json.dumps(body, indent=1).encode())
     return request_id
 
 
@@ -484,9 +489,12 @@ def load_request(storage: Storage, request_id: str) -> tuple[dict[str, Any], Sel
     """A pending request and its selector."""
     if not re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", request_id):
         raise RequestError(f"{request_id!r} is not a request id")
-    key = pending_key(request_id)
-    if not storage.exists(key):
+    found = [
+        k for k in storage.list(join("restricted", "requests")) if k.endswith(f"/{request_id}.json")
+    ]
+    if not found:
         raise RequestError(f"request {request_id} is not pending (unknown or already complete)")
+    key = found[0]
     body: dict[str, Any] = json.loads(storage.read_bytes(key))
     selector = Selector.of(body["selector"]["kind"], body["selector"]["value"])
     return body, selector
@@ -516,7 +524,7 @@ def complete_request(
         record_key(request["customer"], request["request_id"]),
         json.dumps(record, indent=1).encode(),
     )
-    storage.delete(pending_key(request["request_id"]))
+    storage.delete(pending_key(request["customer"], request["request_id"]))
     return record
 
 
@@ -528,7 +536,7 @@ def run_request(
     now: datetime,
     out: Path | None = None,
 ) -> dict[str, Any]:
-    """Carry out a pending request (export to `out`, or to restricted/exports/ in the lake;
+    """Carry out a pending request (export to `out`, or to restricted/exports/ in the lake,
     or apply an erasure) and complete its record; returns the record (no identifier)."""
     request, selector = load_request(storage, request_id)
     customer = request["customer"]
@@ -573,13 +581,14 @@ def run_request(
 def _bundle_to_lake(
     storage: Storage, request: dict[str, Any], found: Found, identity: Identity
 ) -> str:
-    """An export made by the flow goes to restricted/exports/<request id>/ in the lake."""
+    """An export made by the flow goes to restricted/exports/<customer>/<request id>/."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="piiscan-export-") as tmp:
         folder = write_bundle(Path(tmp), request, found, identity)
         for path in sorted(folder.iterdir()):
             storage.write_bytes(
-                join("restricted", "exports", request["request_id"], path.name), path.read_bytes()
+                join(export_folder(request["customer"], request["request_id"]), path.name),
+                path.read_bytes(),
             )
-    return storage.uri(join("restricted", "exports", request["request_id"]))
+    return storage.uri(export_folder(request["customer"], request["request_id"]))
