@@ -111,6 +111,13 @@ def identifiers(who: dict[str, Any]) -> list[str]:
     return [who["employee_id"], *who["numbers"], *who["emails"], *who["imeis"]]
 
 
+def erase(lake: Path, *args: str) -> dict[str, Any]:
+    """`piiscan subject erase` for acme with these selector and flag arguments, as JSON."""
+    result = cli("subject", "erase", "--customer", CUSTOMER, *args, "--lake", str(lake), "--json")
+    answer: dict[str, Any] = json.loads(result.output)
+    return answer
+
+
 def cli(*args: str) -> Any:
     result = CliRunner().invoke(app, [*args, "--config", str(CONFIGS)])
     assert result.exit_code == 0, result.output
@@ -220,36 +227,11 @@ def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: 
     before = {d: zone(lake, "restricted", d) for d in ("devices", "invoice_lines", "usage_events")}
     others_before = {d: zone(lake, "restricted", d, "globex").height for d in before}
 
-    plan = json.loads(
-        cli(
-            "subject",
-            "erase",
-            "--customer",
-            CUSTOMER,
-            "--employee-id",
-            who["employee_id"],
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
+    plan = erase(lake, "--employee-id", who["employee_id"])
     assert plan["applied"] is False and plan["rows_deleted"] > 0
     assert zone(lake, "restricted", "devices").height == before["devices"].height  # dry run
 
-    applied = json.loads(
-        cli(
-            "subject",
-            "erase",
-            "--customer",
-            CUSTOMER,
-            "--employee-id",
-            who["employee_id"],
-            "--apply",
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
+    applied = erase(lake, "--employee-id", who["employee_id"], "--apply")
     assert applied["applied"] and applied["ledger_seq"] and applied["rows_deleted"] > 0
 
     devices = zone(lake, "restricted", "devices")
@@ -282,20 +264,7 @@ def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: 
     assert not [n for n in who["numbers"] if n in digits]
     assert not [v for v in [who["employee_id"], *who["emails"], *who["imeis"]] if v in text]
 
-    again = json.loads(
-        cli(
-            "subject",
-            "erase",
-            "--customer",
-            CUSTOMER,
-            "--employee-id",
-            who["employee_id"],
-            "--apply",
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
+    again = erase(lake, "--employee-id", who["employee_id"], "--apply")
     assert again["nothing_to_do"] and again["rows_deleted"] == 0 and "ledger_seq" not in again
     assert ledger.verify(storage, CUSTOMER).ok
     text = (lake / "ledger" / f"{CUSTOMER}.jsonl").read_text()
@@ -329,23 +298,10 @@ def test_rows_rejected_at_ingest_are_exported_and_erased(lake: Path, tmp_path: P
             "--json",
         ).output
     )
-    mine = before.filter(pl.col("Wireless number") == delivered).height
-    assert record["outcome"]["rows"]["quarantine/rejected_rows"] == mine >= 1
-    erased = json.loads(
-        cli(
-            "subject",
-            "erase",
-            "--customer",
-            CUSTOMER,
-            "--number",
-            number,
-            "--apply",
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
-    assert erased["quarantine_rows_deleted"] == mine
+    rejected = before.filter(pl.col("Wireless number") == delivered).height
+    assert record["outcome"]["rows"]["quarantine/rejected_rows"] == rejected >= 1
+    erased = erase(lake, "--number", number, "--apply")
+    assert erased["quarantine_rows_deleted"] == rejected
     left = [pl.read_parquet(f) for f in sorted((lake / "quarantine").rglob("*.rejected-*.parquet"))]
     remaining = pl.concat(left, how="diagonal_relaxed")
     assert delivered not in remaining["Wireless number"].to_list()
