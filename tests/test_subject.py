@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,11 @@ def zone(lake: Path, name: str, dataset: str, customer: str = CUSTOMER) -> pl.Da
     if not folder.exists():
         return pl.DataFrame()
     return pl.concat(
-        [pl.read_parquet(p) for p in sorted(folder.rglob("*.parquet"))], how="diagonal_relaxed"
+        [
+            pl.read_parquet(p).with_columns(pl.lit(p.parent.name.split("=", 1)[1]).alias("period"))
+            for p in sorted(folder.rglob("*.parquet"))
+        ],
+        how="diagonal_relaxed",
     )
 
 
@@ -107,6 +111,11 @@ def mine(frame: pl.DataFrame, who: dict[str, Any]) -> pl.Expr:
     return named
 
 
+def expected_datasets(lake: Path) -> list[str]:
+    folder = lake / "restricted"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+
+
 def identifiers(who: dict[str, Any]) -> list[str]:
     return [who["employee_id"], *who["numbers"], *who["emails"], *who["imeis"]]
 
@@ -135,7 +144,9 @@ def test_selectors_are_normalized_and_checked() -> None:
     assert lookback_start(NOW.date(), 12).isoformat() == "2025-11-01"
 
 
-def test_export_finds_every_row_of_the_person_and_nothing_else(lake: Path, tmp_path: Path) -> None:
+def test_export_finds_every_row_of_the_person_and_nothing_else(
+    lake: Path, tmp_path: Path, fixture_tree: Path, config: Config
+) -> None:
     who = person(lake)
     out = tmp_path / "bundle"
     result = cli(
@@ -179,6 +190,16 @@ def test_export_finds_every_row_of_the_person_and_nothing_else(lake: Path, tmp_p
     assert len(strangers) > 20 and not [s for s in strangers if s in text]
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["lookback_months"] == 12 and set(summary["purposes"]) >= {"invoice_lines"}
+    # The delivered files that hold the person: each fixture file ingested on its own.
+    holding = 0
+    for number, path in enumerate(collect_files([fixture_tree / CUSTOMER])):
+        alone = LocalStorage(tmp_path / f"alone-{number}")
+        ingest_paths(alone, config.customer(CUSTOMER), [path], "20261120T020000Z-bbbbbb")
+        frames = [zone(alone.root, "restricted", d) for d in expected_datasets(alone.root)]
+        holding += any(f.filter(mine(f, who)).height for f in frames)
+    assert record["outcome"]["landing"]["files"] == holding > 0
+    goes = max(date(2027, 2, 18), datetime.now(UTC).date())  # ingested 2026-11-20, 90 days
+    assert record["outcome"]["landing"]["until"] == f"deleted by the purge from {goes}"
     # The request is recorded with a keyed hash, and its selector left the restricted zone.
     record_file = lake / "state" / "requests" / CUSTOMER / f"{record['request_id']}.json"
     stored = record_file.read_text()
@@ -233,6 +254,9 @@ def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: 
 
     applied = erase(lake, "--employee-id", who["employee_id"], "--apply")
     assert applied["applied"] and applied["ledger_seq"] and applied["rows_deleted"] > 0
+    # The deliveries as received are not rewritten; the legal hold freezes them too.
+    assert applied["landing"]["files"] > 0
+    assert applied["landing"]["until"] == "kept while a legal hold lasts"
 
     devices = zone(lake, "restricted", "devices")
     assert devices.filter(mine(devices, who)).height == 0
@@ -313,7 +337,7 @@ def test_rows_rejected_at_ingest_are_exported_and_erased(lake: Path, tmp_path: P
 def test_bundles_in_the_lake_and_pending_requests_do_not_outlive_their_time(
     lake: Path, config: Config
 ) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from piiscan.purge import plan_purge
     from piiscan.subject import create_request, run_request
@@ -395,4 +419,159 @@ def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
     text += "".join(str(a.data) for a in artifacts) + json.dumps(record)
     assert not [v for v in identifiers(who) + list(who["names"]) if v in text]
     assert not (lake / "restricted" / "requests" / CUSTOMER / f"{request_id}.json").exists()
+    assert ledger.verify(LocalStorage(lake), CUSTOMER).ok
+
+
+def billed(frame: pl.DataFrame, period: str | None = None) -> pl.Expr:
+    """The bill cycle month of each row (devices: the month of their report)."""
+    month = pl.lit(period) if period else pl.col("period")
+    if "bill_cycle_date" not in frame.columns:
+        return month
+    return pl.coalesce(pl.col("bill_cycle_date").dt.strftime("%Y-%m"), month)
+
+
+def recycle(lake: Path, config: Config) -> dict[str, Any]:
+    """Give one of the person's numbers to a colleague from the last bill cycle on (every
+    restricted row of that number billed then now names the colleague), then rebuild the
+    analytics zone from the restricted zone."""
+    who = person(lake)
+    lines = zone(lake, "restricted", "invoice_lines")
+    number = sorted(who["numbers"])[0]
+    other = lines.filter(
+        (pl.col("employee_id") != who["employee_id"]) & pl.col("employee_id").is_not_null()
+    ).row(0, named=True)
+    month = "2026-10"
+    for path in sorted((lake / "restricted").rglob(f"customer={CUSTOMER}/period=*/*.parquet")):
+        frame = pl.read_parquet(path)
+        if "wireless_number" not in frame.columns:
+            continue
+        theirs = (pl.col("wireless_number") == number) & (
+            billed(frame, path.parent.name.split("=", 1)[1]) == month
+        )
+        changes = {"employee_id": other["employee_id"], "user_name": other["user_name"]}
+        frame = frame.with_columns(
+            pl.when(theirs).then(pl.lit(v)).otherwise(pl.col(c)).alias(c)
+            for c, v in changes.items()
+            if c in frame.columns
+        )
+        if "email" in frame.columns:
+            frame = frame.with_columns(
+                pl.when(theirs).then(pl.lit(None)).otherwise(pl.col("email")).alias("email")
+            )
+        frame.write_parquet(path)
+    shutil.rmtree(lake / "analytics")
+    storage = LocalStorage(lake)
+    detector = Detector(Settings(), employee_id_patterns=config.employee_id_patterns(CUSTOMER))
+    findings = detect_datasets(storage, CUSTOMER, detector, config)
+    pseudonymize_customer(storage, config, CUSTOMER, load_key(CUSTOMER), findings)
+    return {**who, "number": number, "month": month, "other": other["employee_id"]}
+
+
+def owned(lake: Path, who: dict[str, Any]) -> dict[str, pl.DataFrame]:
+    """The oracle after a recycled number: rows naming the person's employee ID, and rows naming
+    no employee on a number in a bill cycle when an invoice or device row gave it to them."""
+    frames = {
+        d: zone(lake, "restricted", d)
+        for d in ("invoice_lines", "devices", "usage_events", "charge_items")
+    }
+    named = [
+        f.filter(pl.col("employee_id") == who["employee_id"])
+        for f in (frames["invoice_lines"], frames["devices"])
+    ]
+    held = pl.concat([f.select(billed(f).alias("month"), "wireless_number") for f in named])
+    result = {}
+    for dataset, frame in frames.items():
+        on_held = (
+            frame.with_columns(billed(frame).alias("month"))
+            .join(held.unique(), on=["month", "wireless_number"], how="semi")
+            .drop("month")
+        )
+        if "employee_id" in frame.columns:
+            result[dataset] = pl.concat(
+                [
+                    frame.filter(pl.col("employee_id") == who["employee_id"]),
+                    on_held.filter(pl.col("employee_id").is_null()),
+                ]
+            )
+        else:
+            result[dataset] = on_held
+    return result
+
+
+def test_a_recycled_number_is_not_the_person_in_the_cycles_it_was_someone_elses(
+    lake: Path, config: Config, tmp_path: Path
+) -> None:
+    who = recycle(lake, config)
+    expected = owned(lake, who)
+    number, month = who["number"], who["month"]
+    usage = zone(lake, "restricted", "usage_events")
+    theirs = usage.filter((pl.col("wireless_number") == number) & (billed(usage) == month))
+    assert theirs.height and expected["usage_events"].height  # both holders have usage
+    assert expected["usage_events"]["user_name"].is_not_null().all()
+
+    record = json.loads(
+        cli(
+            "subject",
+            "export",
+            "--customer",
+            CUSTOMER,
+            "--employee-id",
+            who["employee_id"],
+            "--out",
+            str(tmp_path),
+            "--lake",
+            str(lake),
+            "--json",
+        ).output
+    )
+    rows = record["outcome"]["rows"]
+    for dataset, frame in expected.items():
+        assert rows.get(f"restricted/{dataset}", 0) == frame.height, dataset
+        assert rows.get(f"analytics/{dataset}", 0) == frame.height, dataset
+    exported = pl.read_csv(
+        tmp_path / record["request_id"] / "restricted_usage_events.csv", infer_schema=False
+    )
+    assert (
+        exported.height
+        and not exported.filter(pl.col("bill_cycle_date").str.starts_with(month)).height
+    )
+
+    # The number alone cannot say which holder is meant: refused, recorded, no value shown.
+    result = CliRunner().invoke(
+        app,
+        [
+            *("subject", "erase", "--customer", CUSTOMER, "--number", number, "--apply"),
+            *("--lake", str(lake), "--config", str(CONFIGS)),
+        ],
+    )
+    assert result.exit_code != 0 and "--employee-id" in result.output
+    assert number not in result.output
+    records = [
+        json.loads(p.read_text()) for p in (lake / "state" / "requests" / CUSTOMER).glob("*.json")
+    ]
+    assert sorted(r["status"] for r in records) == ["complete", "rejected"]
+    assert not [r for r in records if number in json.dumps(r)]
+    assert not list((lake / "restricted" / "requests").rglob("*.json"))
+
+    before = {d: zone(lake, "restricted", d) for d in expected}
+    applied = erase(lake, "--employee-id", who["employee_id"], "--apply")
+    # All of the person's rows here are inside the tax period or the dispute window: kept, with
+    # their personal columns pseudonymized; the colleague's rows are not touched at all.
+    assert sum(applied["rows_kept"].values()) == sum(f.height for f in expected.values())
+    after = zone(lake, "restricted", "usage_events")
+    kept = after.filter((pl.col("wireless_number") == number) & (billed(after) == month))
+    assert kept.sort("event_time").equals(theirs.sort("event_time"))  # the colleague's, intact
+    assert theirs["user_name"].is_not_null().all()
+    pseudonymized = after.join(
+        expected["usage_events"].select("event_time", "wireless_number"),
+        on=["event_time", "wireless_number"],
+        how="semi",
+    )
+    assert pseudonymized.height == expected["usage_events"].height
+    assert pseudonymized["user_name"].is_null().all()
+    colleague = pl.col("employee_id") == who["other"]
+    assert (
+        zone(lake, "restricted", "invoice_lines").filter(colleague).height
+        == before["invoice_lines"].filter(colleague).height
+    )
     assert ledger.verify(LocalStorage(lake), CUSTOMER).ok

@@ -983,7 +983,16 @@ def subject_export(
     console.print(f"request {request_id}: {sum(rows.values())} row(s) of the person")
     for name, count in rows.items():
         console.print(f"  {name}: {count}")
+    _print_landing(record["outcome"]["landing"])
     console.print(f"bundle: {out / request_id}")
+
+
+def _print_landing(landing: dict[str, Any]) -> None:
+    if landing["files"]:
+        console.print(
+            f"landing: {landing['files']} delivered file(s) hold the person as received "
+            f"(not rewritten; {landing['until']})"
+        )
 
 
 @subject_app.command("erase")
@@ -1005,14 +1014,7 @@ def subject_erase(
     audit holds keep them as they are. Applied erasures are ledgered.
     """
     from piiscan.keys import load_key
-    from piiscan.subject import (
-        create_request,
-        erase_summary,
-        plan_erase,
-        quarantined_rows,
-        resolve,
-        run_request,
-    )
+    from piiscan.subject import create_request, preview_erase, resolve, run_request
 
     selector = _selector(employee_id, number, email, imei)
     cfg = _config(config)
@@ -1023,11 +1025,7 @@ def subject_erase(
         now = datetime.now(UTC)
         if not apply:
             identity = resolve(storage, customer, selector)
-            outcome: dict[str, Any] = erase_summary(
-                plan_erase(storage, cfg, customer, identity, key, now.date())
-            )
-            outcome["quarantine_rows_deleted"] = quarantined_rows(storage, customer, identity)
-            outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
+            _, outcome = preview_erase(storage, cfg, customer, identity, key, now.date())
             request_id = None
         else:
             request_id = create_request(storage, cfg, customer, "erase", selector, 12, now)
@@ -1046,6 +1044,7 @@ def subject_erase(
     for reason, words in outcome["reasons"].items():
         if reason in outcome["rows_kept"]:
             console.print(f"  {reason}: {words}")
+    _print_landing(outcome["landing"])
     if not apply:
         console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
     elif outcome.get("ledger_seq"):
@@ -1102,11 +1101,12 @@ def subject_list(
         table.add_column(name)
     for r in records:
         outcome = r["outcome"]
-        brief = (
-            f"{sum(outcome['rows'].values())} row(s) exported"
-            if r["action"] == "export"
-            else f"{outcome['rows_deleted']} deleted, kept {outcome['rows_kept']}"
-        )
+        if r["status"] == "rejected":
+            brief = f"rejected: {outcome['rejected']}"
+        elif r["action"] == "export":
+            brief = f"{sum(outcome['rows'].values())} row(s) exported"
+        else:
+            brief = f"{outcome['rows_deleted']} deleted, kept {outcome['rows_kept']}"
         table.add_row(
             r["request_id"],
             r["action"],

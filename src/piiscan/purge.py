@@ -467,11 +467,12 @@ def apply_purge(
     kind: str = "purge",
     subject: tuple[tuple[str, tuple[str, ...]], ...] = (),
     extra: dict[str, Any] | None = None,
+    subject_elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> dict[str, Any]:
     """Apply a plan under the customer's lock and append its ledger entry (returned).
 
-    subject: the rows an erasure request names (Rules.subject); extra: PII-free fields for the
-    ledger entry (a request's id and keyed selector hash)."""
+    subject: the rows an erasure request names (Rules.subject, with Rules.subject_elsewhere);
+    extra: PII-free fields for the ledger entry (a request's id and keyed selector hash)."""
     customer = plan.customer
     with customer_lock(storage, customer, now):
         holds = load_registry(storage, customer).active(plan.as_of)
@@ -489,7 +490,7 @@ def apply_purge(
                 config, customer, item.dataset, plan.as_of, holds, invoices, plan.terminated
             )
             if subject:
-                rules = replace(rules, subject=subject)
+                rules = replace(rules, subject=subject, subject_elsewhere=subject_elsewhere)
             with _prepared(item, data, rules, key, customer) as (record, new_file):
                 record["apply_id"] = apply_id
                 # Journal first: a kill right after the swap is still accounted for on rerun.

@@ -42,15 +42,41 @@ class Rules:
     # An erasure request: (column, values) naming one person's rows (raw values and their
     # tokens). Only those rows are decided, as if their clock had run out; others stay active.
     subject: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (YYYY-MM, wireless numbers): bill cycles in which the person's numbers were another
+    # employee's (a recycled number); rows of those numbers billed then are not the person's.
+    subject_elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def subject_rows(rules: Rules, columns: Sequence[str]) -> pl.Expr:
-    """Rows an erasure request names (any of its columns holds one of its values)."""
+    """Rows an erasure request names: one of its columns holds one of its values, unless the
+    row names another employee, or is on one of the person's numbers in a bill cycle when
+    another employee held it (needs a period column)."""
     named = pl.lit(False)
     for column, values in rules.subject:
         if column in columns and values:
-            named |= pl.col(column).cast(pl.String).is_in(list(values))
+            named |= pl.col(column).cast(pl.String).is_in(list(values)).fill_null(False)
+    if not rules.subject:
+        return named
+    if "employee_id" in columns:
+        employee = pl.col("employee_id").cast(pl.String)
+        ids = list(dict(rules.subject).get("employee_id", ()))
+        named &= employee.is_null() | employee.is_in(ids).fill_null(False)
+    if rules.subject_elsewhere and {"period", "wireless_number"} <= set(columns):
+        number = pl.col("wireless_number").cast(pl.String)
+        month = cycle_month(columns)
+        for period, numbers in rules.subject_elsewhere:
+            taken = (month == period) & number.is_in(list(numbers))
+            named &= ~taken.fill_null(False)
     return named.fill_null(False)
+
+
+def cycle_month(columns: Sequence[str]) -> pl.Expr:
+    """The month a row was billed in (YYYY-MM of its bill cycle date, else its partition's
+    period): usage partitions hold events by month, but a line's holder is named per bill."""
+    if "bill_cycle_date" not in columns:
+        return pl.col("period")
+    billed = pl.col("bill_cycle_date").cast(pl.Date, strict=False).dt.strftime("%Y-%m")
+    return pl.coalesce(billed, pl.col("period"))
 
 
 def clock_date(rules: Rules, columns: Sequence[str]) -> pl.Expr:

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ import polars as pl
 
 from piiscan.errors import PiiscanError
 from piiscan.holds import load_registry
-from piiscan.ingest.engine import new_run_id
+from piiscan.ingest.engine import load_manifest, new_run_id
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
 from piiscan.purge import (
@@ -46,7 +46,7 @@ from piiscan.purge import (
     plan_file,
     rules_for,
 )
-from piiscan.retention import DELETE, Rules, subject_rows
+from piiscan.retention import DELETE, Rules, cycle_month, subject_rows
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage, join
 
@@ -114,9 +114,11 @@ class Selector:
 
 @dataclass
 class Identity:
-    """Everything that identifies the person, per column (raw values)."""
+    """Everything that identifies the person, per column (raw values), and who held the
+    person's numbers per month (for recycled numbers)."""
 
     values: dict[str, set[str]] = field(default_factory=dict)
+    holders: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (bill month, number)
 
     def add(self, column: str, items: Iterator[Any] | list[Any]) -> None:
         self.values.setdefault(column, set()).update(str(v) for v in items if v is not None)
@@ -130,6 +132,23 @@ class Identity:
                 hashed = tokens(raw, key, entity).values()
                 pairs.append((column, tuple(raw) + tuple(sorted(hashed))))
         return tuple(pairs)
+
+    def elsewhere(self, key: Key) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Rules.subject_elsewhere: per month the person's numbers (raw and tokens) that rows
+        of that month give to other employees only."""
+        raw = sorted(self.values.get("employee_id", set()))
+        ids = set(raw) | set(tokens(raw, key, "EMPLOYEE_ID").values())
+        months: dict[str, set[str]] = {}
+        for (period, number), named in self.holders.items():
+            if named and not named & ids:
+                months.setdefault(period, set()).add(number)
+        return tuple(
+            (
+                period,
+                tuple(sorted(numbers | set(tokens(sorted(numbers), key, "PHONE_NUMBER").values()))),
+            )
+            for period, numbers in sorted(months.items())
+        )
 
     def counts(self) -> dict[str, int]:
         return {c: len(v) for c, v in sorted(self.values.items()) if v}
@@ -174,14 +193,38 @@ def resolve(storage: Storage, customer: str, selector: Selector) -> Identity:
     if selector.kind == "email":  # customers that use e-mails as employee IDs
         anchors += [carrying(f, "employee_id", {selector.value}) for f in frames]
     identity = Identity({column: {selector.value}})
-    people = {
-        v for a in anchors if "employee_id" in a.columns for v in a["employee_id"].drop_nulls()
-    }
+
+    def employees(frames: list[pl.DataFrame]) -> set[str]:
+        return {
+            v for f in frames if "employee_id" in f.columns for v in f["employee_id"].drop_nulls()
+        }
+
+    people = employees(anchors)
+    if not people:  # e.g. a device row without an employee ID: its line's rows name them
+        lines = {v for a in anchors if "wireless_number" in a.columns for v in a["wireless_number"]}
+        people = employees([carrying(f, "wireless_number", lines - {None}) for f in frames])
+    if len(people) > 1 and selector.kind != "employee_id":
+        # A recycled number or a reassigned device: which holder is meant is not ours to guess.
+        raise RequestError(
+            f"the {selector.kind} names {len(people)} employees over time (a recycled number "
+            "or a reassigned device); name the person by --employee-id"
+        )
     rows = anchors + [carrying(f, "employee_id", people) for f in frames] if people else anchors
     for frame in rows:
         for col in IDENTIFYING:
             if col in frame.columns:
                 identity.add(col, frame[col].drop_nulls().to_list())
+    numbers = identity.values.get("wireless_number", set())
+    for frame in frames:
+        if numbers and {"employee_id", "wireless_number"} <= set(frame.columns):
+            held = (
+                carrying(frame, "wireless_number", numbers)
+                .filter(pl.col("employee_id").is_not_null())
+                .group_by(cycle_month(frame.columns).alias("month"), "wireless_number")
+                .agg(pl.col("employee_id").cast(pl.String).unique())
+            )
+            for period, number, named in held.iter_rows():
+                identity.holders.setdefault((period, number), set()).update(named)
     return identity
 
 
@@ -192,6 +235,7 @@ class Found:
     rows: dict[str, pl.DataFrame] = field(default_factory=dict)  # "<zone>/<dataset>" -> rows
     quarantined: pl.DataFrame | None = None
     other_party: int = 0  # usage rows of other lines where the person is the other number
+    sources: set[str] = field(default_factory=set)  # restricted files holding the person's rows
 
     def counts(self) -> dict[str, int]:
         counts = {name: frame.height for name, frame in sorted(self.rows.items())}
@@ -210,7 +254,8 @@ def find(
     for zone in ZONES:
         for dataset in DATASETS:
             matched = []
-            for frame in _zone(storage, zone, dataset, customer):
+            for file_key in _files(storage, zone, dataset, customer):
+                frame = _read(storage, file_key)
                 if since is not None:
                     frame = frame.filter(pl.col("period") >= f"{since:%Y-%m}")
                 hit = frame.filter(subject_rows(rules, frame.columns))
@@ -219,6 +264,8 @@ def find(
                     found.other_party += others.filter(pl.col("other_number").is_in(numbers)).height
                 if hit.height:
                     matched.append(hit)
+                    if zone == "restricted":
+                        found.sources.add(file_key)
             if matched:
                 found.rows[f"{zone}/{dataset}"] = pl.concat(matched, how="diagonal_relaxed")
     found.quarantined = _quarantined(storage, customer, identity)
@@ -259,12 +306,6 @@ def _quarantine_hits(
                 (text.str.to_lowercase().is_in(wanted) | national.is_in(numbers)).fill_null(False)
             )
         yield key, frame, pl.any_horizontal(cells) if cells else pl.lit(False)
-
-
-def quarantined_rows(storage: Storage, customer: str, identity: Identity) -> int:
-    """How many rejected rows in quarantine name the person."""
-    found = _quarantined(storage, customer, identity)
-    return 0 if found is None else found.height
 
 
 def erase_quarantined(
@@ -318,6 +359,7 @@ def _subject_rules(identity: Identity, key: Key) -> Rules:
         dispute_window_days=0,
         holds=(),
         subject=identity.match(key),
+        subject_elsewhere=identity.elsewhere(key),
     )
 
 
@@ -386,32 +428,43 @@ def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Ide
 # --- erasure ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ErasePlan:
+    """A purge plan for the person's rows, and the restricted files that hold any of them."""
+
+    purge: PurgePlan
+    sources: frozenset[str]
+
+
 def plan_erase(
     storage: Storage, config: Config, customer: str, identity: Identity, key: Key, as_of: date
-) -> PurgePlan:
+) -> ErasePlan:
     """What erasing the person's rows would change, per file and reason (nothing is changed)."""
     assert config.retention is not None
     holds = load_registry(storage, customer).active(as_of)
     invoices = open_invoices(storage, customer, config.retention.billing.statuses)
-    subject = identity.match(key)
+    subject, elsewhere = identity.match(key), identity.elsewhere(key)
     files = []
+    sources: set[str] = set()
     kept: dict[str, int] = {}
     read = 0
     for dataset in DATASETS:
         rules = rules_for(config, customer, dataset, as_of, holds, invoices, None)
-        rules = replace(rules, subject=subject)
+        rules = replace(rules, subject=subject, subject_elsewhere=elsewhere)
         for zone in ZONES:
             for file_key in _files(storage, zone, dataset, customer):
                 read += 1
                 plan = plan_file(storage, zone, dataset, period_of(file_key), file_key, key, rules)
                 named = {d: n for d, n in plan.decisions.items() if d != "active"}
                 if zone == "restricted":
+                    if named:
+                        sources.add(file_key)
                     for decision, n in named.items():
                         if decision != DELETE:
                             kept[decision] = kept.get(decision, 0) + n
                 if plan.action != "none":
                     files.append(plan)
-    return PurgePlan(
+    purge = PurgePlan(
         customer,
         as_of,
         config.retention.version,
@@ -423,6 +476,7 @@ def plan_erase(
         (),
         {d: REASONS[d] for d in [*kept, DELETE]},
     )
+    return ErasePlan(purge, frozenset(sources))
 
 
 def erase_summary(plan: PurgePlan) -> dict[str, Any]:
@@ -436,6 +490,50 @@ def erase_summary(plan: PurgePlan) -> dict[str, Any]:
         "reasons": plan.reasons,
         "nothing_to_do": not plan.files,
     }
+
+
+def preview_erase(
+    storage: Storage, config: Config, customer: str, identity: Identity, key: Key, as_of: date
+) -> tuple[PurgePlan, dict[str, Any]]:
+    """The erasure's plan and its PII-free outcome: counts per zone and hold, rejected rows in
+    quarantine, and the delivered files in landing/ that still hold the person."""
+    erase = plan_erase(storage, config, customer, identity, key, as_of)
+    outcome = erase_summary(erase.purge)
+    quarantined = _quarantined(storage, customer, identity)
+    outcome["quarantine_rows_deleted"] = 0 if quarantined is None else quarantined.height
+    outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
+    objects = set() if quarantined is None else set(quarantined["quarantine_object"])
+    outcome["landing"] = landing_copies(storage, config, customer, erase.sources | objects, as_of)
+    return erase.purge, outcome
+
+
+def landing_copies(
+    storage: Storage, config: Config, customer: str, sources: set[str] | frozenset[str], as_of: date
+) -> dict[str, Any]:
+    """The carrier files in landing/ whose rows (landed or rejected) hold the person, counted.
+
+    They are not rewritten: they are the deliveries as received, in carrier formats, and other
+    people's rows share them. They go with the landing retention (or at termination); a legal
+    hold freezes them."""
+    assert config.retention is not None
+    present = set(storage.list(join("landing", customer)))
+    dates = []
+    for entry in load_manifest(storage, customer).values():
+        if entry.get("landing") not in present:
+            continue
+        rejected = join("quarantine", customer, entry["run_id"], f"{entry['file']}.rejected-")
+        outputs = set(entry.get("outputs", []))
+        if outputs & sources or any(s.startswith(rejected) for s in sources):
+            dates.append(datetime.strptime(entry["run_id"][:8], "%Y%m%d").date())
+    holds = load_registry(storage, customer).active(as_of)
+    if not dates:
+        until = None
+    elif any(h.kind == "legal" for h in holds):
+        until = "kept while a legal hold lasts"
+    else:
+        last = max(dates) + timedelta(days=config.retention.landing_days)
+        until = f"deleted by the purge from {max(last, as_of).isoformat()}"
+    return {"files": len(dates), "until": until}
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -507,6 +605,7 @@ def complete_request(
     key: Key,
     outcome: dict[str, Any],
     now: datetime,
+    status: str = "complete",
 ) -> dict[str, Any]:
     """Replace the pending request by its record: the selector becomes a keyed hash."""
     record = {
@@ -517,7 +616,7 @@ def complete_request(
         "months": request["months"],
         "received_at": request["received_at"],
         "completed_at": now.astimezone(UTC).isoformat(timespec="seconds"),
-        "status": "complete",
+        "status": status,
         "outcome": outcome,
     }
     storage.write_bytes(
@@ -540,12 +639,24 @@ def run_request(
     or apply an erasure) and complete its record; returns the record (no identifier)."""
     request, selector = load_request(storage, request_id)
     customer = request["customer"]
-    identity = resolve(storage, customer, selector)
+    try:
+        identity = resolve(storage, customer, selector)
+    except RequestError as exc:  # cannot succeed on a rerun: record why and stop
+        complete_request(
+            storage, request, selector, key, {"rejected": str(exc)}, now, status="rejected"
+        )
+        raise
     if request["action"] == "export":
         since = lookback_start(now.date(), int(request["months"]))
         request = {**request, "since": since.isoformat()}
         found = find(storage, customer, identity, key, since)
         outcome: dict[str, Any] = {"rows": found.counts(), "identifiers": identity.counts()}
+        objects = (
+            set() if found.quarantined is None else set(found.quarantined["quarantine_object"])
+        )
+        outcome["landing"] = landing_copies(
+            storage, config, customer, found.sources | objects, now.date()
+        )
         if out is not None:
             write_bundle(out, request, found, identity)
             outcome["bundle"] = "written to the requested folder"
@@ -553,8 +664,7 @@ def run_request(
             outcome["bundle"] = _bundle_to_lake(storage, request, found, identity)
     else:
         with customer_lock(storage, customer, now):
-            plan = plan_erase(storage, config, customer, identity, key, now.date())
-            outcome = erase_summary(plan)
+            plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
             holds = load_registry(storage, customer).active(now.date())
             quarantine = erase_quarantined(storage, customer, identity, holds)
             outcome["quarantine_rows_deleted"] = sum(q["rows_deleted"] for q in quarantine)
@@ -568,6 +678,7 @@ def run_request(
                     now,
                     kind="subject-erase",
                     subject=identity.match(key),
+                    subject_elsewhere=identity.elsewhere(key),
                     extra={
                         "request_id": request_id,
                         "selector_hash": selector.token(key),
