@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from piiscan.errors import EncodingError, IngestError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
-from piiscan.ingest.convert import cleaned, convert_error, convert_value
+from piiscan.ingest.convert import cleaned, convert_distinct, convert_error
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.layouts import Column, Layout, normalize
 from piiscan.ingest.reader import (
@@ -100,34 +100,49 @@ def _plan(layout: Layout, header: tuple[str, ...]) -> list[tuple[str, Column]]:
 
 
 def _convert(frame: pl.DataFrame, plan: list[tuple[str, Column]], layout: Layout) -> pl.DataFrame:
-    """Converted values and one error message per row, each expression evaluated once: the
-    cleaned text first, then values from it, then errors from both."""
-    texts = [f"_t{i}" for i in range(len(plan))]
-    lazy = frame.lazy().with_columns(
-        cleaned(source).alias(t) for (source, _), t in zip(plan, texts, strict=True)
-    )
-    lazy = lazy.with_columns(
-        convert_value(pl.col(t), column).alias(column.target)
-        for (_, column), t in zip(plan, texts, strict=True)
-    )
-    errors = [
-        convert_error(pl.col(t), pl.col(column.target), column)
-        for (_, column), t in zip(plan, texts, strict=True)
-    ]
+    """Converted values and one error message per row (null: none). Text columns are only
+    cleaned, row by row; the others are converted once per distinct value."""
+    converted: list[pl.Series] = []
+    errors: list[pl.Expr] = []
+    if frame[RAGGED].any():
+        errors.append(
+            pl.when(pl.col(RAGGED)).then(
+                pl.lit(f"row has a different number of fields than the header ({len(plan)})")
+            )
+        )
+    texts = []
+    for i, (source, column) in enumerate(plan):
+        if column.kind == "text":
+            texts.append(cleaned(source).alias(column.target))
+            if column.required:  # a text value is never invalid, only missing
+                target = pl.col(column.target)
+                errors.append(convert_error(target, target, column))
+            continue
+        values, error = convert_distinct(frame[source], column)
+        converted.append(values.alias(column.target))
+        if error is not None:
+            converted.append(error.alias(f"_e{i}"))
+            errors.append(pl.col(f"_e{i}"))
     present = {column.target for _, column in plan}
     missing = [
         pl.lit(None, pl.String).alias(c.target) for c in layout.columns if c.target not in present
     ]  # optional columns the file does not have
-    ragged = pl.when(pl.col(RAGGED)).then(
-        pl.lit(f"row has a different number of fields than the header ({len(plan)})")
+    row_error = pl.lit(None, pl.String)
+    if errors:
+        joined = pl.concat_str(errors, separator="; ", ignore_nulls=True)
+        row_error = pl.when(joined == "").then(None).otherwise(joined)
+    # One with_columns: every expression reads the delivered columns before any is replaced.
+    return (
+        frame.with_columns(*texts, *converted)
+        .lazy()
+        .select(
+            *[pl.col(column.target) for _, column in plan],
+            *missing,
+            pl.col(LINE),
+            row_error.alias("_error"),
+        )
+        .collect()
     )
-    error = pl.concat_str([ragged, *errors], separator="; ", ignore_nulls=True)
-    return lazy.select(
-        *[pl.col(column.target) for _, column in plan],
-        *missing,
-        pl.col(LINE),
-        pl.when(error == "").then(None).otherwise(error).alias("_error"),
-    ).collect()
 
 
 def _process_unit(

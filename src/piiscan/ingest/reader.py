@@ -134,12 +134,32 @@ def _utf8_blocks(stream: IO[bytes], encoding: str, skip: int) -> Iterator[bytes]
             pending = pending[cut + 1 :]
 
 
+def _all_lines_full(array: np.ndarray, ends: np.ndarray, separator: str, per_line: int) -> bool:
+    """Whether every line holds exactly `per_line` separators (so none is blank or ragged).
+
+    The common case, checked without per-line counts: with as many separators as lines times
+    `per_line`, every line has its share exactly when each line's first share lies after the
+    previous line's end and its last share before its own end.
+    """
+    separators = np.flatnonzero(array == ord(separator))
+    if len(separators) != per_line * len(ends):
+        return False
+    previous_ends = np.empty_like(ends)
+    previous_ends[:1] = -1
+    previous_ends[1:] = ends[:-1]
+    firsts, lasts = separators[::per_line], separators[per_line - 1 :: per_line]
+    return bool(((firsts > previous_ends) & (lasts < ends)).all())
+
+
 def _line_stats(
     block: bytes, separator: str, expected_fields: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line of a block: whether it is blank, and whether its field count is wrong."""
     array = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(array == 10)
+    if expected_fields > 1 and _all_lines_full(array, ends, separator, expected_fields - 1):
+        no = np.zeros(len(ends), dtype=bool)
+        return no, no
     starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts
     has_cr = np.zeros(len(ends), dtype=bool)
