@@ -126,7 +126,7 @@ def by_distinct(series: pl.Series, function: Callable[[pl.Expr], pl.Expr]) -> pl
     """`function` of each row, evaluated once per distinct value; it must be elementwise and
     refer to the value as column "v"."""
     distinct, index = _distinct(series)
-    values = distinct.to_frame().select(function(pl.col("v"))).to_series()
+    values = distinct.to_frame().select(function(pl.col("v"))).to_series().rechunk()
     return values.gather(index).rename(series.name)
 
 
@@ -144,6 +144,7 @@ def convert_distinct(series: pl.Series, column: Column) -> tuple[pl.Series, pl.S
             convert_error(pl.col("_text"), pl.col(column.target), column).alias("_error"),
         )
         .collect()
+        .rechunk()  # gathering from string buffers shared with the input is far slower
     )
     values = table[column.target].gather(index)
     if table["_error"].null_count() == table.height:

@@ -14,13 +14,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from piiscan.errors import IngestError, StorageError
 from piiscan.ingest.layouts import LAYOUTS
-from piiscan.ingest.parse import Outputs, Tally, parse_file
+from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.policy import Customer
 from piiscan.storage import Storage, join
 from piiscan.types import FileResult, IngestSummary
@@ -90,24 +91,40 @@ class Ingestor:
     ) -> FileResult:
         """Ingest one local file; landing_key says where it already sits in the lake, if it does."""
         name = name or path.name
-        checksum = sha256_file(path)
-        if checksum in self.manifest:
-            return FileResult(
-                name,
-                checksum,
-                "skipped",
-                reason=f"already ingested in run {self.manifest[checksum]['run_id']}",
-                landing_key=landing_key,
-            )
         tally = Tally()
-        with tempfile.TemporaryDirectory(prefix="piiscan-ingest-") as tmp:
-            outputs = Outputs(Path(tmp), self.customer.id, checksum[:16])
+        # The checksum is computed while the file is parsed (hashing and parsing each keep a
+        # core busy); a file found already ingested stops the parse at its next block.
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="piiscan-sha256") as pool,
+            tempfile.TemporaryDirectory(prefix="piiscan-ingest-") as tmp,
+        ):
+            hashing = pool.submit(sha256_file, path)
+            outputs = Outputs(
+                Path(tmp),
+                self.customer.id,
+                stop=lambda: hashing.done() and hashing.result() in self.manifest,
+            )
+            failure = None
             try:
                 parse_file(name, path, outputs, tally)
+                outputs.flush()
+            except Stopped:
+                pass
             except IngestError as exc:
-                return self._quarantine(path, name, checksum, exc, landing_key)
+                failure = exc
             finally:
                 outputs.close()
+            checksum = hashing.result()
+            if checksum in self.manifest:
+                return FileResult(
+                    name,
+                    checksum,
+                    "skipped",
+                    reason=f"already ingested in run {self.manifest[checksum]['run_id']}",
+                    landing_key=landing_key,
+                )
+            if failure is not None:
+                return self._quarantine(path, name, checksum, failure, landing_key)
             return self._commit(path, name, checksum, outputs, tally, landing_key)
 
     def _commit(
@@ -121,7 +138,7 @@ class Ingestor:
     ) -> FileResult:
         carrier = _carrier_of(tally.layouts)
         keys = []
-        for (_, key), (_, local) in outputs.writers.items():
+        for key, local in outputs.keys(checksum[:16]):
             self.storage.put_file(local, key)
             keys.append(key)
         quarantine_key = None

@@ -7,7 +7,8 @@ leaves nothing behind.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +27,7 @@ from piiscan.ingest.reader import (
     RAGGED,
     excel_frames,
     parquet_frames,
+    prefetched,
     sniff,
     text_frames,
 )
@@ -35,43 +37,86 @@ from piiscan.storage import join
 MAX_LISTED_REJECTIONS = 1000
 
 
+class Stopped(Exception):
+    """Parsing ended early because the caller no longer needs the file's rows."""
+
+
 @dataclass
 class Outputs:
-    """Parquet files being written for one delivered file, kept local until commit."""
+    """Parquet files being written for one delivered file, kept local until commit.
+
+    One background thread writes the frames in the order given while the caller converts the
+    next block; a frame waits until the one before it is written, so memory stays bounded.
+    """
 
     folder: Path
     customer: str
-    stem: str
+    stop: Callable[[], bool] = lambda: False  # asked between blocks: True ends the parse
+    # (dataset, period) -> the open writer and its local file
     writers: dict[tuple[str, str], tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
     rejected: dict[str, tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="piiscan-write")
+    )
+    _pending: Future[None] | None = None
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
-        for (period,), part in frame.partition_by("period", as_dict=True).items():
-            key = join(
-                "restricted",
-                dataset,
-                f"customer={self.customer}",
-                f"period={period}",
-                f"{self.stem}.parquet",
-            )
-            table = part.drop("period").to_arrow()
-            if (dataset, key) not in self.writers:
-                path = self.folder / f"{len(self.writers)}.parquet"
-                self.writers[(dataset, key)] = (pq.ParquetWriter(path, table.schema), path)
-            writer, _ = self.writers[(dataset, key)]
-            writer.write_table(table.cast(writer.schema))
+        """Append rows with a `period` column: their date or date-time truncated to the month."""
+        self._submit(self._write, dataset, frame)
 
     def reject(self, unit: str, frame: pl.DataFrame) -> None:
+        """Append rejected rows of a file or archive member."""
+        self._submit(self._reject, unit, frame)
+
+    def flush(self) -> None:
+        """Wait until every frame given is written; raises what writing raised."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        """Close every file; call flush first to know whether writing succeeded."""
+        self._pool.shutdown(wait=True)
+        for writer, _ in [*self.writers.values(), *self.rejected.values()]:
+            writer.close()
+
+    def keys(self, stem: str) -> list[tuple[str, Path]]:
+        """Lake key and local file of each dataset partition written."""
+        return [
+            (
+                join(
+                    "restricted",
+                    dataset,
+                    f"customer={self.customer}",
+                    f"period={period}",
+                    f"{stem}.parquet",
+                ),
+                path,
+            )
+            for (dataset, period), (_, path) in self.writers.items()
+        ]
+
+    def _submit(self, work: Callable[[str, pl.DataFrame], None], *args: Any) -> None:
+        self.flush()
+        self._pending = self._pool.submit(work, *args)
+
+    def _write(self, dataset: str, frame: pl.DataFrame) -> None:
+        for part in frame.partition_by("period"):
+            period = part.select(pl.col("period").first().dt.strftime("%Y-%m")).item()
+            table = part.drop("period").to_arrow()
+            if (dataset, period) not in self.writers:
+                path = self.folder / f"{len(self.writers)}.parquet"
+                self.writers[(dataset, period)] = (pq.ParquetWriter(path, table.schema), path)
+            writer, _ = self.writers[(dataset, period)]
+            writer.write_table(table.cast(writer.schema))
+
+    def _reject(self, unit: str, frame: pl.DataFrame) -> None:
         table = frame.to_arrow()
         if unit not in self.rejected:
             path = self.folder / f"rejected-{len(self.rejected)}.parquet"
             self.rejected[unit] = (pq.ParquetWriter(path, table.schema), path)
         writer, _ = self.rejected[unit]
         writer.write_table(table.cast(writer.schema))
-
-    def close(self) -> None:
-        for writer, _ in [*self.writers.values(), *self.rejected.values()]:
-            writer.close()
 
 
 @dataclass
@@ -159,12 +204,14 @@ def _process_unit(
     tally.layouts.append(layout.name)
     raw_names = {source: column.header for source, column in plan}
     for raw in frames:
+        if outputs.stop():
+            raise Stopped(unit)
         frame = post_process(layout, _convert(raw, plan, layout), context)
         if SKIP in frame.columns:
             skip = frame[SKIP].fill_null(False)
             tally.skipped += int(skip.sum())
             frame, raw = frame.filter(~skip), raw.filter(~skip)
-        if POST_ERROR in frame.columns:
+        if POST_ERROR in frame.columns and frame[POST_ERROR].null_count() < frame.height:
             frame = frame.with_columns(
                 pl.concat_str(
                     [pl.col("_error"), pl.col(POST_ERROR)], separator="; ", ignore_nulls=True
@@ -180,15 +227,17 @@ def _process_unit(
                 context.accounts[row[0]] = (row[1], row[2])
             tally.skipped += good.height
         else:
-            period = pl.col(PERIOD_COLUMN[layout.dataset]).dt.strftime("%Y-%m")
-            frame = frame.with_columns(period.alias("period"))
-            frame = frame.with_columns(
-                pl.when(pl.col("period").is_null() & pl.col("_error").is_null())
-                .then(pl.lit(f"no {PERIOD_COLUMN[layout.dataset]} to place the row in a period"))
-                .otherwise(pl.col("_error"))
-                .alias("_error")
-            )
-            good = frame.filter(pl.col("_error").is_null())
+            placed = PERIOD_COLUMN[layout.dataset]
+            frame = frame.with_columns(pl.col(placed).dt.truncate("1mo").alias("period"))
+            if frame["period"].null_count():
+                frame = frame.with_columns(
+                    pl.when(pl.col("period").is_null() & pl.col("_error").is_null())
+                    .then(pl.lit(f"no {placed} to place the row in a period"))
+                    .otherwise(pl.col("_error"))
+                    .alias("_error")
+                )
+            clean = frame["_error"].null_count() == frame.height
+            good = frame if clean else frame.filter(pl.col("_error").is_null())
             if good.height:
                 outputs.write(layout.dataset, conform(good, layout.dataset))
                 tally.rows[layout.dataset] = tally.rows.get(layout.dataset, 0) + good.height
@@ -213,7 +262,7 @@ def _ingest_text(
     unit: str,
 ) -> None:
     layout, header = detect_text(name, head)
-    frames = text_frames(stream, layout, header, unit)
+    frames = prefetched(text_frames(stream, layout, header, unit))
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
 
 

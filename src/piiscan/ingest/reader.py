@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
@@ -221,6 +222,16 @@ def text_frames(
         raise IngestError(
             file, f"cannot parse delimited text near line {line_no}: {type(exc).__name__}"
         ) from None
+
+
+def prefetched(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The frames, each read by a background thread while the caller works on the one before
+    (reading, checking and parsing a block keep a second core busy)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="piiscan-read") as pool:
+        pending = pool.submit(next, frames, None)
+        while (frame := pending.result()) is not None:
+            pending = pool.submit(next, frames, None)
+            yield frame
 
 
 def excel_frames(path: str, file: str) -> tuple[tuple[str, ...], Iterator[pl.DataFrame]]:
