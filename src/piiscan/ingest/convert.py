@@ -117,7 +117,9 @@ def convert(name: str, column: Column) -> tuple[pl.Expr, pl.Expr]:
 
 def _distinct(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """The distinct values of a column (null among them) and each row's index into them."""
-    encoded = pc.dictionary_encode(series.to_arrow(), null_encoding="encode")
+    # The newest compatibility level hands strings over as views, without a copy.
+    arrow = series.to_arrow(compat_level=pl.CompatLevel.newest())
+    encoded = pc.dictionary_encode(arrow, null_encoding="encode")
     distinct = pl.Series("v", encoded.dictionary, dtype=series.dtype)
     return distinct, pl.Series(encoded.indices)
 

@@ -6,15 +6,18 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Full, Queue
 from typing import IO, Any
 
 import polars as pl
 import pyarrow.parquet as pq
+from polars.io.plugins import register_io_source
 
 from piiscan.errors import EncodingError, IngestError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
@@ -41,43 +44,110 @@ class Stopped(Exception):
     """Parsing ended early because the caller no longer needs the file's rows."""
 
 
+class _Sink:
+    """A Parquet file written by polars' streaming writer (in its own thread) from frames handed
+    over one at a time; appending waits while the frame before is still being taken in."""
+
+    def __init__(self, path: Path, schema: pl.Schema) -> None:
+        self._frames: Queue[pl.DataFrame | None] = Queue(maxsize=1)
+        self._error: BaseException | None = None
+        lazy = register_io_source(self._source, schema=schema)
+        self._thread = threading.Thread(
+            target=self._run, args=(lazy, path), name="piiscan-parquet", daemon=True
+        )
+        self._thread.start()
+
+    def append(self, frame: pl.DataFrame) -> None:
+        """Queue rows for the file; raises what writing raised."""
+        self._put(frame)
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """End the file; raises what writing raised."""
+        self._put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _put(self, frame: pl.DataFrame | None) -> None:
+        while self._thread.is_alive():
+            try:
+                self._frames.put(frame, timeout=0.1)
+                return
+            except Full:
+                continue
+
+    def _source(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        while (frame := self._frames.get()) is not None:
+            if with_columns is not None:
+                frame = frame.select(with_columns)
+            yield frame if predicate is None else frame.filter(predicate)
+
+    def _run(self, lazy: pl.LazyFrame, path: Path) -> None:
+        try:
+            lazy.sink_parquet(path, compression="snappy")
+        except BaseException as exc:  # handed to the thread appending
+            self._error = exc
+
+
 @dataclass
 class Outputs:
     """Parquet files being written for one delivered file, kept local until commit.
 
-    One background thread writes the frames in the order given while the caller converts the
-    next block; a frame waits until the one before it is written, so memory stays bounded.
+    Each dataset partition is written by polars' streaming Parquet writer in a thread of its
+    own, several times faster than appending Arrow tables with pyarrow, while the caller
+    converts the next block.
     """
 
     folder: Path
     customer: str
     stop: Callable[[], bool] = lambda: False  # asked between blocks: True ends the parse
-    # (dataset, period) -> the open writer and its local file
-    writers: dict[tuple[str, str], tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
+    # (dataset, period) -> the file's writer and the local file
+    writers: dict[tuple[str, str], tuple[_Sink, Path]] = field(default_factory=dict)
     rejected: dict[str, tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
-    _pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="piiscan-write")
-    )
-    _pending: Future[None] | None = None
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
         """Append rows with a `period` column: their date or date-time truncated to the month."""
-        self._submit(self._write, dataset, frame)
+        for part in frame.partition_by("period"):
+            period = part.select(pl.col("period").first().dt.strftime("%Y-%m")).item()
+            rows = part.drop("period")
+            if (dataset, period) not in self.writers:
+                path = self.folder / f"{len(self.writers)}.parquet"
+                self.writers[(dataset, period)] = (_Sink(path, rows.schema), path)
+            sink, _ = self.writers[(dataset, period)]
+            sink.append(rows)
 
     def reject(self, unit: str, frame: pl.DataFrame) -> None:
         """Append rejected rows of a file or archive member."""
-        self._submit(self._reject, unit, frame)
+        table = frame.to_arrow()
+        if unit not in self.rejected:
+            path = self.folder / f"rejected-{len(self.rejected)}.parquet"
+            self.rejected[unit] = (pq.ParquetWriter(path, table.schema), path)
+        writer, _ = self.rejected[unit]
+        writer.write_table(table.cast(writer.schema))
 
-    def flush(self) -> None:
-        """Wait until every frame given is written; raises what writing raised."""
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+    def finish(self) -> None:
+        """Complete every file; raises what writing raised."""
+        sinks, self.writers = self.writers, {}
+        try:
+            for sink, _ in sinks.values():
+                sink.close()
+        finally:
+            self.writers = sinks
 
     def close(self) -> None:
-        """Close every file; call flush first to know whether writing succeeded."""
-        self._pool.shutdown(wait=True)
-        for writer, _ in [*self.writers.values(), *self.rejected.values()]:
+        """Close every file (after finish, or to give up on them)."""
+        for sink, _ in self.writers.values():
+            with contextlib.suppress(Exception):
+                sink.close()
+        for writer, _ in self.rejected.values():
             writer.close()
 
     def keys(self, stem: str) -> list[tuple[str, Path]]:
@@ -95,28 +165,6 @@ class Outputs:
             )
             for (dataset, period), (_, path) in self.writers.items()
         ]
-
-    def _submit(self, work: Callable[[str, pl.DataFrame], None], *args: Any) -> None:
-        self.flush()
-        self._pending = self._pool.submit(work, *args)
-
-    def _write(self, dataset: str, frame: pl.DataFrame) -> None:
-        for part in frame.partition_by("period"):
-            period = part.select(pl.col("period").first().dt.strftime("%Y-%m")).item()
-            table = part.drop("period").to_arrow()
-            if (dataset, period) not in self.writers:
-                path = self.folder / f"{len(self.writers)}.parquet"
-                self.writers[(dataset, period)] = (pq.ParquetWriter(path, table.schema), path)
-            writer, _ = self.writers[(dataset, period)]
-            writer.write_table(table.cast(writer.schema))
-
-    def _reject(self, unit: str, frame: pl.DataFrame) -> None:
-        table = frame.to_arrow()
-        if unit not in self.rejected:
-            path = self.folder / f"rejected-{len(self.rejected)}.parquet"
-            self.rejected[unit] = (pq.ParquetWriter(path, table.schema), path)
-        writer, _ = self.rejected[unit]
-        writer.write_table(table.cast(writer.schema))
 
 
 @dataclass
