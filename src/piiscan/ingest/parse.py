@@ -115,7 +115,9 @@ class Outputs:
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
         """Append rows with a `period` column: their date or date-time truncated to the month."""
-        for part in frame.partition_by("period"):
+        periods = frame["period"]
+        one = periods.null_count() == 0 and periods.min() == periods.max()
+        for part in [frame] if one else frame.partition_by("period"):
             period = part.select(pl.col("period").first().dt.strftime("%Y-%m")).item()
             rows = part.drop("period")
             if (dataset, period) not in self.writers:

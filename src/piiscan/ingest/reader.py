@@ -119,8 +119,10 @@ def _utf8_blocks(stream: IO[bytes], encoding: str, skip: int) -> Iterator[bytes]
             raw = raw[len(codecs.BOM_UTF8) :]
         first = False
         data = raw if encoding == "utf-8" else decoder.decode(raw, final=final).encode("utf-8")
-        if encoding == "utf-8":
-            decoder.decode(raw, final=final)  # validates; raises UnicodeDecodeError
+        # Validates UTF-8 (raises UnicodeDecodeError); ASCII needs no check unless the block
+        # before ended inside a character.
+        if encoding == "utf-8" and not (raw.isascii() and not decoder.getstate()[0]):
+            decoder.decode(raw, final=final)
         pending += data
         if to_skip:
             take = min(to_skip, len(pending))
