@@ -8,8 +8,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from piiscan.ingest.convert import convert
+from piiscan.ingest.convert import convert, convert_distinct, date_time
 from piiscan.ingest.layouts import Column, Kind
 
 
@@ -96,3 +98,67 @@ def test_conversions(kind: Kind, text: str, fmt: str | None, value: Any) -> None
 
 def test_required_blank_is_an_error() -> None:
     assert run("text", " ", required=True) == (None, "column 'Header': required value missing")
+
+
+# Delivered-looking text: digits and the punctuation conversions treat specially, repeated so
+# columns hold duplicates, as real ones do.
+TEXT = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "N/A", "-", "$1,234.56", "(948.03)", "(212) 555-0147", "4.88E+31"]),
+    st.text(alphabet="0123456789 -+().,$:/Ee1", max_size=14),
+)
+KINDS: list[tuple[Kind, str | None]] = [
+    ("id", None),
+    ("phone", None),
+    ("dialed", None),
+    ("money", None),
+    ("number", None),
+    ("int", None),
+    ("date", "%m/%d/%Y"),
+    ("mmss", None),
+    ("datetime", None),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(TEXT, min_size=1, max_size=40),
+    kind_fmt=st.sampled_from(KINDS),
+    required=st.booleans(),
+)
+def test_converting_distinct_values_equals_converting_every_row(
+    texts: list[str | None], kind_fmt: tuple[Kind, str | None], required: bool
+) -> None:
+    kind, fmt = kind_fmt
+    column = Column("Header", "target", kind, required=required, fmt=fmt)
+    raw = pl.Series("raw", texts, dtype=pl.String)
+    value, error = convert("raw", column)
+    rows = raw.to_frame().select(value, error.alias("e"))
+    values, errors = convert_distinct(raw, column)
+    assert values.to_list() == rows["target"].to_list()
+    assert (errors.to_list() if errors is not None else [None] * len(texts)) == rows["e"].to_list()
+
+
+DATES = st.one_of(
+    st.none(),
+    st.sampled_from(["10/13/2026", "1/3/2026", "02/30/2026", "10/13/2026 12:06", "13/01/2026"]),
+    st.text(alphabet="0123456789/: APM", max_size=12),
+)
+CLOCKS = st.one_of(
+    st.none(),
+    st.sampled_from(["12:06 PM", "01:33 AM", "1:00 PM", "13:00 PM", "PM", "12:06"]),
+    st.text(alphabet="0123456789: APM", max_size=9),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(DATES, CLOCKS), min_size=1, max_size=30))
+def test_date_time_equals_parsing_the_joined_text(
+    pairs: list[tuple[str | None, str | None]],
+) -> None:
+    dates = pl.Series("d", [d for d, _ in pairs], dtype=pl.String)
+    clocks = pl.Series("c", [c for _, c in pairs], dtype=pl.String)
+    whole = (dates + " " + clocks).str.strptime(
+        pl.Datetime("us"), "%m/%d/%Y %I:%M %p", strict=False
+    )
+    assert date_time(dates, clocks, "%m/%d/%Y", "%I:%M %p").to_list() == whole.to_list()

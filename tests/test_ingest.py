@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from piiscan.ingest.engine import collect_files, ingest_landing, ingest_paths
+from piiscan.ingest.parse import Outputs
+from piiscan.ingest.reader import _line_stats
 from piiscan.policy import Config
 from piiscan.schema import DATASETS, EXTRAS
 from piiscan.storage import LocalStorage, MemoryStorage
@@ -269,3 +274,34 @@ def test_a_corrupt_manifest_is_a_storage_error_not_a_silent_reingest(config: Con
     storage.write_bytes("state/ingested/acme.json", b"{not json")
     with pytest.raises(StorageError, match="not valid JSON"):
         ingest_landing(storage, config.customer("acme"), "x")
+
+
+# Lines of a block: mostly full rows of three fields, some blank, short, long or quoted.
+LINES = st.lists(
+    st.one_of(
+        st.just("a,b,c"),
+        st.text(alphabet='ab,"\r', max_size=8),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=LINES)
+def test_field_counts_flag_ragged_and_blank_lines(lines: list[str]) -> None:
+    block = "".join(f"{line}\n" for line in lines).encode()
+    blank, ragged = _line_stats(block, ",", 3)
+    assert blank.tolist() == [line in ("", "\r") for line in lines]
+    assert ragged.tolist() == [
+        line not in ("", "\r") and '"' not in line and line.count(",") != 2 for line in lines
+    ]
+
+
+def test_a_failed_parquet_write_is_raised(tmp_path: Path) -> None:
+    outputs = Outputs(tmp_path / "gone", "acme")  # the folder does not exist: writing fails
+    frame = pl.DataFrame({"charge": [1.5], "period": [date(2026, 10, 1)]})
+    with pytest.raises(OSError):
+        outputs.write("usage_events", frame)
+        outputs.finish()
+    outputs.close()

@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from piiscan.ingest.convert import by_distinct, date_time
 from piiscan.ingest.layouts import Layout
 
 POST_ERROR = "_post_error"
@@ -46,18 +47,18 @@ Step = Callable[[pl.DataFrame, FileContext], pl.DataFrame]
 
 def _with_kind(frame: pl.DataFrame, mapping: dict[str, str], header: str) -> pl.DataFrame:
     """Map the delivered usage kind onto voice/sms/data; derive messages where absent."""
-    value = (
-        pl.col("kind")
-        .str.to_lowercase()
-        .replace_strict(
-            {k.lower(): v for k, v in mapping.items()}, default=None, return_dtype=pl.String
-        )
+    lowered = {k.lower(): v for k, v in mapping.items()}
+    value = by_distinct(
+        frame["kind"],
+        lambda v: v.str.to_lowercase().replace_strict(
+            lowered, default=None, return_dtype=pl.String
+        ),
     )
-    error = pl.when(pl.col("kind").is_not_null() & value.is_null()).then(
-        pl.lit(f"column {header!r}: expected one of {', '.join(mapping)}")
-    )
-    frame = frame.with_columns(error.alias("_kind_error")).with_columns(value.alias("kind"))
-    frame = _add_error(frame, pl.col("_kind_error")).drop("_kind_error")
+    unknown = frame["kind"].is_not_null() & value.is_null()
+    frame = frame.with_columns(value.alias("kind"))
+    if unknown.any():
+        error = pl.lit(f"column {header!r}: expected one of {', '.join(mapping)}")
+        frame = _add_error(frame, pl.when(unknown).then(error))
     if "messages" not in frame.columns:
         frame = frame.with_columns((pl.col("kind") == "sms").cast(pl.Int64).alias("messages"))
     return frame
@@ -72,11 +73,12 @@ def _add_error(frame: pl.DataFrame, error: pl.Expr) -> pl.DataFrame:
     )
 
 
-def _direction(mapping: dict[str, str]) -> pl.Expr:
-    return (
-        pl.col("direction")
-        .str.to_uppercase()
-        .replace_strict(mapping, default=None, return_dtype=pl.String)
+def _direction(frame: pl.DataFrame, mapping: dict[str, str]) -> pl.Series:
+    return by_distinct(
+        frame["direction"],
+        lambda v: v.str.to_uppercase().replace_strict(
+            mapping, default=None, return_dtype=pl.String
+        ),
     )
 
 
@@ -152,20 +154,20 @@ def att_raw(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
 
 def att_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     """Date and time columns make the event time; the account comes from the file name."""
-    stamp = pl.col("event_date") + " " + pl.col("event_clock")
+    stamp = date_time(frame["event_date"], frame["event_clock"], "%m/%d/%Y", "%I:%M %p")
     frame = frame.with_columns(
-        stamp.str.strptime(pl.Datetime("us"), "%m/%d/%Y %I:%M %p", strict=False).alias(
-            "event_time"
-        ),
+        stamp.alias("event_time"),
         pl.lit(context.name_match(r"^ATT_UsageDetail_(\d+)_")).alias("account_number"),
-        _direction({"IN": "in", "OUT": "out", "I": "in", "O": "out"}).alias("direction"),
+        _direction(frame, {"IN": "in", "OUT": "out", "I": "in", "O": "out"}).alias("direction"),
     )
-    frame = _add_error(
-        frame,
-        pl.when(pl.col("event_time").is_null()).then(
-            pl.lit("columns 'Date'/'Time': expected MM/DD/YYYY and hh:mm AM")
-        ),
-    ).drop("event_date", "event_clock")
+    if stamp.null_count():
+        frame = _add_error(
+            frame,
+            pl.when(pl.col("event_time").is_null()).then(
+                pl.lit("columns 'Date'/'Time': expected MM/DD/YYYY and hh:mm AM")
+            ),
+        )
+    frame = frame.drop("event_date", "event_clock")
     inferred = (
         pl.when(pl.col("data_kb").fill_null(0) > 0)
         .then(pl.lit("Data"))
@@ -190,7 +192,7 @@ def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     frame = frame.with_columns(
         pl.col("event_time_iso").str.strptime(pl.Datetime("us"), strict=False).alias("event_time"),
         pl.lit(context.name_match(r"^TMobile_Usage_(\d+)_")).alias("account_number"),
-        _direction({"I": "in", "O": "out", "IN": "in", "OUT": "out"}).alias("direction"),
+        _direction(frame, {"I": "in", "O": "out", "IN": "in", "OUT": "out"}).alias("direction"),
     )
     frame = _add_error(
         frame,

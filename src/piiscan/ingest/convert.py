@@ -1,12 +1,17 @@
 """Whole-column conversions from delivered text to canonical values, with per-row errors.
 
 Each conversion gives a value expression and an error expression; the error names the column
-and what was expected, never the value itself (it may be personal data).
+and what was expected, never the value itself (it may be personal data). Conversions are
+elementwise, so `convert_distinct` evaluates them once per distinct value and gathers the results
+back to the rows: delivered columns repeat a few values (numbers, dates, amounts) many times.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
+import pyarrow.compute as pc
 
 from piiscan.ingest.layouts import Column
 from piiscan.schema import MONEY
@@ -108,3 +113,62 @@ def convert(name: str, column: Column) -> tuple[pl.Expr, pl.Expr]:
     text = cleaned(name)
     value = convert_value(text, column)
     return value.alias(column.target), convert_error(text, value, column)
+
+
+def _distinct(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The distinct values of a column (null among them) and each row's index into them."""
+    # The newest compatibility level hands strings over as views, without a copy.
+    arrow = series.to_arrow(compat_level=pl.CompatLevel.newest())
+    encoded = pc.dictionary_encode(arrow, null_encoding="encode")
+    distinct = pl.Series("v", encoded.dictionary, dtype=series.dtype)
+    return distinct, pl.Series(encoded.indices)
+
+
+def by_distinct(series: pl.Series, function: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """`function` of each row, evaluated once per distinct value; it must be elementwise and
+    refer to the value as column "v"."""
+    distinct, index = _distinct(series)
+    values = distinct.to_frame().select(function(pl.col("v"))).to_series().rechunk()
+    return values.gather(index).rename(series.name)
+
+
+def convert_distinct(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series | None]:
+    """What `convert` gives for every row of a string column, evaluated once per distinct
+    value: the values, and the errors or None when no row has one."""
+    distinct, index = _distinct(series)
+    table = (
+        distinct.to_frame()
+        .lazy()
+        .with_columns(cleaned("v").alias("_text"))
+        .with_columns(convert_value(pl.col("_text"), column).alias(column.target))
+        .select(
+            pl.col(column.target),
+            convert_error(pl.col("_text"), pl.col(column.target), column).alias("_error"),
+        )
+        .collect()
+        .rechunk()  # gathering from string buffers shared with the input is far slower
+    )
+    values = table[column.target].gather(index)
+    if table["_error"].null_count() == table.height:
+        return values, None
+    return values, table["_error"].gather(index)
+
+
+def date_time(dates: pl.Series, clocks: pl.Series, date_fmt: str, clock_fmt: str) -> pl.Series:
+    """Date-times parsed as `date + " " + clock` with `date_fmt + " " + clock_fmt` (null when
+    that does not parse), from each distinct date and clock parsed once.
+
+    Where both halves parse, the joined text parses to their combination. Where one does not, the
+    joined text may still parse (a time inside the date column), so those rows are parsed whole.
+    """
+    day = by_distinct(dates, lambda v: v.str.strptime(pl.Date, date_fmt, strict=False))
+    clock = by_distinct(clocks, lambda v: v.str.strptime(pl.Time, clock_fmt, strict=False))
+    both = pl.DataFrame({"day": day, "clock": clock})
+    stamps = both.select(pl.col("day").dt.combine(pl.col("clock"), "us")).to_series()
+    retry = stamps.is_null() & dates.is_not_null() & clocks.is_not_null()
+    if retry.any():
+        whole = (dates.filter(retry) + " " + clocks.filter(retry)).str.strptime(
+            pl.Datetime("us"), f"{date_fmt} {clock_fmt}", strict=False
+        )
+        stamps = stamps.scatter(retry.arg_true(), whole)
+    return stamps

@@ -14,13 +14,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from piiscan.errors import IngestError, StorageError
 from piiscan.ingest.layouts import LAYOUTS
-from piiscan.ingest.parse import Outputs, Tally, parse_file
+from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.policy import Customer
 from piiscan.storage import Storage, join
 from piiscan.types import FileResult, IngestSummary
@@ -90,25 +91,52 @@ class Ingestor:
     ) -> FileResult:
         """Ingest one local file; landing_key says where it already sits in the lake, if it does."""
         name = name or path.name
-        checksum = sha256_file(path)
-        if checksum in self.manifest:
-            return FileResult(
-                name,
-                checksum,
-                "skipped",
-                reason=f"already ingested in run {self.manifest[checksum]['run_id']}",
-                landing_key=landing_key,
-            )
         tally = Tally()
-        with tempfile.TemporaryDirectory(prefix="piiscan-ingest-") as tmp:
-            outputs = Outputs(Path(tmp), self.customer.id, checksum[:16])
+
+        def checksum_and_copy() -> tuple[str, Path | None]:
+            checksum = sha256_file(path)
+            # The file's copy for landing/ (or quarantine/) is made here too, off the parse's way.
+            copy = None if landing_key or checksum in self.manifest else _copy_to_temp(path)
+            return checksum, copy
+
+        # The checksum is computed while the file is parsed (hashing and parsing each keep a
+        # core busy); a file found already ingested stops the parse at its next block.
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="piiscan-sha256") as pool,
+            tempfile.TemporaryDirectory(prefix="piiscan-ingest-") as tmp,
+        ):
+            background = pool.submit(checksum_and_copy)
+            outputs = Outputs(
+                Path(tmp),
+                self.customer.id,
+                stop=lambda: background.done() and background.result()[0] in self.manifest,
+            )
+            failure = None
             try:
                 parse_file(name, path, outputs, tally)
+                outputs.finish()
+            except Stopped:
+                pass
             except IngestError as exc:
-                return self._quarantine(path, name, checksum, exc, landing_key)
+                failure = exc
             finally:
                 outputs.close()
-            return self._commit(path, name, checksum, outputs, tally, landing_key)
+            checksum, copy = background.result()
+            try:
+                if checksum in self.manifest:
+                    return FileResult(
+                        name,
+                        checksum,
+                        "skipped",
+                        reason=f"already ingested in run {self.manifest[checksum]['run_id']}",
+                        landing_key=landing_key,
+                    )
+                if failure is not None:
+                    return self._quarantine(path, name, checksum, failure, landing_key, copy)
+                return self._commit(path, name, checksum, outputs, tally, landing_key, copy)
+            finally:
+                if copy is not None:  # storage moves it away when it keeps it
+                    copy.unlink(missing_ok=True)
 
     def _commit(
         self,
@@ -118,10 +146,11 @@ class Ingestor:
         outputs: Outputs,
         tally: Tally,
         landing_key: str | None,
+        copy: Path | None,
     ) -> FileResult:
         carrier = _carrier_of(tally.layouts)
         keys = []
-        for (_, key), (_, local) in outputs.writers.items():
+        for key, local in outputs.keys(checksum[:16]):
             self.storage.put_file(local, key)
             keys.append(key)
         quarantine_key = None
@@ -148,7 +177,7 @@ class Ingestor:
             )
         if landing_key is None:
             landing_key = _landing_key(self.storage, self.customer.id, carrier, name, checksum)
-            self.storage.put_file(_copy_to_temp(path), landing_key)
+            self.storage.put_file(copy or _copy_to_temp(path), landing_key)
         self.manifest[checksum] = {
             "file": name,
             "run_id": self.run_id,
@@ -176,10 +205,16 @@ class Ingestor:
         )
 
     def _quarantine(
-        self, path: Path, name: str, checksum: str, exc: IngestError, landing_key: str | None
+        self,
+        path: Path,
+        name: str,
+        checksum: str,
+        exc: IngestError,
+        landing_key: str | None,
+        copy: Path | None,
     ) -> FileResult:
         folder = join("quarantine", self.customer.id, self.run_id)
-        self.storage.put_file(_copy_to_temp(path), join(folder, name))
+        self.storage.put_file(copy or _copy_to_temp(path), join(folder, name))
         reason_key = join(folder, f"{name}.reason.json")
         self._write_reason(
             reason_key,

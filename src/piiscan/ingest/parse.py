@@ -6,18 +6,22 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Full, Queue
 from typing import IO, Any
 
 import polars as pl
 import pyarrow.parquet as pq
+from polars.io.plugins import register_io_source
 
 from piiscan.errors import EncodingError, IngestError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
-from piiscan.ingest.convert import cleaned, convert_error, convert_value
+from piiscan.ingest.convert import cleaned, convert_distinct, convert_error
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.layouts import Column, Layout, normalize
 from piiscan.ingest.reader import (
@@ -26,6 +30,7 @@ from piiscan.ingest.reader import (
     RAGGED,
     excel_frames,
     parquet_frames,
+    prefetched,
     sniff,
     text_frames,
 )
@@ -35,33 +40,94 @@ from piiscan.storage import join
 MAX_LISTED_REJECTIONS = 1000
 
 
+class Stopped(Exception):
+    """Parsing ended early because the caller no longer needs the file's rows."""
+
+
+class _Sink:
+    """A Parquet file written by polars' streaming writer (in its own thread) from frames handed
+    over one at a time; appending waits while the frame before is still being taken in."""
+
+    def __init__(self, path: Path, schema: pl.Schema) -> None:
+        self._frames: Queue[pl.DataFrame | None] = Queue(maxsize=1)
+        self._error: BaseException | None = None
+        lazy = register_io_source(self._source, schema=schema)
+        self._thread = threading.Thread(
+            target=self._run, args=(lazy, path), name="piiscan-parquet", daemon=True
+        )
+        self._thread.start()
+
+    def append(self, frame: pl.DataFrame) -> None:
+        """Queue rows for the file; raises what writing raised."""
+        self._put(frame)
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """End the file; raises what writing raised."""
+        self._put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _put(self, frame: pl.DataFrame | None) -> None:
+        while self._thread.is_alive():
+            try:
+                self._frames.put(frame, timeout=0.1)
+                return
+            except Full:
+                continue
+
+    def _source(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        while (frame := self._frames.get()) is not None:
+            if with_columns is not None:
+                frame = frame.select(with_columns)
+            yield frame if predicate is None else frame.filter(predicate)
+
+    def _run(self, lazy: pl.LazyFrame, path: Path) -> None:
+        try:
+            lazy.sink_parquet(path, compression="snappy")
+        except BaseException as exc:  # handed to the thread appending
+            self._error = exc
+
+
 @dataclass
 class Outputs:
-    """Parquet files being written for one delivered file, kept local until commit."""
+    """Parquet files being written for one delivered file, kept local until commit.
+
+    Each dataset partition is written by polars' streaming Parquet writer in a thread of its
+    own, several times faster than appending Arrow tables with pyarrow, while the caller
+    converts the next block.
+    """
 
     folder: Path
     customer: str
-    stem: str
-    writers: dict[tuple[str, str], tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
+    stop: Callable[[], bool] = lambda: False  # asked between blocks: True ends the parse
+    # (dataset, period) -> the file's writer and the local file
+    writers: dict[tuple[str, str], tuple[_Sink, Path]] = field(default_factory=dict)
     rejected: dict[str, tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
-        for (period,), part in frame.partition_by("period", as_dict=True).items():
-            key = join(
-                "restricted",
-                dataset,
-                f"customer={self.customer}",
-                f"period={period}",
-                f"{self.stem}.parquet",
-            )
-            table = part.drop("period").to_arrow()
-            if (dataset, key) not in self.writers:
+        """Append rows with a `period` column: their date or date-time truncated to the month."""
+        periods = frame["period"]
+        one = periods.null_count() == 0 and periods.min() == periods.max()
+        for part in [frame] if one else frame.partition_by("period"):
+            period = part.select(pl.col("period").first().dt.strftime("%Y-%m")).item()
+            rows = part.drop("period")
+            if (dataset, period) not in self.writers:
                 path = self.folder / f"{len(self.writers)}.parquet"
-                self.writers[(dataset, key)] = (pq.ParquetWriter(path, table.schema), path)
-            writer, _ = self.writers[(dataset, key)]
-            writer.write_table(table.cast(writer.schema))
+                self.writers[(dataset, period)] = (_Sink(path, rows.schema), path)
+            sink, _ = self.writers[(dataset, period)]
+            sink.append(rows)
 
     def reject(self, unit: str, frame: pl.DataFrame) -> None:
+        """Append rejected rows of a file or archive member."""
         table = frame.to_arrow()
         if unit not in self.rejected:
             path = self.folder / f"rejected-{len(self.rejected)}.parquet"
@@ -69,9 +135,38 @@ class Outputs:
         writer, _ = self.rejected[unit]
         writer.write_table(table.cast(writer.schema))
 
+    def finish(self) -> None:
+        """Complete every file; raises what writing raised."""
+        sinks, self.writers = self.writers, {}
+        try:
+            for sink, _ in sinks.values():
+                sink.close()
+        finally:
+            self.writers = sinks
+
     def close(self) -> None:
-        for writer, _ in [*self.writers.values(), *self.rejected.values()]:
+        """Close every file (after finish, or to give up on them)."""
+        for sink, _ in self.writers.values():
+            with contextlib.suppress(Exception):
+                sink.close()
+        for writer, _ in self.rejected.values():
             writer.close()
+
+    def keys(self, stem: str) -> list[tuple[str, Path]]:
+        """Lake key and local file of each dataset partition written."""
+        return [
+            (
+                join(
+                    "restricted",
+                    dataset,
+                    f"customer={self.customer}",
+                    f"period={period}",
+                    f"{stem}.parquet",
+                ),
+                path,
+            )
+            for (dataset, period), (_, path) in self.writers.items()
+        ]
 
 
 @dataclass
@@ -100,34 +195,49 @@ def _plan(layout: Layout, header: tuple[str, ...]) -> list[tuple[str, Column]]:
 
 
 def _convert(frame: pl.DataFrame, plan: list[tuple[str, Column]], layout: Layout) -> pl.DataFrame:
-    """Converted values and one error message per row, each expression evaluated once: the
-    cleaned text first, then values from it, then errors from both."""
-    texts = [f"_t{i}" for i in range(len(plan))]
-    lazy = frame.lazy().with_columns(
-        cleaned(source).alias(t) for (source, _), t in zip(plan, texts, strict=True)
-    )
-    lazy = lazy.with_columns(
-        convert_value(pl.col(t), column).alias(column.target)
-        for (_, column), t in zip(plan, texts, strict=True)
-    )
-    errors = [
-        convert_error(pl.col(t), pl.col(column.target), column)
-        for (_, column), t in zip(plan, texts, strict=True)
-    ]
+    """Converted values and one error message per row (null: none). Text columns are only
+    cleaned, row by row; the others are converted once per distinct value."""
+    converted: list[pl.Series] = []
+    errors: list[pl.Expr] = []
+    if frame[RAGGED].any():
+        errors.append(
+            pl.when(pl.col(RAGGED)).then(
+                pl.lit(f"row has a different number of fields than the header ({len(plan)})")
+            )
+        )
+    texts = []
+    for i, (source, column) in enumerate(plan):
+        if column.kind == "text":
+            texts.append(cleaned(source).alias(column.target))
+            if column.required:  # a text value is never invalid, only missing
+                target = pl.col(column.target)
+                errors.append(convert_error(target, target, column))
+            continue
+        values, error = convert_distinct(frame[source], column)
+        converted.append(values.alias(column.target))
+        if error is not None:
+            converted.append(error.alias(f"_e{i}"))
+            errors.append(pl.col(f"_e{i}"))
     present = {column.target for _, column in plan}
     missing = [
         pl.lit(None, pl.String).alias(c.target) for c in layout.columns if c.target not in present
     ]  # optional columns the file does not have
-    ragged = pl.when(pl.col(RAGGED)).then(
-        pl.lit(f"row has a different number of fields than the header ({len(plan)})")
+    row_error = pl.lit(None, pl.String)
+    if errors:
+        joined = pl.concat_str(errors, separator="; ", ignore_nulls=True)
+        row_error = pl.when(joined == "").then(None).otherwise(joined)
+    # One with_columns: every expression reads the delivered columns before any is replaced.
+    return (
+        frame.with_columns(*texts, *converted)
+        .lazy()
+        .select(
+            *[pl.col(column.target) for _, column in plan],
+            *missing,
+            pl.col(LINE),
+            row_error.alias("_error"),
+        )
+        .collect()
     )
-    error = pl.concat_str([ragged, *errors], separator="; ", ignore_nulls=True)
-    return lazy.select(
-        *[pl.col(column.target) for _, column in plan],
-        *missing,
-        pl.col(LINE),
-        pl.when(error == "").then(None).otherwise(error).alias("_error"),
-    ).collect()
 
 
 def _process_unit(
@@ -144,12 +254,14 @@ def _process_unit(
     tally.layouts.append(layout.name)
     raw_names = {source: column.header for source, column in plan}
     for raw in frames:
+        if outputs.stop():
+            raise Stopped(unit)
         frame = post_process(layout, _convert(raw, plan, layout), context)
         if SKIP in frame.columns:
             skip = frame[SKIP].fill_null(False)
             tally.skipped += int(skip.sum())
             frame, raw = frame.filter(~skip), raw.filter(~skip)
-        if POST_ERROR in frame.columns:
+        if POST_ERROR in frame.columns and frame[POST_ERROR].null_count() < frame.height:
             frame = frame.with_columns(
                 pl.concat_str(
                     [pl.col("_error"), pl.col(POST_ERROR)], separator="; ", ignore_nulls=True
@@ -165,15 +277,17 @@ def _process_unit(
                 context.accounts[row[0]] = (row[1], row[2])
             tally.skipped += good.height
         else:
-            period = pl.col(PERIOD_COLUMN[layout.dataset]).dt.strftime("%Y-%m")
-            frame = frame.with_columns(period.alias("period"))
-            frame = frame.with_columns(
-                pl.when(pl.col("period").is_null() & pl.col("_error").is_null())
-                .then(pl.lit(f"no {PERIOD_COLUMN[layout.dataset]} to place the row in a period"))
-                .otherwise(pl.col("_error"))
-                .alias("_error")
-            )
-            good = frame.filter(pl.col("_error").is_null())
+            placed = PERIOD_COLUMN[layout.dataset]
+            frame = frame.with_columns(pl.col(placed).dt.truncate("1mo").alias("period"))
+            if frame["period"].null_count():
+                frame = frame.with_columns(
+                    pl.when(pl.col("period").is_null() & pl.col("_error").is_null())
+                    .then(pl.lit(f"no {placed} to place the row in a period"))
+                    .otherwise(pl.col("_error"))
+                    .alias("_error")
+                )
+            clean = frame["_error"].null_count() == frame.height
+            good = frame if clean else frame.filter(pl.col("_error").is_null())
             if good.height:
                 outputs.write(layout.dataset, conform(good, layout.dataset))
                 tally.rows[layout.dataset] = tally.rows.get(layout.dataset, 0) + good.height
@@ -198,7 +312,7 @@ def _ingest_text(
     unit: str,
 ) -> None:
     layout, header = detect_text(name, head)
-    frames = text_frames(stream, layout, header, unit)
+    frames = prefetched(text_frames(stream, layout, header, unit))
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
 
 

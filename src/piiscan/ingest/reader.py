@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
@@ -118,8 +119,10 @@ def _utf8_blocks(stream: IO[bytes], encoding: str, skip: int) -> Iterator[bytes]
             raw = raw[len(codecs.BOM_UTF8) :]
         first = False
         data = raw if encoding == "utf-8" else decoder.decode(raw, final=final).encode("utf-8")
-        if encoding == "utf-8":
-            decoder.decode(raw, final=final)  # validates; raises UnicodeDecodeError
+        # Validates UTF-8 (raises UnicodeDecodeError); ASCII needs no check unless the block
+        # before ended inside a character.
+        if encoding == "utf-8" and not (raw.isascii() and not decoder.getstate()[0]):
+            decoder.decode(raw, final=final)
         pending += data
         if to_skip:
             take = min(to_skip, len(pending))
@@ -134,12 +137,32 @@ def _utf8_blocks(stream: IO[bytes], encoding: str, skip: int) -> Iterator[bytes]
             pending = pending[cut + 1 :]
 
 
+def _all_lines_full(array: np.ndarray, ends: np.ndarray, separator: str, per_line: int) -> bool:
+    """Whether every line holds exactly `per_line` separators (so none is blank or ragged).
+
+    The common case, checked without per-line counts: with as many separators as lines times
+    `per_line`, every line has its share exactly when each line's first share lies after the
+    previous line's end and its last share before its own end.
+    """
+    separators = np.flatnonzero(array == ord(separator))
+    if len(separators) != per_line * len(ends):
+        return False
+    previous_ends = np.empty_like(ends)
+    previous_ends[:1] = -1
+    previous_ends[1:] = ends[:-1]
+    firsts, lasts = separators[::per_line], separators[per_line - 1 :: per_line]
+    return bool(((firsts > previous_ends) & (lasts < ends)).all())
+
+
 def _line_stats(
     block: bytes, separator: str, expected_fields: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line of a block: whether it is blank, and whether its field count is wrong."""
     array = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(array == 10)
+    if expected_fields > 1 and _all_lines_full(array, ends, separator, expected_fields - 1):
+        no = np.zeros(len(ends), dtype=bool)
+        return no, no
     starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts
     has_cr = np.zeros(len(ends), dtype=bool)
@@ -201,6 +224,16 @@ def text_frames(
         raise IngestError(
             file, f"cannot parse delimited text near line {line_no}: {type(exc).__name__}"
         ) from None
+
+
+def prefetched(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The frames, each read by a background thread while the caller works on the one before
+    (reading, checking and parsing a block keep a second core busy)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="piiscan-read") as pool:
+        pending = pool.submit(next, frames, None)
+        while (frame := pending.result()) is not None:
+            pending = pool.submit(next, frames, None)
+            yield frame
 
 
 def excel_frames(path: str, file: str) -> tuple[tuple[str, ...], Iterator[pl.DataFrame]]:
