@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,37 @@ def test_reads_writes_lists_and_errors(seaweed: Any, tmp_path: Path) -> None:
     assert head["ETag"].strip('"').endswith("-3")  # uploaded in parts
     with big.local_copy("restricted/x/big.parquet") as local:
         assert hashlib.sha256(local.read_bytes()).digest() == hashlib.sha256(payload).digest()
+
+
+def test_the_customer_lock_is_a_conditional_create(seaweed: Any) -> None:
+    """Two hosts starting a run for one customer at once: the server lets exactly one create
+    the lock object (If-None-Match), and a stale lock is taken over only as it was read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from piiscan.purge import PurgeError, customer_lock
+
+    bucket = _bucket(seaweed)
+    storage = S3Storage(f"s3://{bucket}/lake")
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda i: storage.create("state/x.json", b"%d" % i), range(16)))
+    assert won.count(True) == 1
+    assert storage.read_bytes("state/x.json") == b"%d" % won.index(True)
+    storage.write_bytes(
+        "state/locks/acme.json",
+        json.dumps({"owner": "other-host:1", "since": "2026-11-28T08:00:00+00:00"}).encode(),
+    )
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    fresh = pytest.raises(PurgeError, match="locked by other-host:1")  # another host's
+    with fresh, customer_lock(storage, "acme", now):
+        pass
+    with customer_lock(storage, "acme", now + timedelta(days=2)):  # stale: taken over
+        held = json.loads(storage.read_bytes("state/locks/acme.json"))
+        assert held["owner"].endswith(f":{os.getpid()}")
+        assert [v["marker"] for v in _all_versions(seaweed, bucket, "lake/state/locks/")] == [
+            False
+        ]  # the stale lock's version went with the takeover
+    assert not storage.exists("state/locks/acme.json")
+    assert _all_versions(seaweed, bucket, "lake/state/locks/") == []
 
 
 def test_delete_removes_every_version_and_marker(seaweed: Any) -> None:

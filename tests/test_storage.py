@@ -45,6 +45,21 @@ def test_missing_object_raises_not_found(storage: Storage) -> None:
         pass
 
 
+def test_create_writes_only_when_the_key_is_free(storage: Storage) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert storage.create("state/locks/a.json", b"first")
+    assert not storage.create("state/locks/a.json", b"second")
+    assert storage.read_bytes("state/locks/a.json") == b"first"
+    with ThreadPoolExecutor(8) as pool:  # racing creators: exactly one wins, whole
+        won = list(pool.map(lambda i: storage.create("state/locks/b.json", b"%d" % i), range(32)))
+    assert won.count(True) == 1
+    assert storage.read_bytes("state/locks/b.json") == b"%d" % won.index(True)
+    storage.delete("state/locks/a.json")
+    assert storage.create("state/locks/a.json", b"again")
+    assert [k for k in storage.list("state/locks")] == ["state/locks/a.json", "state/locks/b.json"]
+
+
 def test_put_file_moves_a_local_file_in(storage: Storage, tmp_path: Path) -> None:
     source = tmp_path / "part.parquet"
     source.write_bytes(b"data")

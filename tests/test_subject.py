@@ -4,6 +4,7 @@ them where no hold applies, and never let the identifier out of the restricted z
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from datetime import UTC, date, datetime
@@ -332,6 +333,53 @@ def test_rows_rejected_at_ingest_are_exported_and_erased(lake: Path, tmp_path: P
     assert remaining.height > 0  # other people's rejected rows stay for review
     entry = ledger.read_entries(LocalStorage(lake), CUSTOMER)[-1]
     assert entry["quarantine_files"] and number not in json.dumps(entry)
+
+
+@pytest.mark.parametrize("point", ["quarantine-journaled-0", "before-ledger"])
+def test_a_killed_erase_is_ledgered_by_the_rerun(lake: Path, tmp_path: Path, point: str) -> None:
+    """Killed before the first quarantine change, or after every change but before the ledger
+    entry: the rerun ends with the lake an uninterrupted erase gives, and the ledger counts
+    each rejected row removed from quarantine once."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    files = sorted((lake / "quarantine" / CUSTOMER).rglob("ATT_UsageDetail_*.rejected-*.parquet"))
+    rejected = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    delivered = rejected["Wireless number"].drop_nulls()[0]
+    number = "".join(c for c in delivered if c.isdigit())
+    expected = rejected.filter(pl.col("Wireless number") == delivered).height
+    clean = tmp_path / "clean"
+    shutil.copytree(lake, clean)
+    erase(clean, "--number", number, "--apply")
+    command = [sys.executable, "-m", "piiscan.cli", "subject", "erase", "--customer", CUSTOMER]
+    command += ["--number", number, "--apply", "--config", str(CONFIGS), "--lake", str(lake)]
+    killed = subprocess.run(
+        command, cwd=REPO, env={**os.environ, "PIISCAN_CRASH_AT": point}, capture_output=True
+    )
+    assert killed.returncode == 70, killed.stderr
+    assert not ledger.read_entries(LocalStorage(lake), CUSTOMER)
+    rerun = erase(lake, "--number", number, "--apply")
+    assert rerun["ledger_seq"] == 1
+
+    def contents(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for folder in ("restricted", "analytics", "quarantine")
+            for p in sorted((root / folder).rglob("*.parquet"))
+        }
+
+    assert contents(lake) == contents(clean)
+    entries = ledger.read_entries(LocalStorage(lake), CUSTOMER)
+    assert len(entries) == 1 and ledger.verify(LocalStorage(lake), CUSTOMER).ok
+    (entry,) = entries
+    assert sum(q["rows_deleted"] for q in entry["quarantine_files"]) == expected >= 1
+    assert (
+        entry["rows_deleted"]
+        == ledger.read_entries(LocalStorage(clean), CUSTOMER)[0]["rows_deleted"]
+    )
+    assert number not in json.dumps(entry)
 
 
 def test_bundles_in_the_lake_and_pending_requests_do_not_outlive_their_time(

@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from piiscan import ledger
-from piiscan.errors import KeyMaterialError, PiiscanError
+from piiscan.errors import KeyMaterialError, NotFoundError, PiiscanError, StorageError
 from piiscan.holds import Hold, load_registry
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
@@ -384,7 +384,7 @@ def _expired_objects(
 # --- applying --------------------------------------------------------------------------------
 
 
-def _checkpoint(name: str) -> None:
+def checkpoint(name: str) -> None:
     """A named point where the crash test may kill the process (PIISCAN_CRASH_AT)."""
     if os.environ.get("PIISCAN_CRASH_AT") == name:
         os._exit(70)
@@ -397,21 +397,44 @@ def customer_lock(storage: Storage, customer: str, now: datetime) -> Iterator[No
     process is gone, is taken over."""
     key = join("state", "locks", f"{customer}.json")
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    if storage.exists(key):
-        held = json.loads(storage.read_bytes(key))
-        if held["owner"] == owner:
-            yield  # nested: the outer holder releases it
-            return
-        since = datetime.fromisoformat(held["since"])
-        if now - since < LOCK_STALE_AFTER and _alive(held):
-            raise PurgeError(
-                f"customer {customer!r} is locked by {held['owner']} since {held['since']}"
-            )
-    storage.write_bytes(key, json.dumps({"owner": owner, "since": now.isoformat()}).encode())
+    mine = json.dumps({"owner": owner, "since": now.isoformat()}).encode()
+    # A conditional create: of two hosts starting at once, exactly one gets the lock.
+    if not storage.create(key, mine):
+        try:
+            data = storage.read_bytes(key)
+        except NotFoundError:  # released in between: one more try
+            data = None
+        if data is None:
+            if not storage.create(key, mine):
+                raise PurgeError(f"customer {customer!r} is locked by another process")
+        else:
+            held = json.loads(data)
+            if held["owner"] == owner:
+                yield  # nested: the outer holder releases it
+                return
+            since = datetime.fromisoformat(held["since"])
+            if now - since < LOCK_STALE_AFTER and _alive(held):
+                raise PurgeError(
+                    f"customer {customer!r} is locked by {held['owner']} since {held['since']}"
+                )
+            _take_over(storage, key, data, mine, customer)
     try:
         yield
     finally:
         storage.delete(key)
+
+
+def _take_over(storage: Storage, key: str, stale: bytes, mine: bytes, customer: str) -> None:
+    """Replace a stale lock by ours, unless another process replaced it first."""
+    with tempfile.TemporaryDirectory(prefix="piiscan-lock-") as tmp:
+        path = Path(tmp) / "lock.json"
+        path.write_bytes(mine)
+        try:
+            storage.rewrite(path, key, sha256_bytes(stale))
+        except StorageError:
+            raise PurgeError(
+                f"customer {customer!r}: another process took over its stale lock first"
+            ) from None
 
 
 def _alive(held: dict[str, str]) -> bool:
@@ -484,7 +507,7 @@ def apply_purge(
         recovered = _recover_journal(storage, customer)
         done: list[dict[str, Any]] = []
         for index, item in enumerate(plan.files):
-            _checkpoint(f"before-file-{index}")
+            checkpoint(f"before-file-{index}")
             data = _check_fresh(storage, item)  # again: another writer may have come by
             rules = rules_for(
                 config, customer, item.dataset, plan.as_of, holds, invoices, plan.terminated
@@ -495,14 +518,14 @@ def apply_purge(
                 record["apply_id"] = apply_id
                 # Journal first: a kill right after the swap is still accounted for on rerun.
                 _write_journal(storage, customer, [*recovered, *done, record])
-                _checkpoint(f"journaled-file-{index}")
+                checkpoint(f"journaled-file-{index}")
                 if new_file is None:
                     storage.delete(item.key)
                 else:
                     # Readers see old or new; no older version keeps the deleted rows.
                     storage.rewrite(new_file, item.key, item.sha256)
                 done.append(record)
-            _checkpoint(f"after-file-{index}")
+            checkpoint(f"after-file-{index}")
         removed_other = []
         for other in plan.other_keys:
             if storage.exists(other):
@@ -510,19 +533,24 @@ def apply_purge(
                     {"key": other, "sha256": sha256_bytes(storage.read_bytes(other))}
                 )
                 storage.delete(other)
-        _checkpoint("before-ledger")
+        checkpoint("before-ledger")
+        # Rejected rows removed from quarantine (subject erasure) are listed on their own.
+        changed = [*recovered, *done]
+        lake_files = [f for f in changed if f.get("zone") != "quarantine"]
+        quarantined = [f for f in changed if f.get("zone") == "quarantine"]
         entry = {
             "kind": kind,
             "at": now.astimezone(UTC).isoformat(timespec="seconds"),
             "policy_version": plan.policy_version,
             "as_of": plan.as_of.isoformat(),
             "terminated": plan.terminated.isoformat() if plan.terminated else None,
-            "rows_deleted": sum(f["rows_deleted"] for f in [*recovered, *done]),
+            "rows_deleted": sum(f["rows_deleted"] for f in lake_files),
             "rows_kept": plan.kept,
-            "files": [*recovered, *done],
+            "files": lake_files,
             "other_objects_removed": removed_other,
             "nothing_due": plan.nothing_due and not recovered,
-            "apply_ids": sorted({f["apply_id"] for f in [*recovered, *done]} | {apply_id}),
+            "apply_ids": sorted({f["apply_id"] for f in changed} | {apply_id}),
+            **({"quarantine_files": quarantined} if quarantined else {}),
             **(extra or {}),
         }
         chained = ledger.append(storage, customer, entry)
@@ -547,6 +575,19 @@ def _journal_key(customer: str) -> str:
 def _write_journal(storage: Storage, customer: str, records: list[dict[str, Any]]) -> None:
     """Files already changed by this apply, so a killed run is still accounted for."""
     storage.write_bytes(_journal_key(customer), json.dumps(records).encode())
+
+
+def journal_change(storage: Storage, customer: str, record: dict[str, Any]) -> None:
+    """Journal a change made outside a plan (its record needs `apply_id`, `key`,
+    `rows_deleted` and `written_sha256`) before making it: the next `apply_purge` for the
+    customer ledgers it, even if this process is killed first. Call under the customer lock.
+    Journaled changes a killed run never made, or a ledger entry holds, are dropped."""
+    _write_journal(storage, customer, [*_recover_journal(storage, customer), record])
+
+
+def journal_pending(storage: Storage, customer: str) -> bool:
+    """Whether journaled changes wait for a ledger entry."""
+    return bool(_recover_journal(storage, customer))
 
 
 def _recover_journal(storage: Storage, customer: str) -> list[dict[str, Any]]:

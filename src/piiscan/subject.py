@@ -40,7 +40,10 @@ from piiscan.purge import (
     REASONS,
     PurgePlan,
     apply_purge,
+    checkpoint,
     customer_lock,
+    journal_change,
+    journal_pending,
     open_invoices,
     period_of,
     plan_file,
@@ -309,32 +312,45 @@ def _quarantine_hits(
 
 
 def erase_quarantined(
-    storage: Storage, customer: str, identity: Identity, holds: list[Any]
+    storage: Storage, customer: str, identity: Identity, holds: list[Any], now: datetime
 ) -> list[dict[str, Any]]:
     """Remove the person's rejected rows from quarantine (a legal hold freezes quarantine);
-    returns PII-free records of the files changed, for the ledger."""
+    returns PII-free records of the files changed. Each change is journaled before it is made,
+    so the ledger entry that follows (or, after a kill, the next one) records it."""
     import hashlib
+    import os
     import tempfile
 
     if any(h.kind == "legal" for h in holds):
         return []
-    changed = []
+    apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}-quarantine"
+    changed: list[dict[str, Any]] = []
     for key, frame, hit in _quarantine_hits(storage, customer, identity):
         named = frame.select(hit.alias("hit"))["hit"]
         if not named.any():
             continue
         before = hashlib.sha256(storage.read_bytes(key)).hexdigest()
         rest = frame.filter(~named)
-        record = {"key": key, "removed_sha256": before, "rows_deleted": int(named.sum())}
-        if rest.height == 0:
-            storage.delete(key)
-            record["written_sha256"] = None
-        else:
-            with tempfile.TemporaryDirectory(prefix="piiscan-erase-") as tmp:
-                path = Path(tmp) / "rest.parquet"
+        record: dict[str, Any] = {
+            "zone": "quarantine",
+            "key": key,
+            "removed_sha256": before,
+            "rows_deleted": int(named.sum()),
+            "apply_id": apply_id,
+        }
+        with tempfile.TemporaryDirectory(prefix="piiscan-erase-") as tmp:
+            path = Path(tmp) / "rest.parquet"
+            if rest.height:
                 rest.write_parquet(path)
-                record["written_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            record["written_sha256"] = (
+                hashlib.sha256(path.read_bytes()).hexdigest() if rest.height else None
+            )
+            journal_change(storage, customer, record)
+            checkpoint(f"quarantine-journaled-{len(changed)}")
+            if rest.height:
                 storage.rewrite(path, key, before)
+            else:
+                storage.delete(key)
         changed.append(record)
     return changed
 
@@ -666,10 +682,11 @@ def run_request(
         with customer_lock(storage, customer, now):
             plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
             holds = load_registry(storage, customer).active(now.date())
-            quarantine = erase_quarantined(storage, customer, identity, holds)
+            quarantine = erase_quarantined(storage, customer, identity, holds, now)
             outcome["quarantine_rows_deleted"] = sum(q["rows_deleted"] for q in quarantine)
             outcome["nothing_to_do"] = not plan.files and not quarantine
-            if not outcome["nothing_to_do"]:
+            # A killed earlier attempt may have left journaled changes: ledger them now.
+            if not outcome["nothing_to_do"] or journal_pending(storage, customer):
                 entry = apply_purge(
                     storage,
                     config,
@@ -682,7 +699,6 @@ def run_request(
                     extra={
                         "request_id": request_id,
                         "selector_hash": selector.token(key),
-                        "quarantine_files": quarantine,
                     },
                 )
                 outcome["ledger_seq"] = entry["seq"]

@@ -24,6 +24,11 @@ class Storage(Protocol):
         """Write an object atomically: readers see the old content or the new, never a part."""
         ...
 
+    def create(self, key: str, data: bytes) -> bool:
+        """Write an object only if key names none (atomically: of two creators, one wins);
+        False when it already exists."""
+        ...
+
     def put_file(self, source: Path, key: str) -> None:
         """Move or copy a finished local file to key atomically."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ class MemoryStorage:
 
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
+        self._lock = threading.Lock()
 
     def uri(self, key: str) -> str:
         return f"memory://{key}"
@@ -28,6 +30,13 @@ class MemoryStorage:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self.objects[key] = bytes(data)
+
+    def create(self, key: str, data: bytes) -> bool:
+        with self._lock:
+            if key in self.objects:
+                return False
+            self.objects[key] = bytes(data)
+            return True
 
     def put_file(self, source: Path, key: str) -> None:
         self.objects[key] = source.read_bytes()

@@ -133,6 +133,22 @@ class S3Storage:
         except (ClientError, BotoCoreError) as exc:
             raise self._error(key, exc, "write") from None
 
+    def create(self, key: str, data: bytes) -> bool:
+        """A conditional PUT (`If-None-Match: *`): S3 and S3-compatible servers refuse it with
+        412 when the key exists, or 409 while another conditional write of it is in flight."""
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise self._error(key, exc, "write") from None
+        except BotoCoreError as exc:
+            raise self._error(key, exc, "write") from None
+        return True
+
     def put_file(self, source: Path, key: str) -> None:
         """Upload a finished local file (multipart above the threshold), then remove it."""
         try:
