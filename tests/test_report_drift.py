@@ -232,6 +232,59 @@ def test_an_entity_change_is_flagged_and_a_reject_clears_it(nights: Nights) -> N
     assert column["source"] == "review" and column["action"] == "keep"
 
 
+def test_detection_that_contradicts_a_decision_is_flagged_until_decided_again(
+    nights: Nights,
+) -> None:
+    """The rejected serial column holds IMEIs again: the reject still applies (the values stay
+    as they are), but the report asks for the decision to be made again, night after night,
+    until a reviewer does."""
+    import yaml
+
+    from piiscan.fixtures.model import World
+
+    overrides = nights.configs / "overrides.yaml"
+    document = yaml.safe_load(overrides.read_text())
+    for override in document["overrides"]:
+        if override["column"] == "extras.equipment_serial":
+            override["decided_at"] = "2026-11-21"  # decided before the change below
+    overrides.write_text(yaml.safe_dump(document))
+    restricted = nights.lake / "restricted" / "invoice_lines"
+    for path in restricted.rglob("*.parquet"):
+        if any("equipment_serial" in e for e in pl.read_parquet(path)["extras"].drop_nulls()):
+            path.unlink()
+    world = World(seed=6)
+    extract = pl.read_parquet(nights.extract)
+    imeis = [world.imei() for _ in range(extract.height)]
+    nights.land(
+        extract.with_columns(pl.Series("equipment_serial", imeis), pl.col("charge") + 4),
+        "tem_invoice_lines_202612c.parquet",
+    )
+    flagged = nights.run()
+    jsonschema.validate(flagged, report_schema())
+    assert flagged["needs_review"]
+    assert _drift(flagged) == {"invoice_lines.extras.equipment_serial": ["detection_changed"]}
+    (item,) = flagged["review"]["pending"]
+    assert item["previous"]["entity"] == "ICCID" and item["current"]["entity"] == "IMEI"
+    assert item["current"]["decision"] == "reject"
+    column = _column(flagged, "invoice_lines", "extras.equipment_serial")
+    assert column["entity"] is None and column["detected_entity"] == "IMEI"  # the reject holds
+    assert column["drift"] == ["detection_changed"]
+    assert _pending(nights.run()) == {  # the next night: still waiting
+        "invoice_lines.extras.equipment_serial": ["detection_changed"]
+    }
+    nights.review(
+        "reject",
+        "--dataset",
+        "invoice_lines",
+        "--column",
+        "extras.equipment_serial",
+        "--reason",
+        "re-checked: IMEIs of pool devices, not assigned to anyone",
+    )
+    cleared = nights.run()
+    assert not cleared["needs_review"] and cleared["review"]["pending"] == []
+
+
 def test_reports_hold_no_raw_value(nights: Nights) -> None:
     values = raw_values(nights.lake)
     assert len(values) > 50

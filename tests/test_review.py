@@ -269,10 +269,68 @@ def test_pending_items_carry_over_until_a_decision_or_the_column_goes() -> None:
 
 
 def test_the_first_report_is_a_baseline_and_reviewed_columns_never_drift() -> None:
-    now = {"devices": {"columns": [_column("extras.a", "PERSON", source="review")]}}
+    reviewed = _column("extras.a", "PERSON", source="review", detected_entity=None)
+    now = {"devices": {"columns": [reviewed]}}
     assert detect_drift(None, now, [], "run1", 0.8) == ([], [])
     before = _document({"devices": [_column("extras.a", None)]})
     assert detect_drift(before, now, [("devices", "extras.a")], "run2", 0.8) == ([], [])
+
+
+def test_a_decision_made_on_other_evidence_is_flagged_until_decided_again() -> None:
+    """A column rejected as not personal data in which detection now finds e-mails (the
+    override would keep them out of pseudonymization silently), and a confirmed IMEI column
+    that detection now reads as ICCIDs."""
+
+    def decided(on: str, detected: str | None, decision: str, entity: str | None) -> Any:
+        review = {"decision": decision, "reason": "r", "decided_by": "dpo", "decided_at": on}
+        return _column(
+            "extras.a" if decision == "reject" else "imei",
+            entity,
+            1.0,
+            source="review",
+            detected_entity=detected,
+            review=review,
+        )
+
+    before = _document(
+        {
+            "devices": [
+                decided("2026-11-20", None, "reject", None),
+                decided("2026-11-20", "IMEI", "confirm", "IMEI"),
+            ]
+        }
+    )
+    now = {
+        "devices": {
+            "columns": [
+                decided("2026-11-20", "EMAIL_ADDRESS", "reject", None),
+                decided("2026-11-20", "ICCID", "confirm", "IMEI"),
+            ]
+        }
+    }
+    reviewed = [("devices", "extras.a"), ("devices", "imei")]
+    drift, pending = detect_drift(before, now, reviewed, "20261127T020000Z-aaaaaa", 0.8)
+    assert {(i["column"], tuple(i["kinds"])) for i in drift} == {
+        ("extras.a", ("detection_changed",)),
+        ("imei", ("detection_changed",)),
+    }
+    words = {describe(i) for i in drift}
+    assert (
+        "devices.extras.a: detection now finds EMAIL_ADDRESS (was no personal data) under the "
+        "reviewer's reject: decide again" in words
+    )
+    assert (
+        "devices.imei: detection now finds ICCID (was IMEI) under the reviewer's confirm: "
+        "decide again" in words
+    )
+    # The next night: detection says the same, so nothing new, but both wait for a decision.
+    later = {**_document({}), "datasets": now, "review": {"pending": pending}}
+    drift, carried = detect_drift(later, now, reviewed, "20261128T020000Z-bbbbbb", 0.8)
+    assert drift == [] and [i["column"] for i in carried] == ["extras.a", "imei"]
+    # The reviewer decides the e-mail column again (the day after it was flagged): cleared.
+    now["devices"]["columns"][0] = decided("2026-11-28", "EMAIL_ADDRESS", "set", "EMAIL_ADDRESS")
+    _, carried = detect_drift(later, now, reviewed, "20261129T020000Z-cccccc", 0.8)
+    assert [i["column"] for i in carried] == ["imei"]
 
 
 def test_markdown_puts_review_first() -> None:

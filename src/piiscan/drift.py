@@ -8,9 +8,13 @@ Flagged (each change once, then carried as pending until a reviewer decides):
 - `confidence_drop`: a tagged column whose confidence fell below the review threshold;
 - `no_longer_pii`: a column that was personal data and no longer is (its values would reach the
   analytics zone untouched, so a person must agree).
+- `detection_changed`: a column a reviewer decided (an override in configs/) on which detection
+  now finds another entity than at the previous scan (or none, or one where it found none): the
+  decision was made on other evidence, so it stands but needs another look. It stays pending
+  until the override is decided again (`decided_at` on or after the day it was first seen).
 A new dataset is one item; its personal-data columns are flagged as new columns. Columns a
-reviewer decided (an override in configs/) are never flagged, and a decision clears what was
-pending for the column. The first scan of a customer is the baseline: nothing is flagged.
+reviewer decided are otherwise never flagged, and a decision clears what was pending for the
+column. The first scan of a customer is the baseline: nothing is flagged.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ KINDS = (
     "entity_changed",
     "confidence_drop",
     "no_longer_pii",
+    "detection_changed",
 )
 NEEDS_A_LOOK = "needs review"
 
@@ -50,6 +55,25 @@ def _kinds(previous: dict[str, Any] | None, current: dict[str, Any], threshold: 
     if now is not None and current["confidence"] < threshold <= previous["confidence"]:
         return ["confidence_drop"]
     return []
+
+
+def _detected(column: Mapping[str, Any]) -> Any:
+    """What detection found for a column, whatever a reviewer decided."""
+    return column.get("detected_entity", column["entity"])
+
+
+def _contradicted(
+    previous: dict[str, Any] | None, current: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The item for a reviewed column whose detection result changed since the previous scan."""
+    if previous is None or _detected(previous) == _detected(current):
+        return None
+    decision = (current.get("review") or {}).get("decision")
+    return {
+        "kinds": ["detection_changed"],
+        "previous": {"entity": _detected(previous), "confidence": None},
+        "current": {"entity": _detected(current), "confidence": None, "decision": decision},
+    }
 
 
 def _brief(column: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -89,7 +113,12 @@ def detect_drift(
             }
         )
     for (dataset, name), column in sorted(now.items()):
-        if (dataset, name) in decided or column.get("source") == "review":
+        if column.get("source") == "review":
+            contradicted = _contradicted(before.get((dataset, name)), column)
+            if contradicted:
+                items.append({"dataset": dataset, "column": name, **contradicted})
+            continue
+        if (dataset, name) in decided:
             continue
         if dataset not in previous["datasets"] and not column["entity"]:
             continue  # covered by the new_dataset item
@@ -127,6 +156,9 @@ def _still_pending(
         return item["dataset"] in datasets and not _dataset_decided(item, datasets)
     key = (item["dataset"], item["column"])
     column = now.get(key)
+    if column is not None and "detection_changed" in item["kinds"]:
+        decided_at = (column.get("review") or {}).get("decided_at")
+        return decided_at is not None and decided_at.replace("-", "") < item["first_seen"][:8]
     return column is not None and key not in decided and column.get("source") != "review"
 
 

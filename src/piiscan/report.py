@@ -199,6 +199,11 @@ def describe(item: Mapping[str, Any], place: bool = True) -> str:
         "entity_changed": f"{before.get('entity')} -> {now.get('entity')}",
         "confidence_drop": f"confidence {before.get('confidence')} -> {now.get('confidence')}",
         "no_longer_pii": f"was {before.get('entity')}, no longer personal data",
+        "detection_changed": (
+            f"detection now finds {now.get('entity') or 'no personal data'} (was "
+            f"{before.get('entity') or 'no personal data'}) under the reviewer's "
+            f"{now.get('decision') or 'decision'}: decide again"
+        ),
     }
     seen = [words[k] for k in item["kinds"] if k in words]
     if "new_column" in item["kinds"]:
