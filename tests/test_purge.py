@@ -164,6 +164,25 @@ def test_one_purge_per_customer_at_a_time(lake: LocalStorage, config: Config) ->
     assert not lake.exists("state/locks/acme.json")
 
 
+def test_a_lock_is_released_only_by_its_owner_and_pids_are_not_trusted(lake: LocalStorage) -> None:
+    from datetime import timedelta
+
+    lock = "state/locks/acme.json"
+    with customer_lock(lake, "acme", NOW):
+        # Six hours on, another host took the lock over as stale while this run still worked.
+        theirs = {"owner": "other-host:7", "since": NOW.isoformat(), "token": "theirs"}
+        lake.write_bytes(lock, json.dumps(theirs).encode())
+    assert json.loads(lake.read_bytes(lock))["token"] == "theirs"  # not released by us
+    lake.delete(lock)
+    # A lock left by a dead process whose pid this process now has is not ours to nest in.
+    mine = f"{socket.gethostname()}:{os.getpid()}"
+    since = (NOW - timedelta(hours=1)).isoformat()
+    lake.write_bytes(lock, json.dumps({"owner": mine, "since": since, "token": "old"}).encode())
+    with customer_lock(lake, "acme", NOW):
+        assert json.loads(lake.read_bytes(lock))["token"] != "old"
+    assert not lake.exists(lock)
+
+
 def test_ledger_verifies_and_detects_edits_removals_and_swaps(
     lake: LocalStorage, config: Config, fixture_tree: Path
 ) -> None:

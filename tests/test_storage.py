@@ -60,6 +60,44 @@ def test_create_writes_only_when_the_key_is_free(storage: Storage) -> None:
     assert [k for k in storage.list("state/locks")] == ["state/locks/a.json", "state/locks/b.json"]
 
 
+def test_rewrite_is_a_compare_and_swap(storage: Storage, tmp_path: Path) -> None:
+    """Racing rewrites of one planned content (two hosts taking over a stale lock): one wins."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage.write_bytes("state/locks/x.json", b"stale")
+    planned = hashlib.sha256(b"stale").hexdigest()
+
+    def take(i: int) -> bool:
+        source = tmp_path / f"new-{i}"
+        source.write_bytes(b"%d" % i)
+        try:
+            storage.rewrite(source, "state/locks/x.json", planned)
+        except StorageError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(take, range(32)))
+    assert won.count(True) == 1
+    assert storage.read_bytes("state/locks/x.json") == b"%d" % won.index(True)
+
+
+def test_create_works_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some network and FUSE filesystems refuse hard links: creation falls back to O_EXCL."""
+    import os
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refused)
+    storage = LocalStorage(tmp_path / "lake")
+    assert storage.create("state/locks/a.json", b"one")
+    assert not storage.create("state/locks/a.json", b"two")
+    assert storage.read_bytes("state/locks/a.json") == b"one"
+    assert [p.name for p in (tmp_path / "lake" / "state" / "locks").iterdir()] == ["a.json"]
+
+
 def test_put_file_moves_a_local_file_in(storage: Storage, tmp_path: Path) -> None:
     source = tmp_path / "part.parquet"
     source.write_bytes(b"data")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -13,6 +14,15 @@ from pathlib import Path
 from piiscan.errors import NotFoundError, StorageError
 
 
+def _sha256_fd(fd: int) -> str:
+    digest = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(fd, 8 << 20, offset):
+        digest.update(chunk)
+        offset += len(chunk)
+    return digest.hexdigest()
+
+
 def sha256_file(path: Path) -> str | None:
     """Hex SHA-256 of a file's content, None if it does not exist."""
     if not path.is_file():
@@ -22,6 +32,30 @@ def sha256_file(path: Path) -> str | None:
         for chunk in iter(lambda: handle.read(8 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[int | None]:
+    """An open descriptor of the file at path, exclusively flock-ed, that is still the file at
+    path (None if there is none): a rename over path while waiting is seen and waited out again.
+    Check-then-replace under it is atomic against every other process doing the same."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            yield None
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = path.stat().st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                yield fd
+                return
+        finally:
+            os.close(fd)  # also releases the flock
 
 
 class LocalStorage:
@@ -73,8 +107,23 @@ class LocalStorage:
             os.link(tmp, target)  # fails if target exists: the complete file or nothing
         except FileExistsError:
             return False
+        except OSError:  # a filesystem without hard links (some network and FUSE mounts)
+            return self._create_exclusive(target, data)
         finally:
             Path(tmp).unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _create_exclusive(target: Path, data: bytes) -> bool:
+        """O_EXCL creation: exclusive too, but a reader may see the file before it is whole."""
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         return True
 
     def put_file(self, source: Path, key: str) -> None:
@@ -116,9 +165,10 @@ class LocalStorage:
         return iter(sorted(keys))
 
     def rewrite(self, source: Path, key: str, expected_sha256: str) -> None:
-        if sha256_file(self._path(key)) != expected_sha256:
-            raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
-        self.put_file(source, key)
+        with _locked(self._path(key)) as fd:
+            if fd is None or _sha256_fd(fd) != expected_sha256:
+                raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
+            self.put_file(source, key)
 
     def delete(self, key: str) -> None:
         path = self._path(key)

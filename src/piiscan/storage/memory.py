@@ -58,10 +58,11 @@ class MemoryStorage:
         return iter(sorted(k for k in self.objects if k.startswith(folder)))
 
     def rewrite(self, source: Path, key: str, expected_sha256: str) -> None:
-        current = self.objects.get(key)
-        if current is None or hashlib.sha256(current).hexdigest() != expected_sha256:
-            raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
-        self.put_file(source, key)
+        with self._lock:  # check and replace as one step, as on the other implementations
+            current = self.objects.get(key)
+            if current is None or hashlib.sha256(current).hexdigest() != expected_sha256:
+                raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
+            self.put_file(source, key)
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
