@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +90,9 @@ def test_bad_values_give_an_error_naming_the_column_not_the_value(
         ("dialed", "1-800-555-0100", None, "18005550100"),
         ("text", "  padded  ", None, "padded"),
         ("text", "NA", None, None),
+        ("datetime", "2026-10-03T14:05:00", None, datetime(2026, 10, 3, 14, 5)),
+        ("datetime", "2026-10-03T14:05:00Z", None, datetime(2026, 10, 3, 14, 5)),
+        ("datetime", "2026-10-03T16:05:00+02:00", None, datetime(2026, 10, 3, 14, 5)),
     ],
 )
 def test_conversions(kind: Kind, text: str, fmt: str | None, value: Any) -> None:
@@ -106,6 +109,7 @@ TEXT = st.one_of(
     st.none(),
     st.sampled_from(["", " ", "N/A", "-", "$1,234.56", "(948.03)", "(212) 555-0147", "4.88E+31"]),
     st.text(alphabet="0123456789 -+().,$:/Ee1", max_size=14),
+    st.sampled_from(["2026-10-03T14:05:00", "2026-10-03T14:05:00Z", "2026-10-03T16:05+02:00"]),
 )
 KINDS: list[tuple[Kind, str | None]] = [
     ("id", None),
@@ -162,3 +166,12 @@ def test_date_time_equals_parsing_the_joined_text(
         pl.Datetime("us"), "%m/%d/%Y %I:%M %p", strict=False
     )
     assert date_time(dates, clocks, "%m/%d/%Y", "%I:%M %p").to_list() == whole.to_list()
+
+
+def test_distinct_values_keep_null_apart_from_empty_text() -> None:
+    from piiscan.ingest.convert import by_distinct
+
+    column = pl.Series("c", [None, "a", "", None, "a"], dtype=pl.String)
+    assert by_distinct(column, lambda v: v.is_null()).to_list() == [True, False, False, True, False]
+    assert by_distinct(column, lambda v: v.fill_null("?")).to_list() == ["?", "a", "", "?", "a"]
+    assert by_distinct(column.drop_nulls(), lambda v: v + "!").to_list() == ["a!", "!", "a!"]

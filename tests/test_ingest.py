@@ -305,3 +305,51 @@ def test_a_failed_parquet_write_is_raised(tmp_path: Path) -> None:
         outputs.write("usage_events", frame)
         outputs.finish()
     outputs.close()
+
+
+def test_a_file_over_many_months_lands_whole_and_leaves_no_copy(
+    fixture_tree: Path, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mangled years spread one usage file over 40 months: more partitions than streaming
+    writers, so the rest are written by pyarrow; every row lands once. An unexpected failure
+    leaves no temporary copy of the delivered file behind."""
+    import tempfile
+
+    import piiscan.ingest.parse as parse
+
+    source = next(fixture_tree.glob("globex/att/ATT_UsageDetail_*.csv"))
+    rows = pl.read_csv(source, infer_schema=False)
+    months = [f"{m % 12 + 1:02d}/15/{2020 + m // 12}" for m in range(40)]
+    spread = rows.with_columns(
+        pl.Series("Date", [months[i % 40] for i in range(rows.height)], dtype=pl.String)
+    )
+    file = tmp_path / source.name
+    spread.write_csv(file)
+    storage = LocalStorage(tmp_path / "lake")
+    summary = ingest_paths(storage, config.customer("globex"), [file], "run-months")
+    assert [f.status for f in summary.files] == ["ingested"]
+    landed = pl.scan_parquet(
+        str(tmp_path / "lake" / "restricted" / "usage_events" / "**" / "*.parquet"),
+        hive_partitioning=True,
+    ).collect()
+    assert landed.height == rows.height and landed["period"].n_unique() == 40
+    assert (
+        len(
+            {
+                pl.read_parquet_schema(p)["charge"]
+                for p in (tmp_path / "lake").rglob("*.parquet")
+                if "usage_events" in p.parts
+            }
+        )
+        == 1
+    )
+
+    copies = set(Path(tempfile.gettempdir()).glob("piiscan-copy-*"))
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(parse, "post_process", broken)
+    with pytest.raises(RuntimeError):
+        ingest_paths(storage, config.customer("globex"), [source], "run-broken-step")
+    assert set(Path(tempfile.gettempdir()).glob("piiscan-copy-*")) == copies

@@ -67,7 +67,7 @@ EXPECTED = {
     "int": "a whole number",
     "date": "a date",
     "mmss": "a duration like 1053:00 (minutes:seconds)",
-    "datetime": "an ISO date-time like 2026-10-03T14:05:00",
+    "datetime": "an ISO date-time like 2026-10-03T14:05:00 (an offset like Z or +02:00 allowed)",
 }
 
 
@@ -92,8 +92,16 @@ def convert_value(text: pl.Expr, column: Column) -> pl.Expr:
         return text.str.strptime(pl.Date, column.fmt or "%Y-%m-%d", strict=False)
     if kind == "mmss":
         return _mmss(text)
-    if kind == "datetime":
-        return text.str.strptime(pl.Datetime("us"), strict=False)
+    if kind == "datetime":  # ISO 8601; a time with an offset (Z, +02:00) is taken to UTC
+        offset = text.str.contains(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
+        local = pl.when(~offset).then(text).str.strptime(pl.Datetime("us"), strict=False)
+        utc = (
+            pl.when(offset)
+            .then(text)
+            .str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
+            .dt.replace_time_zone(None)
+        )
+        return pl.coalesce(local, utc)
     raise AssertionError(kind)  # pragma: no cover - Kind is a closed Literal
 
 
@@ -119,9 +127,16 @@ def _distinct(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """The distinct values of a column (null among them) and each row's index into them."""
     # The newest compatibility level hands strings over as views, without a copy.
     arrow = series.to_arrow(compat_level=pl.CompatLevel.newest())
-    encoded = pc.dictionary_encode(arrow, null_encoding="encode")
+    # Nulls are masked, then given a slot of their own at the end: on string views pyarrow's
+    # null_encoding="encode" puts "" in the null's slot (pyarrow 26), which would make null and
+    # "" one value.
+    encoded = pc.dictionary_encode(arrow, null_encoding="mask")
     distinct = pl.Series("v", encoded.dictionary, dtype=series.dtype)
-    return distinct, pl.Series(encoded.indices)
+    index = pl.Series(encoded.indices)
+    if index.null_count():
+        index = index.fill_null(len(distinct))
+        distinct = distinct.extend_constant(None, 1)
+    return distinct, index
 
 
 def by_distinct(series: pl.Series, function: Callable[[pl.Expr], pl.Expr]) -> pl.Series:

@@ -8,11 +8,13 @@ skipped, and output names derive from the checksum, so a rerun never duplicates 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -93,11 +95,20 @@ class Ingestor:
         name = name or path.name
         tally = Tally()
 
-        def checksum_and_copy() -> tuple[str, Path | None]:
-            checksum = sha256_file(path)
+        abandoned = threading.Event()
+
+        def checksum_and_copy() -> tuple[str | None, Path | None]:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    if abandoned.is_set():
+                        return None, None
+                    digest.update(block)
+            checksum = digest.hexdigest()
+            if abandoned.is_set() or landing_key or checksum in self.manifest:
+                return checksum, None
             # The file's copy for landing/ (or quarantine/) is made here too, off the parse's way.
-            copy = None if landing_key or checksum in self.manifest else _copy_to_temp(path)
-            return checksum, copy
+            return checksum, _copy_to_temp(path)
 
         # The checksum is computed while the file is parsed (hashing and parsing each keep a
         # core busy); a file found already ingested stops the parse at its next block.
@@ -106,23 +117,26 @@ class Ingestor:
             tempfile.TemporaryDirectory(prefix="piiscan-ingest-") as tmp,
         ):
             background = pool.submit(checksum_and_copy)
-            outputs = Outputs(
-                Path(tmp),
-                self.customer.id,
-                stop=lambda: background.done() and background.result()[0] in self.manifest,
-            )
-            failure = None
+            taken: tuple[str | None, Path | None] | None = None
             try:
-                parse_file(name, path, outputs, tally)
-                outputs.finish()
-            except Stopped:
-                pass
-            except IngestError as exc:
-                failure = exc
-            finally:
-                outputs.close()
-            checksum, copy = background.result()
-            try:
+                outputs = Outputs(
+                    Path(tmp),
+                    self.customer.id,
+                    stop=lambda: background.done() and background.result()[0] in self.manifest,
+                )
+                failure = None
+                try:
+                    parse_file(name, path, outputs, tally)
+                    outputs.finish()
+                except Stopped:
+                    pass
+                except IngestError as exc:
+                    failure = exc
+                finally:
+                    outputs.close()
+                taken = background.result()
+                checksum, copy = taken
+                assert checksum is not None  # only an abandoned hash has none
                 if checksum in self.manifest:
                     return FileResult(
                         name,
@@ -135,8 +149,14 @@ class Ingestor:
                     return self._quarantine(path, name, checksum, failure, landing_key, copy)
                 return self._commit(path, name, checksum, outputs, tally, landing_key, copy)
             finally:
-                if copy is not None:  # storage moves it away when it keeps it
-                    copy.unlink(missing_ok=True)
+                # The copy holds the delivered file (personal data): never leave it behind, also
+                # when the parse raised something unexpected.
+                if taken is None:
+                    abandoned.set()
+                    with contextlib.suppress(Exception):
+                        taken = background.result()
+                if taken is not None and taken[1] is not None:
+                    taken[1].unlink(missing_ok=True)  # storage moved it away if it kept it
 
     def _commit(
         self,

@@ -38,6 +38,9 @@ from piiscan.schema import PERIOD_COLUMN, conform, snake_case
 from piiscan.storage import join
 
 MAX_LISTED_REJECTIONS = 1000
+# Partitions of one file written by polars' streaming writer (a thread each); a file spread over
+# more months (wrong years, mangled dates) writes the rest with pyarrow's writer.
+MAX_STREAMING_SINKS = 32
 
 
 class Stopped(Exception):
@@ -49,6 +52,7 @@ class _Sink:
     over one at a time; appending waits while the frame before is still being taken in."""
 
     def __init__(self, path: Path, schema: pl.Schema) -> None:
+        self._schema = schema
         self._frames: Queue[pl.DataFrame | None] = Queue(maxsize=1)
         self._error: BaseException | None = None
         lazy = register_io_source(self._source, schema=schema)
@@ -59,7 +63,7 @@ class _Sink:
 
     def append(self, frame: pl.DataFrame) -> None:
         """Queue rows for the file; raises what writing raised."""
-        self._put(frame)
+        self._put(_conformed(frame, self._schema))
         if self._error is not None:
             raise self._error
 
@@ -97,6 +101,33 @@ class _Sink:
             self._error = exc
 
 
+def _conformed(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """The frame in the file's schema (the first frame's); a missing or extra column is a bug."""
+    if frame.columns != schema.names():
+        raise AssertionError(f"rows for one file differ in columns: {frame.columns}")
+    return frame if frame.schema == schema else frame.cast(schema)
+
+
+class _ArrowSink:
+    """The same file written by pyarrow's ParquetWriter in the caller's thread."""
+
+    def __init__(self, path: Path, schema: pl.Schema) -> None:
+        self._schema = schema
+        self._writer: pq.ParquetWriter | None = None
+        self._path = path
+
+    def append(self, frame: pl.DataFrame) -> None:
+        table = _conformed(frame, self._schema).to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._path, table.schema, compression="snappy")
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 @dataclass
 class Outputs:
     """Parquet files being written for one delivered file, kept local until commit.
@@ -110,7 +141,7 @@ class Outputs:
     customer: str
     stop: Callable[[], bool] = lambda: False  # asked between blocks: True ends the parse
     # (dataset, period) -> the file's writer and the local file
-    writers: dict[tuple[str, str], tuple[_Sink, Path]] = field(default_factory=dict)
+    writers: dict[tuple[str, str], tuple[_Sink | _ArrowSink, Path]] = field(default_factory=dict)
     rejected: dict[str, tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
@@ -122,7 +153,8 @@ class Outputs:
             rows = part.drop("period")
             if (dataset, period) not in self.writers:
                 path = self.folder / f"{len(self.writers)}.parquet"
-                self.writers[(dataset, period)] = (_Sink(path, rows.schema), path)
+                kind = _Sink if len(self.writers) < MAX_STREAMING_SINKS else _ArrowSink
+                self.writers[(dataset, period)] = (kind(path, rows.schema), path)
             sink, _ = self.writers[(dataset, period)]
             sink.append(rows)
 
@@ -147,7 +179,8 @@ class Outputs:
     def close(self) -> None:
         """Close every file (after finish, or to give up on them)."""
         for sink, _ in self.writers.values():
-            with contextlib.suppress(Exception):
+            # Giving up: what the writer raised (a polars panic too) must not mask the cause.
+            with contextlib.suppress(Exception, pl.exceptions.PanicException):
                 sink.close()
         for writer, _ in self.rejected.values():
             writer.close()
