@@ -623,3 +623,97 @@ def test_a_recycled_number_is_not_the_person_in_the_cycles_it_was_someone_elses(
         == before["invoice_lines"].filter(colleague).height
     )
     assert ledger.verify(LocalStorage(lake), CUSTOMER).ok
+
+
+# --- small hand-made lakes ---------------------------------------------------------------------
+
+
+def _put(storage: Any, key: str, frame: pl.DataFrame) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    storage.write_bytes(key, buffer.getvalue())
+
+
+def test_rejected_rows_on_a_recycled_number_are_not_taken_for_the_person() -> None:
+    """The number was E000001's in the September cycle and E000002's in October: a rejected
+    October row naming E000002 stays, one with nothing but the number is counted, not erased;
+    a rejected row with E000001's ID goes with the person."""
+    from piiscan.storage import MemoryStorage
+    from piiscan.subject import _quarantined, find, resolve, unattributed_quarantined
+
+    storage = MemoryStorage()
+    number = "2125550101"
+    lines = pl.DataFrame(
+        {
+            "wireless_number": [number, number],
+            "employee_id": ["E000001", "E000002"],
+            "bill_cycle_date": [date(2026, 9, 16), date(2026, 10, 16)],
+        }
+    )
+    _put(storage, "restricted/invoice_lines/customer=acme/period=2026-09/a.parquet", lines[:1])
+    _put(storage, "restricted/invoice_lines/customer=acme/period=2026-10/a.parquet", lines[1:])
+    rejected = pl.DataFrame(
+        {
+            "Wireless number": ["(212) 555-0101", "(212) 555-0101", "212.555.0101"],
+            "Employee": ["E000002", None, "E000001"],
+            "_line": [2, 3, 4],
+        }
+    )
+    _put(storage, "quarantine/acme/20261120T020000Z-aaaaaa/x.csv.rejected-0.parquet", rejected)
+    identity = resolve(storage, CUSTOMER, Selector.of("employee_id", "E000001"))
+    found = _quarantined(storage, CUSTOMER, identity)
+    assert found is not None and found["_line"].to_list() == [4]
+    assert unattributed_quarantined(storage, CUSTOMER, identity) == 1
+    assert (
+        find(storage, CUSTOMER, identity, load_key(CUSTOMER), None).counts()[
+            "quarantine/rejected_rows"
+        ]
+        == 1
+    )
+
+
+def test_rows_linked_by_e_mail_only_bring_their_line_into_the_identity() -> None:
+    """A second device row carries the person's e-mail but no employee ID: its number and IMEI
+    are the person's too, so its analytics copy (no e-mail column) is found by token."""
+    from piiscan.storage import MemoryStorage
+    from piiscan.subject import find, resolve
+
+    storage = MemoryStorage()
+    key = load_key(CUSTOMER)
+    devices = pl.DataFrame(
+        {
+            "wireless_number": ["2125550101", "2125550102"],
+            "employee_id": ["E000001", None],
+            "email": ["P.Person@acme.example", "p.person@acme.example"],
+            "imei": ["490154203237518", "356938035643809"],
+        }
+    )
+    _put(storage, "restricted/devices/customer=acme/period=2026-10/d.parquet", devices)
+    analytics = devices.drop("email").with_columns(
+        pl.col(c).replace(tokens(devices[c].drop_nulls().to_list(), key, e))
+        for c, e in (
+            ("wireless_number", "PHONE_NUMBER"),
+            ("employee_id", "EMPLOYEE_ID"),
+            ("imei", "IMEI"),
+        )
+    )
+    _put(storage, "analytics/devices/customer=acme/period=2026-10/d.parquet", analytics)
+    identity = resolve(storage, CUSTOMER, Selector.of("employee_id", "E000001"))
+    assert identity.values["wireless_number"] == {"2125550101", "2125550102"}
+    counts = find(storage, CUSTOMER, identity, key, None).counts()
+    assert counts["restricted/devices"] == counts["analytics/devices"] == 2
+
+
+def test_an_interrupted_request_is_resumed_not_recorded_twice(config: Config) -> None:
+    from piiscan.storage import MemoryStorage
+    from piiscan.subject import create_request
+
+    storage = MemoryStorage()
+    selector = Selector.of("number", "(212) 555-0101")
+    first = create_request(storage, config, CUSTOMER, "erase", selector, 12, NOW)
+    again = create_request(storage, config, CUSTOMER, "erase", selector, 12, NOW)
+    other = create_request(storage, config, CUSTOMER, "export", selector, 12, NOW)
+    assert first == again != other
+    assert len(list(storage.list(f"restricted/requests/{CUSTOMER}"))) == 2

@@ -984,7 +984,17 @@ def subject_export(
     for name, count in rows.items():
         console.print(f"  {name}: {count}")
     _print_landing(record["outcome"]["landing"])
+    _print_unattributed(record["outcome"])
     console.print(f"bundle: {out / request_id}")
+
+
+def _print_unattributed(outcome: dict[str, Any]) -> None:
+    if outcome.get("quarantine_rows_unattributed"):
+        console.print(
+            f"[yellow]{outcome['quarantine_rows_unattributed']} rejected row(s) in quarantine[/] "
+            "are on a number of the person's that another employee also held, with nothing else "
+            "to tell whose they are: left in quarantine for a person to decide"
+        )
 
 
 def _print_landing(landing: dict[str, Any]) -> None:
@@ -1045,6 +1055,7 @@ def subject_erase(
         if reason in outcome["rows_kept"]:
             console.print(f"  {reason}: {words}")
     _print_landing(outcome["landing"])
+    _print_unattributed(outcome)
     if not apply:
         console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
     elif outcome.get("ledger_seq"):

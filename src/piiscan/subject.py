@@ -217,6 +217,26 @@ def resolve(storage: Storage, customer: str, selector: Selector) -> Identity:
         for col in IDENTIFYING:
             if col in frame.columns:
                 identity.add(col, frame[col].drop_nulls().to_list())
+    # Rows naming no employee that carry one of the person's e-mails or device identifiers are
+    # the person's too: their numbers and devices join the identity (the analytics zone has no
+    # e-mails, so it is matched through them), until nothing new turns up.
+    used: set[tuple[str, str]] = set()
+    while True:
+        before = identity.counts()
+        for col in ("email", "imei", "iccid", "imsi"):
+            fresh = {v for v in identity.values.get(col, set()) if (col, v) not in used}
+            used |= {(col, v) for v in fresh}
+            wanted = {v.lower() for v in fresh} if col == "email" else fresh
+            for frame in frames:
+                hit = carrying(frame, col, wanted)
+                if "employee_id" in hit.columns:
+                    named = pl.col("employee_id").cast(pl.String)
+                    hit = hit.filter(named.is_null() | named.is_in(list(people)))
+                for c in IDENTIFYING:
+                    if c in hit.columns:
+                        identity.add(c, hit[c].drop_nulls().to_list())
+        if identity.counts() == before:
+            break
     numbers = identity.values.get("wireless_number", set())
     for frame in frames:
         if numbers and {"employee_id", "wireless_number"} <= set(frame.columns):
@@ -278,41 +298,76 @@ def find(
 def _quarantined(storage: Storage, customer: str, identity: Identity) -> pl.DataFrame | None:
     """Rows rejected at ingest (kept in quarantine, as delivered) that name the person."""
     frames = []
-    for key, frame, hit in _quarantine_hits(storage, customer, identity):
+    for key, frame, hit, _ in _quarantine_hits(storage, customer, identity):
         rows = frame.filter(hit)
         if rows.height:
             frames.append(rows.with_columns(pl.lit(key).alias("quarantine_object")))
     return pl.concat(frames, how="diagonal_relaxed") if frames else None
 
 
+def unattributed_quarantined(storage: Storage, customer: str, identity: Identity) -> int:
+    """Rejected rows on one of the person's numbers that another employee also held, with
+    nothing else of the person in them: whose they are cannot be told from the row."""
+    return sum(
+        frame.select(unsure.sum()).item()
+        for _, frame, _, unsure in _quarantine_hits(storage, customer, identity)
+    )
+
+
 def _quarantine_hits(
     storage: Storage, customer: str, identity: Identity
-) -> Iterator[tuple[str, pl.DataFrame, pl.Expr]]:
-    """Per rejected-rows file: its key, rows, and which rows hold one of the identifiers (as
-    delivered: formatted numbers like (212) 555-0147 count too)."""
-    wanted = sorted(v.lower() for values in identity.values.values() for v in values)
-    numbers = sorted(identity.values.get("wireless_number", set()))
+) -> Iterator[tuple[str, pl.DataFrame, pl.Expr, pl.Expr]]:
+    """Per rejected-rows file: its key, rows, which rows are the person's, and which are on a
+    recycled number of theirs with nothing else to tell (left alone, counted).
+
+    Values match as delivered (formatted numbers like (212) 555-0147 count too). A row holding
+    another holder's employee ID of one of the person's numbers is never the person's."""
+    ids = identity.values.get("employee_id", set())
+    others = sorted({e.lower() for named in identity.holders.values() for e in named - ids})
+    recycled = {n for (_, n), named in identity.holders.items() if named - ids}
+    numbers = identity.values.get("wireless_number", set())
+    strong = sorted(
+        v.lower()
+        for column, values in identity.values.items()
+        if column != "wireless_number"
+        for v in values
+    )
+    own, shared = sorted(numbers - recycled), sorted(numbers & recycled)
     for key in storage.list(join("quarantine", customer)):
         if ".rejected-" not in key or not key.endswith(".parquet"):
             continue
         frame = _read_plain(storage, key)
-        cells = []
+        found: dict[str, list[pl.Expr]] = {"strong": [], "own": [], "shared": [], "other": []}
         for column in frame.columns:
             text = pl.col(column).cast(pl.String).str.strip_chars()
+            lowered = text.str.to_lowercase()
             digits = text.str.replace_all(r"\D", "")
             national = (
                 pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
                 .then(digits.str.slice(1))
                 .otherwise(digits)
             )
-            cells.append(
-                (text.str.to_lowercase().is_in(wanted) | national.is_in(numbers)).fill_null(False)
-            )
-        yield key, frame, pl.any_horizontal(cells) if cells else pl.lit(False)
+            found["strong"].append(lowered.is_in(strong).fill_null(False))
+            found["own"].append(national.is_in(own).fill_null(False))
+            found["shared"].append(national.is_in(shared).fill_null(False))
+            found["other"].append(lowered.is_in(others).fill_null(False))
+        if not frame.columns:
+            continue
+        strong_hit, own_hit, shared_hit, other_hit = (
+            pl.any_horizontal(found[k]) for k in ("strong", "own", "shared", "other")
+        )
+        hit = (strong_hit | own_hit) & ~other_hit
+        unsure = shared_hit & ~strong_hit & ~own_hit & ~other_hit
+        yield key, frame, hit, unsure
 
 
 def erase_quarantined(
-    storage: Storage, customer: str, identity: Identity, holds: list[Any], now: datetime
+    storage: Storage,
+    customer: str,
+    identity: Identity,
+    holds: list[Any],
+    now: datetime,
+    request_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Remove the person's rejected rows from quarantine (a legal hold freezes quarantine);
     returns PII-free records of the files changed. Each change is journaled before it is made,
@@ -325,7 +380,7 @@ def erase_quarantined(
         return []
     apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}-quarantine"
     changed: list[dict[str, Any]] = []
-    for key, frame, hit in _quarantine_hits(storage, customer, identity):
+    for key, frame, hit, _ in _quarantine_hits(storage, customer, identity):
         named = frame.select(hit.alias("hit"))["hit"]
         if not named.any():
             continue
@@ -337,6 +392,7 @@ def erase_quarantined(
             "removed_sha256": before,
             "rows_deleted": int(named.sum()),
             "apply_id": apply_id,
+            "request_id": request_id,  # whichever ledger entry records it names the request
         }
         with tempfile.TemporaryDirectory(prefix="piiscan-erase-") as tmp:
             path = Path(tmp) / "rest.parquet"
@@ -517,6 +573,7 @@ def preview_erase(
     outcome = erase_summary(erase.purge)
     quarantined = _quarantined(storage, customer, identity)
     outcome["quarantine_rows_deleted"] = 0 if quarantined is None else quarantined.height
+    outcome["quarantine_rows_unattributed"] = unattributed_quarantined(storage, customer, identity)
     outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
     objects = set() if quarantined is None else set(quarantined["quarantine_object"])
     outcome["landing"] = landing_copies(storage, config, customer, erase.sources | objects, as_of)
@@ -585,6 +642,11 @@ def create_request(
         raise RequestError(f"unknown action {action!r}; expected export or erase")
     if not 1 <= months <= 120:
         raise RequestError("the lookback must be 1 to 120 months")
+    for key in storage.list(join("restricted", "requests", customer)):
+        pending = json.loads(storage.read_bytes(key))
+        asked = (pending["action"], pending["selector"], pending["months"])
+        if asked == (action, {"kind": selector.kind, "value": selector.value}, months):
+            return str(pending["request_id"])  # an interrupted run of the same request: resume it
     request_id = new_run_id(now)
     body = {
         "request_id": request_id,
@@ -666,7 +728,11 @@ def run_request(
         since = lookback_start(now.date(), int(request["months"]))
         request = {**request, "since": since.isoformat()}
         found = find(storage, customer, identity, key, since)
-        outcome: dict[str, Any] = {"rows": found.counts(), "identifiers": identity.counts()}
+        outcome: dict[str, Any] = {
+            "rows": found.counts(),
+            "identifiers": identity.counts(),
+            "quarantine_rows_unattributed": unattributed_quarantined(storage, customer, identity),
+        }
         objects = (
             set() if found.quarantined is None else set(found.quarantined["quarantine_object"])
         )
@@ -682,7 +748,7 @@ def run_request(
         with customer_lock(storage, customer, now):
             plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
             holds = load_registry(storage, customer).active(now.date())
-            quarantine = erase_quarantined(storage, customer, identity, holds, now)
+            quarantine = erase_quarantined(storage, customer, identity, holds, now, request_id)
             outcome["quarantine_rows_deleted"] = sum(q["rows_deleted"] for q in quarantine)
             outcome["nothing_to_do"] = not plan.files and not quarantine
             # A killed earlier attempt may have left journaled changes: ledger them now.
