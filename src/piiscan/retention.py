@@ -75,7 +75,9 @@ def cycle_month(columns: Sequence[str]) -> pl.Expr:
     period): usage partitions hold events by month, but a line's holder is named per bill."""
     if "bill_cycle_date" not in columns:
         return pl.col("period")
-    billed = pl.col("bill_cycle_date").cast(pl.Date, strict=False).dt.strftime("%Y-%m")
+    # A Date (as the lake stores it) or ISO text; cast through text, which never raises.
+    billed = pl.col("bill_cycle_date").cast(pl.String).str.slice(0, 7)
+    billed = pl.when(billed.str.contains(r"^\d{4}-\d{2}$")).then(billed)
     return pl.coalesce(billed, pl.col("period"))
 
 
