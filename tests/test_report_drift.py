@@ -76,6 +76,22 @@ class Nights:
         path = self.lake / "landing" / CUSTOMER / "generic" / name
         frame.write_parquet(path)
 
+    def land_serials(self, serial: Any, seed: int, bump: int, name: str) -> None:
+        """An extract with an equipment_serial column (serial(world) per row), replacing one
+        landed before: the carrier re-sent it for the same partition."""
+        from piiscan.fixtures.model import World
+
+        for path in (self.lake / "restricted" / "invoice_lines").rglob("*.parquet"):
+            if any("equipment_serial" in e for e in pl.read_parquet(path)["extras"].drop_nulls()):
+                path.unlink()
+        world = World(seed=seed)
+        extract = pl.read_parquet(self.extract)
+        values = [serial(world) for _ in range(extract.height)]
+        self.land(
+            extract.with_columns(pl.Series("equipment_serial", values), pl.col("charge") + bump),
+            name,
+        )
+
     def review(self, *args: str) -> None:
         result = CliRunner().invoke(
             app,
@@ -185,29 +201,13 @@ def test_changes_are_flagged_once_and_cleared_by_a_decision(nights: Nights) -> N
 
 def test_an_entity_change_is_flagged_and_a_reject_clears_it(nights: Nights) -> None:
     """A column the carrier repurposes: equipment serials turn from IMEIs into ICCIDs."""
-    from piiscan.fixtures.model import World
-
-    world = World(seed=5)
-    extract = pl.read_parquet(nights.extract)
-    imeis = [world.imei() for _ in range(extract.height)]
-    nights.land(
-        extract.with_columns(pl.Series("equipment_serial", imeis), pl.col("charge") + 2),
-        "tem_invoice_lines_202612.parquet",
-    )
+    nights.land_serials(lambda w: w.imei(), 5, 2, "tem_invoice_lines_202612.parquet")
     first = nights.run()
     assert _drift(first) == {"invoice_lines.extras.equipment_serial": ["new_column", "became_pii"]}
     assert _column(first, "invoice_lines", "extras.equipment_serial")["entity"] == "IMEI"
 
     # The corrected extract replaces the first one (same partition, the carrier re-sent it).
-    restricted = nights.lake / "restricted" / "invoice_lines"
-    for path in restricted.rglob("*.parquet"):
-        if any("equipment_serial" in e for e in pl.read_parquet(path)["extras"].drop_nulls()):
-            path.unlink()
-    iccids = [world.iccid("att") for _ in range(extract.height)]
-    nights.land(
-        extract.with_columns(pl.Series("equipment_serial", iccids), pl.col("charge") + 3),
-        "tem_invoice_lines_202612b.parquet",
-    )
+    nights.land_serials(lambda w: w.iccid("att"), 5, 3, "tem_invoice_lines_202612b.parquet")
     second = nights.run()
     assert _drift(second) == {"invoice_lines.extras.equipment_serial": ["entity_changed"]}
     item = second["review"]["pending"][0]
@@ -240,25 +240,13 @@ def test_detection_that_contradicts_a_decision_is_flagged_until_decided_again(
     until a reviewer does."""
     import yaml
 
-    from piiscan.fixtures.model import World
-
     overrides = nights.configs / "overrides.yaml"
     document = yaml.safe_load(overrides.read_text())
     for override in document["overrides"]:
         if override["column"] == "extras.equipment_serial":
             override["decided_at"] = "2026-11-21"  # decided before the change below
     overrides.write_text(yaml.safe_dump(document))
-    restricted = nights.lake / "restricted" / "invoice_lines"
-    for path in restricted.rglob("*.parquet"):
-        if any("equipment_serial" in e for e in pl.read_parquet(path)["extras"].drop_nulls()):
-            path.unlink()
-    world = World(seed=6)
-    extract = pl.read_parquet(nights.extract)
-    imeis = [world.imei() for _ in range(extract.height)]
-    nights.land(
-        extract.with_columns(pl.Series("equipment_serial", imeis), pl.col("charge") + 4),
-        "tem_invoice_lines_202612c.parquet",
-    )
+    nights.land_serials(lambda w: w.imei(), 6, 4, "tem_invoice_lines_202612c.parquet")
     flagged = nights.run()
     jsonschema.validate(flagged, report_schema())
     assert flagged["needs_review"]

@@ -128,6 +128,24 @@ def erase(lake: Path, *args: str) -> dict[str, Any]:
     return answer
 
 
+def export(lake: Path, out: Path, *args: str) -> dict[str, Any]:
+    """`piiscan subject export` for acme with these selector arguments into out, as JSON."""
+    result = cli(
+        "subject",
+        "export",
+        "--customer",
+        CUSTOMER,
+        *args,
+        "--out",
+        str(out),
+        "--lake",
+        str(lake),
+        "--json",
+    )
+    answer: dict[str, Any] = json.loads(result.output)
+    return answer
+
+
 def cli(*args: str) -> Any:
     result = CliRunner().invoke(app, [*args, "--config", str(CONFIGS)])
     assert result.exit_code == 0, result.output
@@ -150,20 +168,7 @@ def test_export_finds_every_row_of_the_person_and_nothing_else(
 ) -> None:
     who = person(lake)
     out = tmp_path / "bundle"
-    result = cli(
-        "subject",
-        "export",
-        "--customer",
-        CUSTOMER,
-        "--employee-id",
-        who["employee_id"],
-        "--out",
-        str(out),
-        "--lake",
-        str(lake),
-        "--json",
-    )
-    record = json.loads(result.output)
+    record = export(lake, out, "--employee-id", who["employee_id"])
     folder = out / record["request_id"]
     rows = record["outcome"]["rows"]
     expected = {
@@ -212,23 +217,7 @@ def test_export_finds_every_row_of_the_person_and_nothing_else(
 
 def test_the_lookback_limits_the_export(lake: Path, tmp_path: Path) -> None:
     who = person(lake)
-    record = json.loads(
-        cli(
-            "subject",
-            "export",
-            "--customer",
-            CUSTOMER,
-            "--number",
-            sorted(who["numbers"])[0],
-            "--months",
-            "1",
-            "--out",
-            str(tmp_path),
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
+    record = export(lake, tmp_path, "--number", sorted(who["numbers"])[0], "--months", "1")
     assert record["outcome"]["rows"]  # October is inside a one-month lookback from November
     folder = tmp_path / record["request_id"]
     periods = set()
@@ -308,21 +297,7 @@ def test_rows_rejected_at_ingest_are_exported_and_erased(lake: Path, tmp_path: P
     before = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
     delivered = before["Wireless number"].drop_nulls()[0]  # as delivered: (919) 555-0161
     number = "".join(c for c in delivered if c.isdigit())
-    record = json.loads(
-        cli(
-            "subject",
-            "export",
-            "--customer",
-            CUSTOMER,
-            "--number",
-            delivered,
-            "--out",
-            str(tmp_path),
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
+    record = export(lake, tmp_path, "--number", delivered)
     rejected = before.filter(pl.col("Wireless number") == delivered).height
     assert record["outcome"]["rows"]["quarantine/rejected_rows"] == rejected >= 1
     erased = erase(lake, "--number", number, "--apply")
@@ -557,21 +532,7 @@ def test_a_recycled_number_is_not_the_person_in_the_cycles_it_was_someone_elses(
     assert theirs.height and expected["usage_events"].height  # both holders have usage
     assert expected["usage_events"]["user_name"].is_not_null().all()
 
-    record = json.loads(
-        cli(
-            "subject",
-            "export",
-            "--customer",
-            CUSTOMER,
-            "--employee-id",
-            who["employee_id"],
-            "--out",
-            str(tmp_path),
-            "--lake",
-            str(lake),
-            "--json",
-        ).output
-    )
+    record = export(lake, tmp_path, "--employee-id", who["employee_id"])
     rows = record["outcome"]["rows"]
     for dataset, frame in expected.items():
         assert rows.get(f"restricted/{dataset}", 0) == frame.height, dataset

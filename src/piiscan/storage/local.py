@@ -58,6 +58,23 @@ def _locked(path: Path) -> Iterator[int | None]:
             os.close(fd)  # also releases the flock
 
 
+def _write_synced(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _create_exclusive(target: Path, data: bytes) -> bool:
+    """O_EXCL creation: exclusive too, but a reader may see the file before it is whole."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    _write_synced(fd, data)
+    return True
+
+
 class LocalStorage:
     """Storage rooted at a local directory."""
 
@@ -81,49 +98,36 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
 
-    def write_bytes(self, key: str, data: bytes) -> None:
+    def _staged(self, key: str, data: bytes) -> tuple[Path, Path]:
+        """The key's path, and a synced temporary file beside it holding data."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(tmp).replace(target)
+            _write_synced(fd, data)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return target, Path(tmp)
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        target, tmp = self._staged(key, data)
+        try:
+            tmp.replace(target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def create(self, key: str, data: bytes) -> bool:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        target, tmp = self._staged(key, data)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.link(tmp, target)  # fails if target exists: the complete file or nothing
         except FileExistsError:
             return False
         except OSError:  # a filesystem without hard links (some network and FUSE mounts)
-            return self._create_exclusive(target, data)
+            return _create_exclusive(target, data)
         finally:
-            Path(tmp).unlink(missing_ok=True)
-        return True
-
-    @staticmethod
-    def _create_exclusive(target: Path, data: bytes) -> bool:
-        """O_EXCL creation: exclusive too, but a reader may see the file before it is whole."""
-        try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            tmp.unlink(missing_ok=True)
         return True
 
     def put_file(self, source: Path, key: str) -> None:
