@@ -602,7 +602,7 @@ def test_rejected_rows_on_a_recycled_number_are_not_taken_for_the_person() -> No
     October row naming E000002 stays, one with nothing but the number is counted, not erased;
     a rejected row with E000001's ID goes with the person."""
     from piiscan.storage import MemoryStorage
-    from piiscan.subject import _quarantined, find, resolve, unattributed_quarantined
+    from piiscan.subject import _quarantined, find, resolve
 
     storage = MemoryStorage()
     number = "2125550101"
@@ -624,9 +624,9 @@ def test_rejected_rows_on_a_recycled_number_are_not_taken_for_the_person() -> No
     )
     _put(storage, "quarantine/acme/20261120T020000Z-aaaaaa/x.csv.rejected-0.parquet", rejected)
     identity = resolve(storage, CUSTOMER, Selector.of("employee_id", "E000001"))
-    found = _quarantined(storage, CUSTOMER, identity)
+    found, unattributed = _quarantined(storage, CUSTOMER, identity)
     assert found is not None and found["_line"].to_list() == [4]
-    assert unattributed_quarantined(storage, CUSTOMER, identity) == 1
+    assert unattributed == 1
     assert (
         find(storage, CUSTOMER, identity, load_key(CUSTOMER), None).counts()[
             "quarantine/rejected_rows"

@@ -257,6 +257,7 @@ class Found:
 
     rows: dict[str, pl.DataFrame] = field(default_factory=dict)  # "<zone>/<dataset>" -> rows
     quarantined: pl.DataFrame | None = None
+    unattributed: int = 0  # rejected rows on a recycled number of theirs, nothing else to tell
     other_party: int = 0  # usage rows of other lines where the person is the other number
     sources: set[str] = field(default_factory=set)  # restricted files holding the person's rows
 
@@ -291,27 +292,25 @@ def find(
                         found.sources.add(file_key)
             if matched:
                 found.rows[f"{zone}/{dataset}"] = pl.concat(matched, how="diagonal_relaxed")
-    found.quarantined = _quarantined(storage, customer, identity)
+    found.quarantined, found.unattributed = _quarantined(storage, customer, identity)
     return found
 
 
-def _quarantined(storage: Storage, customer: str, identity: Identity) -> pl.DataFrame | None:
-    """Rows rejected at ingest (kept in quarantine, as delivered) that name the person."""
+def _quarantined(
+    storage: Storage, customer: str, identity: Identity
+) -> tuple[pl.DataFrame | None, int]:
+    """Rows rejected at ingest (kept in quarantine, as delivered) that name the person, and how
+    many rows are on one of their numbers that another employee also held with nothing else of
+    the person in them (whose they are cannot be told from the row)."""
     frames = []
-    for key, frame, hit, _ in _quarantine_hits(storage, customer, identity):
-        rows = frame.filter(hit)
+    unattributed = 0
+    for key, frame, hit, unsure in _quarantine_hits(storage, customer, identity):
+        flags = frame.select(hit.alias("hit"), unsure.alias("unsure"))
+        unattributed += int(flags["unsure"].sum())
+        rows = frame.filter(flags["hit"])
         if rows.height:
             frames.append(rows.with_columns(pl.lit(key).alias("quarantine_object")))
-    return pl.concat(frames, how="diagonal_relaxed") if frames else None
-
-
-def unattributed_quarantined(storage: Storage, customer: str, identity: Identity) -> int:
-    """Rejected rows on one of the person's numbers that another employee also held, with
-    nothing else of the person in them: whose they are cannot be told from the row."""
-    return sum(
-        frame.select(unsure.sum()).item()
-        for _, frame, _, unsure in _quarantine_hits(storage, customer, identity)
-    )
+    return (pl.concat(frames, how="diagonal_relaxed") if frames else None), unattributed
 
 
 def _quarantine_hits(
@@ -571,9 +570,9 @@ def preview_erase(
     quarantine, and the delivered files in landing/ that still hold the person."""
     erase = plan_erase(storage, config, customer, identity, key, as_of)
     outcome = erase_summary(erase.purge)
-    quarantined = _quarantined(storage, customer, identity)
+    quarantined, unattributed = _quarantined(storage, customer, identity)
     outcome["quarantine_rows_deleted"] = 0 if quarantined is None else quarantined.height
-    outcome["quarantine_rows_unattributed"] = unattributed_quarantined(storage, customer, identity)
+    outcome["quarantine_rows_unattributed"] = unattributed
     outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
     objects = set() if quarantined is None else set(quarantined["quarantine_object"])
     outcome["landing"] = landing_copies(storage, config, customer, erase.sources | objects, as_of)
@@ -731,7 +730,7 @@ def run_request(
         outcome: dict[str, Any] = {
             "rows": found.counts(),
             "identifiers": identity.counts(),
-            "quarantine_rows_unattributed": unattributed_quarantined(storage, customer, identity),
+            "quarantine_rows_unattributed": found.unattributed,
         }
         objects = (
             set() if found.quarantined is None else set(found.quarantined["quarantine_object"])

@@ -120,7 +120,7 @@ class _ArrowSink:
         table = _conformed(frame, self._schema).to_arrow()
         if self._writer is None:
             self._writer = pq.ParquetWriter(self._path, table.schema, compression="snappy")
-        self._writer.write_table(table.cast(self._writer.schema))
+        self._writer.write_table(table)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -142,7 +142,7 @@ class Outputs:
     stop: Callable[[], bool] = lambda: False  # asked between blocks: True ends the parse
     # (dataset, period) -> the file's writer and the local file
     writers: dict[tuple[str, str], tuple[_Sink | _ArrowSink, Path]] = field(default_factory=dict)
-    rejected: dict[str, tuple[pq.ParquetWriter, Path]] = field(default_factory=dict)
+    rejected: dict[str, tuple[_ArrowSink, Path]] = field(default_factory=dict)
 
     def write(self, dataset: str, frame: pl.DataFrame) -> None:
         """Append rows with a `period` column: their date or date-time truncated to the month."""
@@ -160,12 +160,10 @@ class Outputs:
 
     def reject(self, unit: str, frame: pl.DataFrame) -> None:
         """Append rejected rows of a file or archive member."""
-        table = frame.to_arrow()
         if unit not in self.rejected:
             path = self.folder / f"rejected-{len(self.rejected)}.parquet"
-            self.rejected[unit] = (pq.ParquetWriter(path, table.schema), path)
-        writer, _ = self.rejected[unit]
-        writer.write_table(table.cast(writer.schema))
+            self.rejected[unit] = (_ArrowSink(path, frame.schema), path)
+        self.rejected[unit][0].append(frame)
 
     def finish(self) -> None:
         """Complete every file; raises what writing raised."""

@@ -27,11 +27,11 @@ def sha256_file(path: Path) -> str | None:
     """Hex SHA-256 of a file's content, None if it does not exist."""
     if not path.is_file():
         return None
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(8 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _sha256_fd(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
