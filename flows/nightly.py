@@ -10,7 +10,6 @@ customers that failed and why.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -19,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import customer_key, detector_for, failure_reason
 from piiscan.ingest.engine import ingest_landing, new_run_id
+from piiscan.lake import clock
 from piiscan.pipeline import detect_datasets, finish_report, pseudonymize_customer, purge_due
 from piiscan.policy import load_config
 from piiscan.purge import customer_lock
@@ -62,9 +62,7 @@ def protect_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]
 def purge_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]:
     """Apply what retention makes due today (ledgered); returns the plan's counts."""
     config = load_config(config_dir)
-    return purge_due(
-        open_lake(lake), config, customer_id, customer_key(customer_id), datetime.now(UTC)
-    )
+    return purge_due(open_lake(lake), config, customer_id, customer_key(customer_id), clock.now())
 
 
 @task(name="report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -85,7 +83,7 @@ def report_task(
         load_config(config_dir),
         customer_id,
         run_id,
-        datetime.now(UTC),
+        clock.now(),
         ingest=ingest,
         datasets=datasets,
         purge=purged,
@@ -105,7 +103,7 @@ def report_task(
 
 def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
     """One customer's tasks, in order, under the customer's lock."""
-    with customer_lock(open_lake(lake), customer_id, datetime.now(UTC)):
+    with customer_lock(open_lake(lake), customer_id, clock.now()):
         ingest = ingest_task(lake, config_dir, customer_id, run_id)
         datasets = protect_task(lake, config_dir, customer_id)
         purged = purge_task(lake, config_dir, customer_id)
@@ -136,7 +134,7 @@ def run_markdown(run_id: str, results: dict[str, Any], failed: dict[str, str]) -
 def nightly(lake: str = "./lake", config_dir: str = "configs") -> dict[str, Any]:
     """Run every configured customer; fail at the end if any customer failed."""
     config = load_config(config_dir)
-    run_id = new_run_id()
+    run_id = new_run_id(clock.now())
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
     for customer in config.customers:

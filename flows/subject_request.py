@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -19,6 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import customer_key
+from piiscan.lake import clock
 from piiscan.policy import load_config
 from piiscan.purge import customer_lock
 from piiscan.storage import open_lake
@@ -34,7 +34,7 @@ def carry_out(request_id: str) -> dict[str, Any]:
     storage = open_lake(lake)
     request, _ = load_request(storage, request_id)
     customer = request["customer"]
-    now = datetime.now(UTC)
+    now = clock.now()
     with customer_lock(storage, customer, now):
         record = run_request(storage, config, request_id, customer_key(customer), now)
     get_run_logger().info(

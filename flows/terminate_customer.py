@@ -7,7 +7,7 @@ before anything is deleted; with dry_run (the default) nothing is.
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import customer_key, secret_block_name
 from piiscan.errors import PiiscanError
 from piiscan.keys import keys_dir
+from piiscan.lake import clock
 from piiscan.policy import load_config
 from piiscan.purge import PurgePlan, customer_lock, plan_purge, terminate
 from piiscan.storage import open_lake
@@ -69,9 +70,9 @@ def apply_task(lake: str, config_dir: str, customer: str, effective: date) -> di
     storage = open_lake(lake)
     key_file = keys_dir() / f"{customer}.json"
     store = f"file {key_file}" if key_file.exists() else f"block {secret_block_name(customer)}"
-    with customer_lock(storage, customer, datetime.now(UTC)):
+    with customer_lock(storage, customer, clock.now()):
         result = terminate(
-            storage, config, customer, effective, _key_or_none(customer), datetime.now(UTC), store
+            storage, config, customer, effective, _key_or_none(customer), clock.now(), store
         )
     if not result.key_needed:
         if key_file.exists():

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("PIISCAN_LAKE", None)
+# The clock is pinned (piiscan.lake.clock reads PIISCAN_NOW) and the time zone is one far from UTC,
+# so no test depends on today's date or the machine's zone; a test that needs another time sets it.
+os.environ["PIISCAN_NOW"] = "2026-11-28T09:00:00Z"
+os.environ["TZ"] = "Pacific/Kiritimati"  # UTC+14: local dates differ from UTC ones most hours
+time.tzset()
 # Keys for the configured customers live in a throwaway folder, never in the repository.
 os.environ["PIISCAN_KEYS_DIR"] = tempfile.mkdtemp(prefix="piiscan-keys-")
 

@@ -88,6 +88,7 @@ def test_design_columns_cannot_be_rejected_but_can_be_retyped() -> None:
             decision="reject",
             reason="looks like a counter",
             decided_by="j.reviewer",
+            decided_at=date(2026, 11, 28),
         )
     retyped = new_override(
         customer="acme",
@@ -97,6 +98,7 @@ def test_design_columns_cannot_be_rejected_but_can_be_retyped() -> None:
         entity="EMAIL_ADDRESS",
         reason="acme uses e-mails as employee IDs",
         decided_by="j.reviewer",
+        decided_at=date(2026, 11, 28),
     )
     plans = plan_columns(
         "invoice_lines",
@@ -148,6 +150,7 @@ def test_cli_arguments_are_validated_with_the_argument_named() -> None:
             entity="SHOE_SIZE",
             reason="because",
             decided_by="me",
+            decided_at=date(2026, 11, 28),
         )
     assert caught.value.key == "entity"
 

@@ -215,15 +215,26 @@ def test_export_finds_every_row_of_the_person_and_nothing_else(
     assert not list((lake / "restricted" / "requests").rglob("*.json"))
 
 
-def test_the_lookback_limits_the_export(lake: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("now", "periods"),
+    [
+        ("2026-11-28T09:00:00Z", {"2026-10"}),  # October is inside one month back from November
+        ("2026-11-01T02:00:00+05:00", {"2026-09", "2026-10"}),  # still October in UTC
+        ("2027-01-15T12:00:00Z", set()),  # the fixtures' months are all before December
+    ],
+)
+def test_the_lookback_limits_the_export(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: str, periods: set[str]
+) -> None:
+    monkeypatch.setenv("PIISCAN_NOW", now)
     who = person(lake)
     record = export(lake, tmp_path, "--number", sorted(who["numbers"])[0], "--months", "1")
-    assert record["outcome"]["rows"]  # October is inside a one-month lookback from November
+    assert bool(record["outcome"]["rows"]) == bool(periods)
     folder = tmp_path / record["request_id"]
-    periods = set()
+    seen = set()
     for path in folder.glob("restricted_*.csv"):
-        periods |= set(pl.read_csv(path, infer_schema=False)["period"])
-    assert periods == {"2026-10"}
+        seen |= set(pl.read_csv(path, infer_schema=False)["period"])
+    assert seen == periods
 
 
 def test_erase_deletes_what_no_hold_needs_and_a_second_erase_does_nothing(lake: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from rich.table import Table
 
 from piiscan.errors import PiiscanError
 from piiscan.ingest.engine import collect_files, ingest_paths, new_run_id
+from piiscan.lake import clock
 from piiscan.policy import Config, load_config
 from piiscan.storage import Storage, join, open_lake
 from piiscan.types import IngestSummary
@@ -114,7 +115,7 @@ def ingest(
             def step(name: str) -> None:
                 progress.update(task, advance=1, item=name)
 
-            summary = ingest_paths(storage, who, files, new_run_id(), step)
+            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step)
     except PiiscanError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -352,7 +353,6 @@ def purge(
     as_json: JsonOption = False,
 ) -> None:
     """Plan (default) or apply the retention purge of a customer; applied purges are ledgered."""
-    from datetime import UTC, datetime
 
     from piiscan.purge import apply_purge, plan_purge
 
@@ -360,10 +360,10 @@ def purge(
     try:
         cfg.customer(customer)
         storage = open_lake(lake)
-        when = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+        when = date.fromisoformat(as_of) if as_of else clock.today()
         key = _key_or_none(customer, keys)
         plan = plan_purge(storage, cfg, customer, when, key)
-        entry = apply_purge(storage, cfg, plan, key, datetime.now(UTC)) if apply else None
+        entry = apply_purge(storage, cfg, plan, key, clock.now()) if apply else None
     except PiiscanError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -392,7 +392,6 @@ def terminate(
     as_json: JsonOption = False,
 ) -> None:
     """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
-    from datetime import UTC, datetime
 
     from piiscan.keys import env_name, keys_dir
     from piiscan.purge import plan_purge
@@ -414,7 +413,7 @@ def terminate(
                 console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
             return
         store = f"file {key_file}" if key_file.exists() else f"secret {env_name(customer)}"
-        result = run_termination(storage, cfg, customer, end, key, datetime.now(UTC), store)
+        result = run_termination(storage, cfg, customer, end, key, clock.now(), store)
     except PiiscanError as exc:
         raise _fail(exc) from None
     if not result.key_needed and key_file.exists():
@@ -457,7 +456,6 @@ def holds_add(
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
 ) -> None:
     """Register a hold; wireless numbers are stored as tokens, never raw."""
-    from datetime import UTC, datetime
 
     from piiscan.holds import add_hold
     from piiscan.keys import load_key
@@ -479,7 +477,7 @@ def holds_add(
             customer,
             "legal" if kind == "legal" else "audit",
             reason,
-            datetime.now(UTC),
+            clock.now(),
             dataset=dataset,
             number_tokens=hashed,
             periods=tuple(period or ()),
@@ -534,12 +532,11 @@ def holds_release(
     lake: LakeOption = "./lake",
 ) -> None:
     """Release a hold; it stays in the registry with its release time."""
-    from datetime import UTC, datetime
 
     from piiscan.holds import release_hold
 
     try:
-        hold = release_hold(open_lake(lake), customer, hold_id, datetime.now(UTC))
+        hold = release_hold(open_lake(lake), customer, hold_id, clock.now())
     except PiiscanError as exc:
         raise _fail(exc) from None
     console.print(f"released {hold.id} at {hold.released_at}")
@@ -748,6 +745,7 @@ def _decide(
             entity=entity,
             reason=reason,
             decided_by=by,
+            decided_at=clock.today(),
         )
         record(config, cfg, override)
     except PiiscanError as exc:
@@ -971,7 +969,7 @@ def subject_export(
         storage = open_lake(lake)
         cfg.customer(customer)
         key = load_key(customer, keys)
-        now = datetime.now(UTC)
+        now = clock.now()
         request_id = create_request(storage, cfg, customer, "export", selector, months, now)
         record = run_request(storage, cfg, request_id, key, now, out=out)
     except PiiscanError as exc:
@@ -1032,7 +1030,7 @@ def subject_erase(
         cfg.customer(customer)
         storage = open_lake(lake)
         key = load_key(customer, keys)
-        now = datetime.now(UTC)
+        now = clock.now()
         if not apply:
             identity = resolve(storage, customer, selector)
             _, outcome = preview_erase(storage, cfg, customer, identity, key, now.date())
@@ -1086,7 +1084,7 @@ def subject_request(
     cfg = _config(config)
     try:
         request_id = create_request(
-            open_lake(lake), cfg, customer, action, selector, months, datetime.now(UTC)
+            open_lake(lake), cfg, customer, action, selector, months, clock.now()
         )
     except PiiscanError as exc:
         raise _fail(exc) from None

@@ -23,6 +23,10 @@ KEEP_AS_IS = frozenset({ACTIVE, NO_CLOCK, "legal", "audit"})
 PSEUDONYMIZE = frozenset({"tax", "billing"})
 
 
+# (column, values) naming one person's rows, or (YYYY-MM, numbers) for recycled numbers.
+Subject = tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @dataclass(frozen=True)
 class Rules:
     """Everything a decision depends on, for one customer's dataset."""
@@ -41,30 +45,30 @@ class Rules:
     open_invoices: tuple[tuple[str, date], ...] = ()  # (account, bill cycle) open or disputed
     # An erasure request: (column, values) naming one person's rows (raw values and their
     # tokens). Only those rows are decided, as if their clock had run out; others stay active.
-    subject: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    subject: Subject = ()
     # (YYYY-MM, wireless numbers): bill cycles in which the person's numbers were another
     # employee's (a recycled number); rows of those numbers billed then are not the person's.
-    subject_elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    subject_elsewhere: Subject = ()
 
 
-def subject_rows(rules: Rules, columns: Sequence[str]) -> pl.Expr:
+def subject_rows(subject: Subject, elsewhere: Subject, columns: Sequence[str]) -> pl.Expr:
     """Rows an erasure request names: one of its columns holds one of its values, unless the
     row names another employee, or is on one of the person's numbers in a bill cycle when
-    another employee held it (needs a period column)."""
+    another employee held it (`elsewhere`: (YYYY-MM, numbers); needs a period column)."""
     named = pl.lit(False)
-    for column, values in rules.subject:
+    for column, values in subject:
         if column in columns and values:
             named |= pl.col(column).cast(pl.String).is_in(list(values)).fill_null(False)
-    if not rules.subject:
+    if not subject:
         return named
     if "employee_id" in columns:
         employee = pl.col("employee_id").cast(pl.String)
-        ids = list(dict(rules.subject).get("employee_id", ()))
+        ids = list(dict(subject).get("employee_id", ()))
         named &= employee.is_null() | employee.is_in(ids).fill_null(False)
-    if rules.subject_elsewhere and {"period", "wireless_number"} <= set(columns):
+    if elsewhere and {"period", "wireless_number"} <= set(columns):
         number = pl.col("wireless_number").cast(pl.String)
         month = cycle_month(columns)
-        for period, numbers in rules.subject_elsewhere:
+        for period, numbers in elsewhere:
             taken = (month == period) & number.is_in(list(numbers))
             named &= ~taken.fill_null(False)
     return named.fill_null(False)
@@ -150,7 +154,11 @@ def decide(rules: Rules, columns: Sequence[str], token_column: str | None = None
     expired = expires.fill_null(False)
     legal = _explicit(rules, "legal", columns, token_column)
     audit = _explicit(rules, "audit", columns, token_column)
-    others = ~subject_rows(rules, columns) if rules.subject else pl.lit(False)
+    others = (
+        ~subject_rows(rules.subject, rules.subject_elsewhere, columns)
+        if rules.subject
+        else pl.lit(False)
+    )
     return (
         pl.when(others)
         .then(pl.lit(ACTIVE))

@@ -109,7 +109,7 @@ def new_override(
     dataset: str | None = None,
     layout: str | None = None,
     entity: str | None = None,
-    decided_at: date | None = None,
+    decided_at: date,
 ) -> Override:
     """A validated override from CLI arguments; errors name the argument that is wrong."""
     from pydantic import ValidationError
@@ -125,7 +125,7 @@ def new_override(
                 "entity": entity,
                 "reason": reason,
                 "decided_by": decided_by,
-                "decided_at": decided_at or date.today(),
+                "decided_at": decided_at,
             }
         )
     except ValidationError as exc:

@@ -49,7 +49,7 @@ from piiscan.purge import (
     plan_file,
     rules_for,
 )
-from piiscan.retention import DELETE, Rules, cycle_month, subject_rows
+from piiscan.retention import DELETE, cycle_month, subject_rows
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage, join
 
@@ -272,7 +272,7 @@ def find(
     storage: Storage, customer: str, identity: Identity, key: Key, since: date | None
 ) -> Found:
     """The person's rows in every dataset of both zones and among quarantined rows."""
-    rules = _subject_rules(identity, key)
+    subject, elsewhere = identity.match(key), identity.elsewhere(key)
     found = Found()
     numbers = sorted(identity.values.get("wireless_number", set()))
     for zone in ZONES:
@@ -282,9 +282,9 @@ def find(
                 frame = _read(storage, file_key)
                 if since is not None:
                     frame = frame.filter(pl.col("period") >= f"{since:%Y-%m}")
-                hit = frame.filter(subject_rows(rules, frame.columns))
+                hit = frame.filter(subject_rows(subject, elsewhere, frame.columns))
                 if zone == "restricted" and "other_number" in frame.columns and numbers:
-                    others = frame.filter(~subject_rows(rules, frame.columns))
+                    others = frame.filter(~subject_rows(subject, elsewhere, frame.columns))
                     found.other_party += others.filter(pl.col("other_number").is_in(numbers)).height
                 if hit.height:
                     matched.append(hit)
@@ -413,25 +413,6 @@ def erase_quarantined(
 def _read_plain(storage: Storage, key: str) -> pl.DataFrame:
     with storage.local_copy(key) as local:
         return pl.read_parquet(local)
-
-
-def _subject_rules(identity: Identity, key: Key) -> Rules:
-    """Rules that only carry the subject (for matching rows)."""
-    return Rules(
-        dataset="",
-        keep_months=0,
-        clock="",
-        clock_fallback=None,
-        as_of=date.today(),
-        terminated=None,
-        tax_years=0,
-        tax_datasets=(),
-        billing_statuses=(),
-        dispute_window_days=0,
-        holds=(),
-        subject=identity.match(key),
-        subject_elsewhere=identity.elsewhere(key),
-    )
 
 
 # --- export -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -40,10 +41,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """A sortable run id: 20261128T021500Z-<6 hex>."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{hashlib.sha256(str(datetime.now(UTC)).encode()).hexdigest()[:6]}"
+def new_run_id(now: datetime) -> str:
+    """A sortable run id: 20261128T021500Z-<6 random hex>."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def _manifest_key(customer: str) -> str:
