@@ -26,11 +26,11 @@ assert state.is_completed(), state
 DIRECT = """
 from datetime import UTC, datetime
 from flows.common import customer_key, detector_for
-from piiscan.ingest.engine import new_run_id
-from piiscan.pipeline import run_customer
+from piiscan.lake.keys import new_run_id
+from piiscan.pipeline.nightly import run_customer
 from piiscan.policy import load_config
 from piiscan.storage import open_lake
-config, storage, run_id = load_config("configs"), open_lake({lake!r}), new_run_id()
+config, storage, run_id = load_config("configs"), open_lake({lake!r}), new_run_id(datetime.now(UTC))
 for customer in config.customers:
     run_customer(storage, config, customer, run_id, datetime.now(UTC), customer_key(customer.id),
                  detector_for(config, customer.id))

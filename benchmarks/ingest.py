@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,8 @@ def step_floor(file: Path, work: Path) -> dict[str, Any]:
 def step_ingest(file: Path, work: Path) -> dict[str, Any]:
     """Import piiscan, then time ingest_paths alone."""
     started = time.perf_counter()
-    from piiscan.ingest.engine import ingest_paths, new_run_id
+    from piiscan.lake.keys import new_run_id
+    from piiscan.pipeline.ingest import ingest_paths
     from piiscan.policy import load_config
     from piiscan.storage import open_lake
 
@@ -126,7 +127,7 @@ def step_ingest(file: Path, work: Path) -> dict[str, Any]:
     customer = load_config(CONFIGS).customer(CUSTOMER)
     storage = open_lake(str(work / "lake"))
     began = time.perf_counter()
-    summary = ingest_paths(storage, customer, [file], new_run_id())
+    summary = ingest_paths(storage, customer, [file], new_run_id(datetime.now(UTC)))
     done = time.perf_counter()
     return {
         "import_s": imported - started,

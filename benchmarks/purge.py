@@ -142,7 +142,7 @@ def step_generate(rows: int) -> dict[str, Any]:
 
     from piiscan.fixtures.model import World
     from piiscan.fixtures.usage import DIALED_AREA_CODES, KINDS
-    from piiscan.holds import add_hold
+    from piiscan.lake.holds import add_hold
     from piiscan.policy import load_config
     from piiscan.pseudonymize import plan_columns, pseudonymize_frame, tokens
     from piiscan.schema import DATASETS, EXTRAS, MONEY, conform

@@ -17,9 +17,15 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import customer_key, detector_for, failure_reason
-from piiscan.ingest.engine import ingest_landing, new_run_id
 from piiscan.lake import clock
-from piiscan.pipeline import detect_datasets, finish_report, pseudonymize_customer, purge_due
+from piiscan.lake.keys import new_run_id
+from piiscan.pipeline.ingest import ingest_landing
+from piiscan.pipeline.nightly import (
+    detect_datasets,
+    finish_report,
+    pseudonymize_customer,
+    purge_due,
+)
 from piiscan.policy import load_config
 from piiscan.purge import customer_lock
 from piiscan.report import datasets_json, markdown, summary

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from piiscan.ingest.engine import collect_files, ingest_landing, ingest_paths
 from piiscan.ingest.parse import Outputs
 from piiscan.ingest.reader import _line_stats
+from piiscan.pipeline.ingest import collect_files, ingest_landing, ingest_paths
 from piiscan.policy import Config
 from piiscan.schema import DATASETS, EXTRAS
 from piiscan.storage import LocalStorage, MemoryStorage
@@ -299,7 +299,7 @@ def test_field_counts_flag_ragged_and_blank_lines(lines: list[str]) -> None:
 
 
 def test_a_failed_parquet_write_is_raised(tmp_path: Path) -> None:
-    outputs = Outputs(tmp_path / "gone", "acme")  # the folder does not exist: writing fails
+    outputs = Outputs(tmp_path / "gone")  # the folder does not exist: writing fails
     frame = pl.DataFrame({"charge": [1.5], "period": [date(2026, 10, 1)]})
     with pytest.raises(OSError):
         outputs.write("usage_events", frame)

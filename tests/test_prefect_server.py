@@ -20,9 +20,9 @@ import httpx
 import polars as pl
 import pytest
 
-from piiscan import ledger
 from piiscan.cli import stage_fixtures
 from piiscan.keys import create_key
+from piiscan.lake import ledger
 from piiscan.storage import LocalStorage
 
 from .conftest import REPO

@@ -11,9 +11,9 @@ import pytest
 
 from piiscan.detect import Detector, Settings
 from piiscan.errors import KeyMaterialError, PolicyError
-from piiscan.ingest.engine import collect_files, ingest_paths
 from piiscan.keys import create_key, load_key
-from piiscan.pipeline import detect_datasets, pseudonymize_customer
+from piiscan.pipeline.ingest import collect_files, ingest_paths
+from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 from piiscan.policy import Config
 from piiscan.pseudonymize import (
     ColumnPlan,

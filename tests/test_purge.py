@@ -15,12 +15,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from piiscan import ledger
 from piiscan.detect import Detector, Settings
-from piiscan.holds import add_hold, load_registry
-from piiscan.ingest.engine import collect_files, ingest_paths
 from piiscan.keys import create_key, load_key
-from piiscan.pipeline import detect_datasets, pseudonymize_customer
+from piiscan.lake import ledger
+from piiscan.lake.holds import add_hold, load_registry
+from piiscan.pipeline.ingest import collect_files, ingest_paths
+from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 from piiscan.policy import Config
 from piiscan.pseudonymize import tokens
 from piiscan.purge import PurgeError, apply_purge, customer_lock, plan_purge, terminate

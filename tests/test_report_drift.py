@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app, stage_fixtures
-from piiscan.ingest.engine import new_run_id
 from piiscan.keys import load_key
-from piiscan.pipeline import run_customer
+from piiscan.lake.keys import new_run_id
+from piiscan.pipeline.nightly import run_customer
 from piiscan.policy import load_config
 from piiscan.report import report_schema
 from piiscan.storage import LocalStorage

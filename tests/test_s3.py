@@ -319,7 +319,7 @@ def test_a_storage_outage_fails_clearly_and_a_rerun_completes(
 ) -> None:
     """SeaweedFS stops in the middle of an ingest: the run fails with a storage error, every
     object that exists is whole, and after a restart the rerun lands everything."""
-    from piiscan.ingest.engine import ingest_landing
+    from piiscan.pipeline.ingest import ingest_landing
     from piiscan.policy import load_config
 
     from .seaweed import SeaweedFS
@@ -377,7 +377,7 @@ def _rows(storage: Any, customer: str) -> dict[str, int]:
 
 def _local_lake(fixture_tree: Path, tmp_path: Path, config: Any) -> Any:
     """The same landing files ingested into a local lake without interruption: the oracle."""
-    from piiscan.ingest.engine import ingest_landing
+    from piiscan.pipeline.ingest import ingest_landing
     from piiscan.storage import LocalStorage
 
     local = LocalStorage(tmp_path / "local-lake")

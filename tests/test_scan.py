@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from piiscan.cli import app
 from piiscan.fixtures.generate import generate
-from piiscan.ingest.engine import collect_files, ingest_paths
+from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.policy import Config
 from piiscan.storage import LocalStorage
 

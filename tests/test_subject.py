@@ -15,13 +15,13 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from piiscan import ledger
 from piiscan.cli import app
 from piiscan.detect import Detector, Settings
-from piiscan.holds import add_hold
-from piiscan.ingest.engine import collect_files, ingest_paths
 from piiscan.keys import load_key
-from piiscan.pipeline import detect_datasets, pseudonymize_customer
+from piiscan.lake import ledger
+from piiscan.lake.holds import add_hold
+from piiscan.pipeline.ingest import collect_files, ingest_paths
+from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 from piiscan.policy import Config
 from piiscan.pseudonymize import tokens
 from piiscan.storage import LocalStorage
@@ -401,7 +401,6 @@ def test_bundles_in_the_lake_and_pending_requests_do_not_outlive_their_time(
 def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
     lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.subject_request import subject_request
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -410,6 +409,8 @@ def test_the_subject_request_flow_keeps_the_identifier_out_of_prefect(
         LogFilter,
         LogFilterFlowRunId,
     )
+
+    from flows.subject_request import subject_request
 
     who = person(lake)
     email = sorted(who["emails"])[0]

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from datetime import date
 from typing import Any
-
-from piiscan.storage import Storage, join
 
 
 def build_certificate(
@@ -70,11 +67,3 @@ Policy version {version}; issued {html.escape(c["issued_at"])}.</p>
 <code>piiscan ledger verify</code> recomputes the chain.</p>
 </body></html>
 """
-
-
-def write_certificate(storage: Storage, certificate: dict[str, Any]) -> tuple[str, str]:
-    """Write certificates/<customer>/<effective date>.json and .html; returns both keys."""
-    stem = join("certificates", certificate["customer"], certificate["effective_date"])
-    storage.write_bytes(f"{stem}.json", (json.dumps(certificate, indent=1) + "\n").encode())
-    storage.write_bytes(f"{stem}.html", render_html(certificate).encode())
-    return f"{stem}.json", f"{stem}.html"

@@ -17,10 +17,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from piiscan.errors import PiiscanError
-from piiscan.ingest.engine import collect_files, ingest_paths, new_run_id
 from piiscan.lake import clock
+from piiscan.lake import keys as lake_keys
+from piiscan.lake.keys import new_run_id
+from piiscan.lake.reports import read_report, report_keys
+from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.policy import Config, load_config
-from piiscan.storage import Storage, join, open_lake
+from piiscan.storage import Storage, open_lake
 from piiscan.types import IngestSummary
 
 app = typer.Typer(
@@ -123,9 +126,8 @@ def ingest(
     else:
         _print_ingest(summary)
     if summary.count("quarantined"):
-        err.print(
-            f"quarantined files are under {storage.uri(join('quarantine', who.id, summary.run_id))}"
-        )
+        folder = storage.uri(lake_keys.quarantine(who.id, summary.run_id))
+        err.print(f"quarantined files are under {folder}")
 
 
 @app.command()
@@ -240,7 +242,7 @@ def pseudonymize(
 ) -> None:
     """Write the analytics zone for a customer: tokens, drops and masks per column policy."""
     from piiscan.keys import load_key
-    from piiscan.pipeline import detect_datasets, pseudonymize_customer
+    from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 
     cfg = _config(config)
     try:
@@ -457,8 +459,8 @@ def holds_add(
 ) -> None:
     """Register a hold; wireless numbers are stored as tokens, never raw."""
 
-    from piiscan.holds import add_hold
     from piiscan.keys import load_key
+    from piiscan.lake.holds import add_hold
     from piiscan.pseudonymize import tokens
 
     cfg = _config(config)
@@ -498,7 +500,7 @@ def holds_list(
     as_json: JsonOption = False,
 ) -> None:
     """Show a customer's holds (released ones too) and their history."""
-    from piiscan.holds import load_registry
+    from piiscan.lake.holds import load_registry
 
     registry = load_registry(open_lake(lake), customer)
     if as_json:
@@ -533,7 +535,7 @@ def holds_release(
 ) -> None:
     """Release a hold; it stays in the registry with its release time."""
 
-    from piiscan.holds import release_hold
+    from piiscan.lake.holds import release_hold
 
     try:
         hold = release_hold(open_lake(lake), customer, hold_id, clock.now())
@@ -553,7 +555,7 @@ def ledger_verify(
     config: ConfigOption = Path("configs"),
 ) -> None:
     """Recompute every ledger's hash chain; exit 1 on any edit, removal or reordering."""
-    from piiscan.ledger import verify
+    from piiscan.lake.ledger import verify
 
     cfg = _config(config)
     storage = open_lake(lake)
@@ -571,27 +573,21 @@ report_app = typer.Typer(help="Run reports: the latest per customer, as a summar
 app.add_typer(report_app, name="report")
 
 
-def _report_keys(storage: Storage, customer: str) -> list[str]:
-    return sorted(k for k in storage.list(join("reports", customer)) if k.endswith(".json"))
-
-
 def _load_report(storage: Storage, customer: str, run: str | None) -> dict[str, Any]:
     """A customer's report of that run, or its latest; a clear error when there is none."""
     from piiscan.errors import NotFoundError
-    from piiscan.report import report_key
 
     if run is not None:
-        key = report_key(customer, run)
+        key = lake_keys.report(customer, run)
     else:
-        keys = _report_keys(storage, customer)
-        if not keys:
-            raise _fail(NotFoundError(storage.uri(join("reports", customer))))
-        key = keys[-1]
+        found = report_keys(storage, customer)
+        if not found:
+            raise _fail(NotFoundError(storage.uri(lake_keys.reports(customer))))
+        key = found[-1]
     try:
-        document: dict[str, Any] = json.loads(storage.read_bytes(key))
+        return read_report(storage, key)
     except PiiscanError as exc:
         raise _fail(exc) from None
-    return document
 
 
 def _customers(cfg: Config, customer: str | None) -> list[str]:
@@ -626,7 +622,7 @@ def report_show(
     storage = open_lake(lake)
     documents = []
     for customer_id in _customers(cfg, customer):
-        keys = _report_keys(storage, customer_id)
+        keys = report_keys(storage, customer_id)
         if customer is None and not (keys if run is None else any(run in k for k in keys)):
             continue  # a customer without that run (or without any run yet)
         documents.append(_load_report(storage, customer_id, run))
@@ -652,7 +648,7 @@ def report_show(
         console.print(
             f"  purge: {s['purge']['rows_deleted']} row(s) deleted, kept {s['purge']['rows_kept']}"
         )
-        html = storage.uri(join("reports", document["customer"], f"{document['run_id']}.html"))
+        html = storage.uri(lake_keys.report(document["customer"], document["run_id"], "html"))
         console.print(f"  html: {escape(html)}")
 
 
@@ -674,7 +670,7 @@ def report_open(
     cfg = _config(config)
     storage = open_lake(lake)
     document = _load_report(storage, _customers(cfg, customer)[0], run)
-    key = join("reports", document["customer"], f"{document['run_id']}.html")
+    key = lake_keys.report(document["customer"], document["run_id"], "html")
     if lake.startswith("s3://") or not storage.exists(key):
         # A remote or missing page: render the JSON locally (it holds no raw value).
         folder = Path(tempfile.mkdtemp(prefix="piiscan-report-"))
@@ -761,7 +757,7 @@ def _decide(
 def _latest_columns(lake: str, customer: str, dataset: str) -> dict[str, dict[str, Any]]:
     """The columns of a dataset in the customer's latest report (empty without a report)."""
     storage = open_lake(lake)
-    keys = _report_keys(storage, customer)
+    keys = report_keys(storage, customer)
     document = json.loads(storage.read_bytes(keys[-1])) if keys else {"datasets": {}}
     columns = document["datasets"].get(dataset, {}).get("columns", [])
     return {c["name"]: c for c in columns}
@@ -1100,7 +1096,7 @@ def subject_list(
     """Completed requests of a customer (kept 24 months; selectors as keyed hashes)."""
     storage = open_lake(lake)
     records = [
-        json.loads(storage.read_bytes(k)) for k in storage.list(join("state", "requests", customer))
+        json.loads(storage.read_bytes(k)) for k in storage.list(lake_keys.request_records(customer))
     ]
     if as_json:
         console.print_json(json.dumps(records))
@@ -1166,7 +1162,7 @@ def stage_fixtures(storage: Storage, fixture_root: Path) -> int:
         fd, tmp = tempfile.mkstemp(prefix="piiscan-stage-")
         os.close(fd)
         shutil.copyfile(path, tmp)
-        storage.put_file(Path(tmp), join("landing", customer, carrier, path.name))
+        storage.put_file(Path(tmp), lake_keys.landing(customer, carrier, path.name))
         count += 1
     return count
 
@@ -1181,7 +1177,6 @@ def demo(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from flows.nightly import nightly  # Prefect is imported only where flows run
-
     from piiscan.fixtures.generate import generate
 
     cfg = _config(config)

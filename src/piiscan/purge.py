@@ -28,9 +28,10 @@ from typing import Any
 
 import polars as pl
 
-from piiscan import ledger
 from piiscan.errors import KeyMaterialError, NotFoundError, PiiscanError, StorageError
-from piiscan.holds import Hold, load_registry
+from piiscan.holds import Hold
+from piiscan.lake import ledger
+from piiscan.lake.holds import load_registry
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
 from piiscan.retention import (
@@ -708,7 +709,8 @@ def terminate(
     key_store: str,
 ) -> Termination:
     """Apply the termination purge, then certify it. key_store says where the key lives."""
-    from piiscan.certificate import build_certificate, write_certificate
+    from piiscan.certificate import build_certificate
+    from piiscan.lake.reports import write_certificate
 
     plan = plan_purge(storage, config, customer, effective, key, terminated=effective)
     entry = apply_purge(storage, config, plan, key, now, kind="terminate")

@@ -17,17 +17,10 @@ from typing import Any
 
 from piiscan.detect import ColumnFinding
 from piiscan.drift import detect_drift
-from piiscan.errors import StorageError
 from piiscan.pseudonymize import DatasetResult
-from piiscan.storage import Storage, join
 
 REPORT_VERSION = 2
 HISTORY_RUNS = 30  # runs shown in the report's "rows purged over time" chart
-
-
-def report_key(customer: str, run_id: str, ext: str = "json") -> str:
-    """Where a run's report lives in the lake."""
-    return join("reports", customer, f"{run_id}.{ext}")
 
 
 def report_schema() -> dict[str, Any]:
@@ -68,24 +61,6 @@ def datasets_json(
             "columns": rows,
         }
     return out
-
-
-def previous_report(storage: Storage, customer: str, run_id: str) -> dict[str, Any] | None:
-    """The customer's latest report written before run_id (run ids sort by time), if any."""
-    earlier = [
-        key
-        for key in storage.list(join("reports", customer))
-        if key.endswith(".json") and key.rsplit("/", 1)[-1][: -len(".json")] < run_id
-    ]
-    if not earlier:
-        return None
-    try:
-        document: dict[str, Any] = json.loads(storage.read_bytes(max(earlier)))
-    except (StorageError, ValueError) as exc:
-        raise StorageError(
-            storage.uri(max(earlier)), f"previous report unreadable: {exc}"
-        ) from None
-    return document
 
 
 def build_report(
@@ -146,17 +121,6 @@ def build_report(
         "purge": dict(purge),
         "history": history,
     }
-
-
-def write_report(storage: Storage, document: Mapping[str, Any]) -> str:
-    """Write a run's JSON report and its HTML rendering beside it; returns the JSON's key."""
-    from piiscan.html import render_html
-
-    key = report_key(document["customer"], document["run_id"])
-    storage.write_bytes(key, (json.dumps(document, indent=1, default=str) + "\n").encode())
-    html_key = report_key(document["customer"], document["run_id"], "html")
-    storage.write_bytes(html_key, render_html(document).encode())
-    return key
 
 
 def summary(document: Mapping[str, Any]) -> dict[str, Any]:

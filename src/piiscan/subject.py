@@ -32,8 +32,9 @@ from typing import Any
 import polars as pl
 
 from piiscan.errors import PiiscanError
-from piiscan.holds import load_registry
-from piiscan.ingest.engine import load_manifest, new_run_id
+from piiscan.lake.holds import load_registry
+from piiscan.lake.keys import new_run_id
+from piiscan.lake.manifest import load_manifest
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
 from piiscan.purge import (

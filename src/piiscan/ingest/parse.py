@@ -35,7 +35,6 @@ from piiscan.ingest.reader import (
     text_frames,
 )
 from piiscan.schema import PERIOD_COLUMN, conform, snake_case
-from piiscan.storage import join
 
 MAX_LISTED_REJECTIONS = 1000
 # Partitions of one file written by polars' streaming writer (a thread each); a file spread over
@@ -138,7 +137,6 @@ class Outputs:
     """
 
     folder: Path
-    customer: str
     stop: Callable[[], bool] = lambda: False  # asked between blocks: True ends the parse
     # (dataset, period) -> the file's writer and the local file
     writers: dict[tuple[str, str], tuple[_Sink | _ArrowSink, Path]] = field(default_factory=dict)
@@ -183,21 +181,9 @@ class Outputs:
         for writer, _ in self.rejected.values():
             writer.close()
 
-    def keys(self, stem: str) -> list[tuple[str, Path]]:
-        """Lake key and local file of each dataset partition written."""
-        return [
-            (
-                join(
-                    "restricted",
-                    dataset,
-                    f"customer={self.customer}",
-                    f"period={period}",
-                    f"{stem}.parquet",
-                ),
-                path,
-            )
-            for (dataset, period), (_, path) in self.writers.items()
-        ]
+    def partitions(self) -> list[tuple[str, str, Path]]:
+        """Dataset, period and local file of each dataset partition written."""
+        return [(dataset, period, path) for (dataset, period), (_, path) in self.writers.items()]
 
 
 @dataclass

@@ -12,21 +12,21 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from piiscan.errors import IngestError, StorageError
+from piiscan.errors import IngestError
 from piiscan.ingest.layouts import LAYOUTS
 from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
+from piiscan.lake import keys
+from piiscan.lake.manifest import load_manifest, save_manifest
 from piiscan.policy import Customer
-from piiscan.storage import Storage, join
+from piiscan.storage import Storage
 from piiscan.types import FileResult, IngestSummary
 
 Progress = Callable[[str], None]
@@ -41,40 +41,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def new_run_id(now: datetime) -> str:
-    """A sortable run id: 20261128T021500Z-<6 random hex>."""
-    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def _manifest_key(customer: str) -> str:
-    return join("state", "ingested", f"{customer}.json")
-
-
-def load_manifest(storage: Storage, customer: str) -> dict[str, Any]:
-    """Checksums already ingested for a customer, with what they produced."""
-    key = _manifest_key(customer)
-    if not storage.exists(key):
-        return {}
-    try:
-        data: dict[str, Any] = json.loads(storage.read_bytes(key))
-    except json.JSONDecodeError as exc:
-        raise StorageError(
-            storage.uri(key), f"ingest manifest is not valid JSON (line {exc.lineno})"
-        ) from None
-    return data
-
-
 def _carrier_of(layouts: list[str]) -> str:
     carriers = {lay.carrier for lay in LAYOUTS if lay.name in layouts}
     return carriers.pop() if len(carriers) == 1 else "mixed"
 
 
 def _landing_key(storage: Storage, customer: str, carrier: str, name: str, checksum: str) -> str:
-    key = join("landing", customer, carrier, name)
+    key = keys.landing(customer, carrier, name)
     if storage.exists(key):
         stem, dot, ext = name.rpartition(".")
-        key = join(
-            "landing", customer, carrier, f"{stem or ext}.{checksum[:8]}{dot}{ext if stem else ''}"
+        key = keys.landing(
+            customer, carrier, f"{stem or ext}.{checksum[:8]}{dot}{ext if stem else ''}"
         )
     return key
 
@@ -121,7 +98,6 @@ class Ingestor:
             try:
                 outputs = Outputs(
                     Path(tmp),
-                    self.customer.id,
                     stop=lambda: background.done() and background.result()[0] in self.manifest,
                 )
                 failure = None
@@ -169,18 +145,22 @@ class Ingestor:
         copy: Path | None,
     ) -> FileResult:
         carrier = _carrier_of(tally.layouts)
-        keys = []
-        for key, local in outputs.keys(checksum[:16]):
+        written = []
+        for dataset, period, local in outputs.partitions():
+            key = keys.partition_file(
+                "restricted", dataset, self.customer.id, period, checksum[:16]
+            )
             self.storage.put_file(local, key)
-            keys.append(key)
+            written.append(key)
         quarantine_key = None
         if outputs.rejected:
-            folder = join("quarantine", self.customer.id, self.run_id)
             rejected_files = {}  # file or archive member -> its rejected rows
             for index, (unit, (_, local)) in enumerate(outputs.rejected.items()):
                 rejected_files[unit] = f"{name}.rejected-{index}.parquet"
-                self.storage.put_file(local, join(folder, rejected_files[unit]))
-            quarantine_key = join(folder, f"{name}.reason.json")
+                self.storage.put_file(
+                    local, keys.quarantine(self.customer.id, self.run_id, rejected_files[unit])
+                )
+            quarantine_key = keys.quarantine_reason(self.customer.id, self.run_id, name)
             self._write_reason(
                 quarantine_key,
                 {
@@ -203,13 +183,10 @@ class Ingestor:
             "run_id": self.run_id,
             "layouts": tally.layouts,
             "rows": tally.rows,
-            "outputs": keys,
+            "outputs": written,
             "landing": landing_key,
         }
-        self.storage.write_bytes(
-            _manifest_key(self.customer.id),
-            json.dumps(self.manifest, indent=1, sort_keys=True).encode(),
-        )
+        save_manifest(self.storage, self.customer.id, self.manifest)
         return FileResult(
             name,
             checksum,
@@ -221,7 +198,7 @@ class Ingestor:
             tally.skipped,
             landing_key=landing_key,
             quarantine_key=quarantine_key,
-            outputs=tuple(keys),
+            outputs=tuple(written),
         )
 
     def _quarantine(
@@ -233,9 +210,10 @@ class Ingestor:
         landing_key: str | None,
         copy: Path | None,
     ) -> FileResult:
-        folder = join("quarantine", self.customer.id, self.run_id)
-        self.storage.put_file(copy or _copy_to_temp(path), join(folder, name))
-        reason_key = join(folder, f"{name}.reason.json")
+        self.storage.put_file(
+            copy or _copy_to_temp(path), keys.quarantine(self.customer.id, self.run_id, name)
+        )
+        reason_key = keys.quarantine_reason(self.customer.id, self.run_id, name)
         self._write_reason(
             reason_key,
             {
@@ -292,7 +270,7 @@ def ingest_landing(
     """Ingest the files waiting in landing/<customer>/ that are not ingested yet."""
     ingestor = Ingestor(storage, customer, run_id)
     results = []
-    for key in list(storage.list(join("landing", customer.id))):
+    for key in list(storage.list(keys.landing(customer.id))):
         name = key.rsplit("/", 1)[-1]
         if progress:
             progress(name)

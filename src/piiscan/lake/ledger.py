@@ -12,14 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from piiscan.storage import Storage, join
+from piiscan.lake import keys
+from piiscan.storage import Storage
 
 GENESIS = "0" * 64
-
-
-def ledger_key(customer: str) -> str:
-    """Where a customer's ledger lives."""
-    return join("ledger", f"{customer}.jsonl")
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
@@ -32,7 +28,7 @@ def entry_hash(entry: dict[str, Any]) -> str:
 
 def read_entries(storage: Storage, customer: str) -> list[dict[str, Any]]:
     """The ledger's entries in order (an empty list if none)."""
-    key = ledger_key(customer)
+    key = keys.ledger(customer)
     if not storage.exists(key):
         return []
     lines = storage.read_bytes(key).decode("utf-8").splitlines()
@@ -46,7 +42,7 @@ def append(storage: Storage, customer: str, entry: dict[str, Any]) -> dict[str, 
     chained = {**entry, "seq": len(entries) + 1, "customer": customer, "prev_hash": previous}
     chained["hash"] = entry_hash(chained)
     body = "".join(json.dumps(e, sort_keys=True) + "\n" for e in [*entries, chained])
-    storage.write_bytes(ledger_key(customer), body.encode("utf-8"))
+    storage.write_bytes(keys.ledger(customer), body.encode("utf-8"))
     return chained
 
 
@@ -62,7 +58,7 @@ class Verification:
 
 def verify(storage: Storage, customer: str) -> Verification:
     """Recompute every hash and link; the first break is reported with its line number."""
-    key = ledger_key(customer)
+    key = keys.ledger(customer)
     if not storage.exists(key):
         return Verification(customer, 0, True)
     lines = [line for line in storage.read_bytes(key).decode("utf-8").splitlines() if line.strip()]
