@@ -299,8 +299,8 @@ def step_floor(work: Path) -> dict[str, Any]:
 def step_piiscan(work: Path) -> dict[str, Any]:
     """Import piiscan and load the config, then time plan_purge and apply_purge."""
     started = time.perf_counter()
+    from piiscan.pipeline.purge import apply_purge, plan_purge
     from piiscan.policy import load_config
-    from piiscan.purge import apply_purge, plan_purge
     from piiscan.storage import LocalStorage
 
     imported = time.perf_counter()

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import customer_key, detector_for, failure_reason
 from piiscan.lake import clock
 from piiscan.lake.keys import new_run_id
+from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import ingest_landing
 from piiscan.pipeline.nightly import (
     detect_datasets,
@@ -27,7 +28,6 @@ from piiscan.pipeline.nightly import (
     purge_due,
 )
 from piiscan.policy import load_config
-from piiscan.purge import customer_lock
 from piiscan.report import datasets_json, markdown, summary
 from piiscan.storage import open_lake
 

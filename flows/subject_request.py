@@ -19,8 +19,8 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import customer_key
 from piiscan.lake import clock
+from piiscan.lake.locks import customer_lock
 from piiscan.policy import load_config
-from piiscan.purge import customer_lock
 from piiscan.storage import open_lake
 from piiscan.subject import load_request, run_request
 

@@ -19,8 +19,10 @@ from flows.common import customer_key, secret_block_name
 from piiscan.errors import PiiscanError
 from piiscan.keys import keys_dir
 from piiscan.lake import clock
+from piiscan.lake.locks import customer_lock
+from piiscan.pipeline.purge import plan_purge, terminate
 from piiscan.policy import load_config
-from piiscan.purge import PurgePlan, customer_lock, plan_purge, terminate
+from piiscan.purge import PurgePlan
 from piiscan.storage import open_lake
 
 

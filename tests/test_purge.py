@@ -16,14 +16,16 @@ import polars as pl
 import pytest
 
 from piiscan.detect import Detector, Settings
+from piiscan.errors import PurgeError
 from piiscan.keys import create_key, load_key
 from piiscan.lake import ledger
 from piiscan.lake.holds import add_hold, load_registry
+from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
+from piiscan.pipeline.purge import apply_purge, plan_purge, terminate
 from piiscan.policy import Config
 from piiscan.pseudonymize import tokens
-from piiscan.purge import PurgeError, apply_purge, customer_lock, plan_purge, terminate
 from piiscan.storage import LocalStorage
 
 from .conftest import CONFIGS, REPO

@@ -84,7 +84,8 @@ def test_the_customer_lock_is_a_conditional_create(seaweed: Any) -> None:
     the lock object (If-None-Match), and a stale lock is taken over only as it was read."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from piiscan.purge import PurgeError, customer_lock
+    from piiscan.errors import PurgeError
+    from piiscan.lake.locks import customer_lock
 
     bucket = _bucket(seaweed)
     storage = S3Storage(f"s3://{bucket}/lake")

@@ -373,7 +373,7 @@ def test_bundles_in_the_lake_and_pending_requests_do_not_outlive_their_time(
 ) -> None:
     from datetime import timedelta
 
-    from piiscan.purge import plan_purge
+    from piiscan.pipeline.purge import plan_purge
     from piiscan.subject import create_request, run_request
 
     storage = LocalStorage(lake)

@@ -356,7 +356,7 @@ def purge(
 ) -> None:
     """Plan (default) or apply the retention purge of a customer; applied purges are ledgered."""
 
-    from piiscan.purge import apply_purge, plan_purge
+    from piiscan.pipeline.purge import apply_purge, plan_purge
 
     cfg = _config(config)
     try:
@@ -396,8 +396,8 @@ def terminate(
     """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
 
     from piiscan.keys import env_name, keys_dir
-    from piiscan.purge import plan_purge
-    from piiscan.purge import terminate as run_termination
+    from piiscan.pipeline.purge import plan_purge
+    from piiscan.pipeline.purge import terminate as run_termination
 
     cfg = _config(config)
     try:

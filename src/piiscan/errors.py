@@ -12,7 +12,9 @@ Every error carries its context as attributes and never a raw personal value.
     │   └── SchemaError      required column missing, duplicated header, ...
     ├── UnknownCustomerError a customer that is not configured
     ├── KeyMaterialError     a pseudonymization key is missing, malformed or too short
-    └── PolicyError          a PII column has no action, or an action does not fit it
+    ├── PolicyError          a PII column has no action, or an action does not fit it
+    └── PurgeError           a purge cannot run: stale plan, failed check
+        └── LockedError      another run holds the customer's lock; .transient
 """
 
 from __future__ import annotations
@@ -108,3 +110,17 @@ class PolicyError(PiiscanError):
         self.dataset = dataset
         self.column = column
         super().__init__(f"{dataset}.{column}: {problem}")
+
+
+class PurgeError(PiiscanError):
+    """A purge cannot run: its plan is stale, or a check of new content failed."""
+
+
+class LockedError(PurgeError):
+    """Another run holds the customer's lock (it may be free on a retry)."""
+
+    transient = True
+
+    def __init__(self, customer: str, problem: str) -> None:
+        self.customer = customer
+        super().__init__(f"customer {customer!r} {problem}")

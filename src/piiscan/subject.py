@@ -32,24 +32,16 @@ from typing import Any
 import polars as pl
 
 from piiscan.errors import PiiscanError
+from piiscan.lake.faults import checkpoint
 from piiscan.lake.holds import load_registry
-from piiscan.lake.keys import new_run_id
+from piiscan.lake.journal import journal_change, journal_pending
+from piiscan.lake.keys import new_run_id, period_of
+from piiscan.lake.locks import customer_lock
 from piiscan.lake.manifest import load_manifest
+from piiscan.pipeline.purge import apply_purge, open_invoices, plan_file
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
-from piiscan.purge import (
-    REASONS,
-    PurgePlan,
-    apply_purge,
-    checkpoint,
-    customer_lock,
-    journal_change,
-    journal_pending,
-    open_invoices,
-    period_of,
-    plan_file,
-    rules_for,
-)
+from piiscan.purge import REASONS, PurgePlan, rules_for
 from piiscan.retention import DELETE, cycle_month, subject_rows
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage, join

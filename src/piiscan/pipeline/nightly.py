@@ -9,9 +9,9 @@ from typing import Any
 from piiscan.detect import ColumnFinding, Detector
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.pipeline.ingest import Progress, ingest_landing
+from piiscan.pipeline.purge import apply_purge, plan_purge
 from piiscan.policy import Config, Customer
 from piiscan.pseudonymize import DatasetResult, Key, pseudonymize_dataset, restricted_files
-from piiscan.purge import apply_purge, plan_purge
 from piiscan.report import build_report, datasets_json, summary
 from piiscan.review import apply_overrides
 from piiscan.scan import sample_lake_files

@@ -1,0 +1,362 @@
+"""Purges: plan what retention and termination make due, show it, then apply it and prove it.
+
+Planning reads only the partitions that can hold due rows (a monthly partition still inside its
+retention period is skipped unread) and only the columns decisions need. Applying takes the
+customer's lock, checks that every file is still the one planned (a stale plan is refused), then
+per file: drop it when every row is due, or rewrite it (new content verified for row count and
+schema, then swapped in atomically). Each zone decides from its own rows, so a run killed at any
+point leaves every file as before or as after, and a rerun finishes the job. An applied purge
+appends a ledger entry: policy, partitions, rows deleted and kept per hold, hashes of the files
+removed and written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from piiscan.errors import PurgeError
+from piiscan.holds import Hold
+from piiscan.lake import keys, ledger
+from piiscan.lake.faults import checkpoint
+from piiscan.lake.holds import load_registry
+from piiscan.lake.journal import recover_journal, write_journal
+from piiscan.lake.locks import customer_lock
+from piiscan.lake.manifest import load_manifest
+from piiscan.policy import Config
+from piiscan.pseudonymize import Key
+from piiscan.purge import (
+    REASONS,
+    FilePlan,
+    PurgePlan,
+    decide_file,
+    needed_columns,
+    rewrite_frame,
+    rules_for,
+)
+from piiscan.retention import DELETE, Rules, partition_untouchable
+from piiscan.schema import DATASETS
+from piiscan.storage import Storage
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def open_invoices(
+    storage: Storage, customer: str, statuses: tuple[str, ...]
+) -> tuple[tuple[str, date], ...]:
+    """(account, bill cycle) of the customer's open or disputed invoices."""
+    files = [
+        k
+        for k in storage.list(keys.dataset_folder("restricted", "invoice_lines", customer))
+        if k.endswith(".parquet")
+    ]
+    found: set[tuple[str, date]] = set()
+    for key in files:
+        with storage.local_copy(key) as local:
+            frame = pl.read_parquet(
+                local, columns=["account_number", "bill_cycle_date", "invoice_status"]
+            )
+        due = frame.filter(pl.col("invoice_status").str.to_lowercase().is_in(list(statuses)))
+        found |= {
+            (a, c)
+            for a, c in due.select("account_number", "bill_cycle_date").iter_rows()
+            if a is not None and c is not None
+        }
+    return tuple(sorted(found))
+
+
+def plan_purge(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    as_of: date,
+    key: Key | None,
+    terminated: date | None = None,
+) -> PurgePlan:
+    """What is due for a customer on a date (terminated: the account end, if any)."""
+    assert config.retention is not None
+    terminated = terminated or config.terminated(customer)
+    holds = load_registry(storage, customer).active(as_of)
+    invoices = open_invoices(storage, customer, config.retention.billing.statuses)
+    files: list[FilePlan] = []
+    kept: Counter[str] = Counter()
+    read = skipped = 0
+    for dataset in DATASETS:
+        rules = rules_for(config, customer, dataset, as_of, holds, invoices, terminated)
+        for zone in keys.ZONES:
+            found = [
+                k
+                for k in storage.list(keys.dataset_folder(zone, dataset, customer))
+                if k.endswith(".parquet")
+            ]
+            for period in sorted({keys.period_of(k) for k in found}):
+                if partition_untouchable(rules, period):
+                    skipped += 1
+                    continue
+                read += 1
+                for file_key in (k for k in found if keys.period_of(k) == period):
+                    plan = plan_file(storage, zone, dataset, period, file_key, key, rules)
+                    if zone == "restricted":  # the analytics zone mirrors these rows
+                        kept.update({d: n for d, n in plan.decisions.items() if d != DELETE})
+                    if plan.action != "none":
+                        files.append(plan)
+    other = _expired_objects(storage, config, customer, as_of, terminated, holds)
+    return PurgePlan(
+        customer,
+        as_of,
+        config.retention.version,
+        terminated,
+        tuple(files),
+        dict(kept),
+        read,
+        skipped,
+        other,
+        {d: REASONS[d] for d in kept | {DELETE: 1}},
+    )
+
+
+def plan_file(
+    storage: Storage,
+    zone: str,
+    dataset: str,
+    period: str,
+    file_key: str,
+    key: Key | None,
+    rules: Rules,
+) -> FilePlan:
+    """One file's plan: its due rows counted from the columns decisions need."""
+    data = storage.read_bytes(file_key)
+    frame = pl.read_parquet(data, columns=needed_columns(rules, list(pl.read_parquet_schema(data))))
+    counts, action = decide_file(frame, period, zone, key, rules)
+    return FilePlan(
+        zone, dataset, period, file_key, sha256_bytes(data), frame.height, counts, action
+    )
+
+
+def _expired_objects(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    as_of: date,
+    terminated: date | None,
+    holds: list[Hold],
+) -> tuple[str, ...]:
+    """Landing files, quarantine and reports past their periods (all of them at termination)."""
+    assert config.retention is not None
+    ending = terminated is not None and as_of >= terminated
+    if any(h.kind == "legal" for h in holds):
+        return ()  # a legal hold freezes the customer's delivered files and records too
+    due: list[str] = []
+    manifest = load_manifest(storage, customer)
+    landed = {v.get("landing"): v.get("run_id", "") for v in manifest.values()}
+    landing_cutoff = as_of - timedelta(days=config.retention.landing_days)
+    for key in storage.list(keys.landing(customer)):
+        when = keys.run_date(landed.get(key, ""))
+        if ending or (when is not None and when <= landing_cutoff):
+            due.append(key)
+    for key in storage.list(keys.quarantine(customer)):
+        when = keys.run_date(keys.quarantine_run(key))
+        if ending or (when is not None and when <= landing_cutoff):
+            due.append(key)
+    months = config.retention.reports_months
+    report_cutoff = date(as_of.year - months // 12, as_of.month, 1)
+    for key in storage.list(keys.reports(customer)):
+        when = keys.run_date(keys.name_of(key))
+        if ending or (when is not None and when < report_cutoff):
+            due.append(key)
+    # Export bundles made by the subject-request flow hold a person's data: they go with the
+    # landing period (or at termination), as do pending requests of a terminated customer.
+    for key in storage.list(keys.exports(customer)):
+        when = keys.run_date(keys.export_request(key))
+        if ending or (when is not None and when <= landing_cutoff):
+            due.append(key)
+    if ending:
+        due.extend(storage.list(keys.pending_requests(customer)))
+    # Records of subject requests (keyed hashes and counts, no identifier) are kept 24 months.
+    request_cutoff = date(as_of.year - 2, as_of.month, 1)
+    for key in storage.list(keys.request_records(customer)):
+        when = keys.run_date(keys.name_of(key))
+        if when is not None and when < request_cutoff:
+            due.append(key)
+    return tuple(due)
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def apply_purge(
+    storage: Storage,
+    config: Config,
+    plan: PurgePlan,
+    key: Key | None,
+    now: datetime,
+    kind: str = "purge",
+    subject: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    extra: dict[str, Any] | None = None,
+    subject_elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = (),
+) -> dict[str, Any]:
+    """Apply a plan under the customer's lock and append its ledger entry (returned).
+
+    subject: the rows an erasure request names (Rules.subject, with Rules.subject_elsewhere);
+    extra: PII-free fields for the ledger entry (a request's id and keyed selector hash)."""
+    customer = plan.customer
+    with customer_lock(storage, customer, now):
+        holds = load_registry(storage, customer).active(plan.as_of)
+        assert config.retention is not None
+        invoices = open_invoices(storage, customer, config.retention.billing.statuses)
+        for item in plan.files:  # refuse a stale plan before touching anything
+            _check_fresh(storage, item)
+        apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}"
+        recovered = recover_journal(storage, customer)
+        done: list[dict[str, Any]] = []
+        for index, item in enumerate(plan.files):
+            checkpoint(f"before-file-{index}")
+            data = _check_fresh(storage, item)  # again: another writer may have come by
+            rules = rules_for(
+                config, customer, item.dataset, plan.as_of, holds, invoices, plan.terminated
+            )
+            if subject:
+                rules = replace(rules, subject=subject, subject_elsewhere=subject_elsewhere)
+            with _prepared(item, data, rules, key, customer) as (record, new_file):
+                record["apply_id"] = apply_id
+                # Journal first: a kill right after the swap is still accounted for on rerun.
+                write_journal(storage, customer, [*recovered, *done, record])
+                checkpoint(f"journaled-file-{index}")
+                if new_file is None:
+                    storage.delete(item.key)
+                else:
+                    # Readers see old or new; no older version keeps the deleted rows.
+                    storage.rewrite(new_file, item.key, item.sha256)
+                done.append(record)
+            checkpoint(f"after-file-{index}")
+        removed_other = []
+        for other in plan.other_keys:
+            if storage.exists(other):
+                removed_other.append(
+                    {"key": other, "sha256": sha256_bytes(storage.read_bytes(other))}
+                )
+                storage.delete(other)
+        checkpoint("before-ledger")
+        # Rejected rows removed from quarantine (subject erasure) are listed on their own.
+        changed = [*recovered, *done]
+        lake_files = [f for f in changed if f.get("zone") != "quarantine"]
+        quarantined = [f for f in changed if f.get("zone") == "quarantine"]
+        entry = {
+            "kind": kind,
+            "at": now.astimezone(UTC).isoformat(timespec="seconds"),
+            "policy_version": plan.policy_version,
+            "as_of": plan.as_of.isoformat(),
+            "terminated": plan.terminated.isoformat() if plan.terminated else None,
+            "rows_deleted": sum(f["rows_deleted"] for f in lake_files),
+            "rows_kept": plan.kept,
+            "files": lake_files,
+            "other_objects_removed": removed_other,
+            "nothing_due": plan.nothing_due and not recovered,
+            "apply_ids": sorted({f["apply_id"] for f in changed} | {apply_id}),
+            **({"quarantine_files": quarantined} if quarantined else {}),
+            **(extra or {}),
+        }
+        chained = ledger.append(storage, customer, entry)
+        storage.delete(keys.purge_journal(customer))
+        return chained
+
+
+def _check_fresh(storage: Storage, item: FilePlan) -> bytes:
+    """The file's bytes if it is still the one planned; PurgeError otherwise."""
+    if not storage.exists(item.key):
+        raise PurgeError(f"stale plan: {item.key} is gone; plan again")
+    data = storage.read_bytes(item.key)
+    if sha256_bytes(data) != item.sha256:
+        raise PurgeError(f"stale plan: {item.key} changed since it was planned; plan again")
+    return data
+
+
+@contextmanager
+def _prepared(
+    item: FilePlan, data: bytes, rules: Rules, key: Key | None, customer: str
+) -> Iterator[tuple[dict[str, Any], Path | None]]:
+    """The ledger record of one file and its verified new content (None: drop the file)."""
+    record: dict[str, Any] = {
+        "zone": item.zone,
+        "dataset": item.dataset,
+        "period": item.period,
+        "key": item.key,
+        "removed_sha256": item.sha256,
+        "rows_before": item.rows,
+    }
+    if item.action == "drop":
+        yield (
+            {
+                **record,
+                "action": "drop",
+                "rows_deleted": item.rows,
+                "rows_after": 0,
+                "written_sha256": None,
+            },
+            None,
+        )
+        return
+    result = rewrite_frame(item, pl.read_parquet(data), rules, key, customer)
+    with tempfile.TemporaryDirectory(prefix="piiscan-purge-") as tmp:
+        path = Path(tmp) / "new.parquet"
+        result.write_parquet(path)
+        yield (
+            {
+                **record,
+                "action": "rewrite",
+                "rows_deleted": item.rows - result.height,
+                "rows_after": result.height,
+                "written_sha256": sha256_bytes(path.read_bytes()),
+            },
+            path,
+        )
+
+
+@dataclass(frozen=True)
+class Termination:
+    """The outcome of an applied termination."""
+
+    entry: dict[str, Any]
+    certificate: dict[str, Any]
+    certificate_keys: tuple[str, str]
+    key_needed: bool  # a hold still refers to lines by token: the key must stay
+
+
+def terminate(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    effective: date,
+    key: Key | None,
+    now: datetime,
+    key_store: str,
+) -> Termination:
+    """Apply the termination purge, then certify it. key_store says where the key lives."""
+    from piiscan.certificate import build_certificate
+    from piiscan.lake.reports import write_certificate
+
+    plan = plan_purge(storage, config, customer, effective, key, terminated=effective)
+    entry = apply_purge(storage, config, plan, key, now, kind="terminate")
+    holds = load_registry(storage, customer).active(effective)
+    key_needed = any(h.number_tokens for h in holds)
+    remaining = {d: n for d, n in plan.kept.items() if d not in ("active",)}
+    status = (
+        f"kept: holds {', '.join(h.id for h in holds if h.number_tokens)} refer to lines by token"
+        if key_needed
+        else f"deleted ({key_store})"
+    )
+    certificate = build_certificate(customer, effective, entry, remaining, status)
+    return Termination(entry, certificate, write_certificate(storage, certificate), key_needed)
