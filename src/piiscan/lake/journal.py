@@ -1,0 +1,53 @@
+"""The purge journal (state/purge/<customer>.journal.json): changes written before they are made,
+so a run killed between a change and its ledger entry is still accounted for by the next one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from piiscan.lake import keys, ledger
+from piiscan.storage import Storage
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_journal(storage: Storage, customer: str, records: list[dict[str, Any]]) -> None:
+    """Files already changed by this apply, so a killed run is still accounted for."""
+    storage.write_bytes(keys.purge_journal(customer), json.dumps(records).encode())
+
+
+def journal_change(storage: Storage, customer: str, record: dict[str, Any]) -> None:
+    """Journal a change made outside a plan (its record needs `apply_id`, `key`,
+    `rows_deleted` and `written_sha256`) before making it: the next `apply_purge` for the
+    customer ledgers it, even if this process is killed first. Call under the customer lock.
+    Journaled changes a killed run never made, or a ledger entry holds, are dropped."""
+    write_journal(storage, customer, [*recover_journal(storage, customer), record])
+
+
+def journal_pending(storage: Storage, customer: str) -> bool:
+    """Whether journaled changes wait for a ledger entry."""
+    return bool(recover_journal(storage, customer))
+
+
+def recover_journal(storage: Storage, customer: str) -> list[dict[str, Any]]:
+    """Files a killed apply changed that no ledger entry records yet. A journaled file counts
+    only if the lake shows its change (gone, or holding the journaled new content)."""
+    key = keys.purge_journal(customer)
+    if not storage.exists(key):
+        return []
+    records: list[dict[str, Any]] = json.loads(storage.read_bytes(key))
+    entries = ledger.read_entries(storage, customer)
+    recorded = set(entries[-1].get("apply_ids", [])) if entries else set()
+    recovered = []
+    for record in records:
+        if record["apply_id"] in recorded:
+            continue
+        present = storage.exists(record["key"])
+        current = _sha256(storage.read_bytes(record["key"])) if present else None
+        if current == record["written_sha256"]:  # dropped (None == None) or rewritten
+            recovered.append(record)
+    return recovered
