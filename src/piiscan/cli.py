@@ -1141,7 +1141,7 @@ def fixtures(
     broken: Annotated[bool, typer.Option(help="Also write the broken set.")] = True,
 ) -> None:
     """Generate synthetic carrier files in real layouts (and a broken set) with expected.json."""
-    from piiscan.fixtures.generate import generate
+    from piiscan.testing.generate import generate
 
     expected = generate(
         out,
@@ -1182,7 +1182,7 @@ def demo(
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from flows.nightly import nightly  # Prefect is imported only where flows run
 
-    from piiscan.fixtures.generate import generate
+    from piiscan.testing.generate import generate
 
     cfg = _config(config)
     storage = open_lake(lake)
