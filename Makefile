@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,fixtures]'
 	touch $(STAMP)
 
 ## Run the nightly flow (Prefect ephemeral mode) over generated carrier files in a local lake.

@@ -67,10 +67,10 @@ def dataset(rows: int) -> Path:
 
 def step_generate(rows: int) -> dict[str, Any]:
     """Stream an ATT_UsageDetail_<BAN>_<YYYYMM>.csv in fixture chunks; never all rows at once."""
-    from piiscan.fixtures.model import World
-    from piiscan.fixtures.usage import usage_chunks
-    from piiscan.fixtures.writers_att import att_usage_text
     from piiscan.ingest.layouts import ATT_USAGE_DETAIL
+    from piiscan.testing.model import World
+    from piiscan.testing.usage import usage_chunks
+    from piiscan.testing.writers_att import att_usage_text
 
     lines = lines_for(rows)
     world = World(SEED)

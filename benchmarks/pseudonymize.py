@@ -98,9 +98,9 @@ def step_generate(rows: int) -> dict[str, Any]:
     import polars as pl
     import pyarrow.parquet as pq
 
-    from piiscan.fixtures.model import World
-    from piiscan.fixtures.usage import usage_chunks
     from piiscan.schema import MONEY, conform
+    from piiscan.testing.model import World
+    from piiscan.testing.usage import usage_chunks
 
     lines = min(MAX_LINES, rows)
     world = World(SEED)

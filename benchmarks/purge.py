@@ -140,13 +140,13 @@ def step_generate(rows: int) -> dict[str, Any]:
     import numpy as np
     import polars as pl
 
-    from piiscan.fixtures.model import World
-    from piiscan.fixtures.usage import DIALED_AREA_CODES, KINDS
     from piiscan.lake.holds import add_hold
     from piiscan.policy import load_config
     from piiscan.pseudonymize import plan_columns, pseudonymize_frame, tokens
     from piiscan.schema import DATASETS, EXTRAS, MONEY, conform
     from piiscan.storage import LocalStorage
+    from piiscan.testing.model import World
+    from piiscan.testing.usage import DIALED_AREA_CODES, KINDS
 
     rule = load_config(CONFIGS).rule(CUSTOMER, DATASET)
     if rule.clock != "event_time" or rule.clock_fallback:

@@ -30,7 +30,7 @@ CHILD = """
 import json, sys, tempfile, time
 from pathlib import Path
 from piiscan.cli import stage_fixtures
-from piiscan.fixtures.generate import generate
+from piiscan.testing.generate import generate
 from piiscan.storage import open_lake
 lake = sys.argv[1]
 with tempfile.TemporaryDirectory() as tmp:

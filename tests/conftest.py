@@ -40,7 +40,7 @@ CONFIGS = REPO / "configs"
 @pytest.fixture(scope="session")
 def fixture_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small fixture world: three customers, two bill cycles, every layout and the broken set."""
-    from piiscan.fixtures.generate import generate
+    from piiscan.testing.generate import generate
 
     root = tmp_path_factory.mktemp("fixtures")
     generate(root, customers=3, months=2, lines=6, seed=11, events_per_line=15)

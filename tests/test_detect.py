@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from piiscan.detect import Detector, Settings, header_words, mask, sample_values, wilson_lower
-from piiscan.fixtures.model import World
+from piiscan.testing.model import World
 
 WORLD = World(17)
 PEOPLE = [WORLD.person("acme", "E######", False) for _ in range(300)]

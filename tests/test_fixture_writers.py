@@ -15,19 +15,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from piiscan.fixtures import writers_other
-from piiscan.fixtures.broken import write_broken
-from piiscan.fixtures.common import Expected
-from piiscan.fixtures.model import World, luhn_digit
-from piiscan.fixtures.usage import usage_chunks
-from piiscan.fixtures.writers_other import (
-    province_taxes,
-    valid_eid,
-    write_bell_mobile,
-    write_generic_invoice_lines,
-    write_mdm_inventory,
-    write_tmobile_usage,
-)
 from piiscan.ingest.layouts import (
     ATT_DEVICE_REPORT,
     ATT_USAGE_DETAIL,
@@ -38,6 +25,19 @@ from piiscan.ingest.layouts import (
     Layout,
 )
 from piiscan.schema import DATASETS
+from piiscan.testing import writers_other
+from piiscan.testing.broken import write_broken
+from piiscan.testing.common import Expected
+from piiscan.testing.model import World, luhn_digit
+from piiscan.testing.usage import usage_chunks
+from piiscan.testing.writers_other import (
+    province_taxes,
+    valid_eid,
+    write_bell_mobile,
+    write_generic_invoice_lines,
+    write_mdm_inventory,
+    write_tmobile_usage,
+)
 
 SEED = 11
 CYCLE = date(2026, 10, 16)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from piiscan import recognizers as rec
-from piiscan.fixtures.model import World, luhn_digit
+from piiscan.testing.model import World, luhn_digit
 
 IMEI = "353911101234560"
 IMEI = IMEI[:14] + luhn_digit(IMEI[:14])

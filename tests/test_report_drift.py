@@ -79,7 +79,7 @@ class Nights:
     def land_serials(self, serial: Any, seed: int, bump: int, name: str) -> None:
         """An extract with an equipment_serial column (serial(world) per row), replacing one
         landed before: the carrier re-sent it for the same partition."""
-        from piiscan.fixtures.model import World
+        from piiscan.testing.model import World
 
         for path in (self.lake / "restricted" / "invoice_lines").rglob("*.parquet"):
             if any("equipment_serial" in e for e in pl.read_parquet(path)["extras"].drop_nulls()):

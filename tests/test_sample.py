@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from piiscan.fixtures.generate import generate
+from piiscan.testing.generate import generate
 
 from .conftest import REPO
 

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
-from piiscan.fixtures.generate import generate
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.policy import Config
 from piiscan.storage import LocalStorage
+from piiscan.testing.generate import generate
 
 from .conftest import CONFIGS
 
@@ -203,7 +203,7 @@ def test_scanning_the_lake_covers_each_dataset(
 
 
 def test_a_headerless_file_does_not_turn_values_into_column_names(tmp_path: Path) -> None:
-    from piiscan.fixtures.model import World
+    from piiscan.testing.model import World
 
     world = World(3)
     people = [(world.person("acme", "E######", False), world.number(False)) for _ in range(60)]

@@ -25,7 +25,7 @@ import polars as pl
 import xlsxwriter
 from faker import Faker
 
-from piiscan.fixtures.model import TACS, Line, Person, World, luhn_digit
+from piiscan.testing.model import TACS, Line, Person, World, luhn_digit
 
 ENTITIES = (
     "PHONE_NUMBER",

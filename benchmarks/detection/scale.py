@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from piiscan.fixtures.model import World
+from piiscan.testing.model import World
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

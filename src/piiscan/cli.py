@@ -1123,6 +1123,19 @@ def subject_list(
     console.print(table)
 
 
+def _missing_fixtures_extra(exc: ImportError, command: str) -> typer.Exit:
+    """Exit 2 naming the extra when the generator's own dependencies are not installed."""
+    missing = (exc.name or "").partition(".")[0]
+    if missing not in {"faker", "xlsxwriter"}:
+        raise exc
+    install = escape("pip install 'piiscan[fixtures]'")
+    err.print(
+        f"[red]error:[/red] `piiscan {command}` needs the fixtures extra ({missing} is not "
+        f"installed): {install}"
+    )
+    return typer.Exit(code=2)
+
+
 @app.command()
 def fixtures(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the fixture tree into.")],
@@ -1137,7 +1150,10 @@ def fixtures(
     broken: Annotated[bool, typer.Option(help="Also write the broken set.")] = True,
 ) -> None:
     """Generate synthetic carrier files in real layouts (and a broken set) with expected.json."""
-    from piiscan.fixtures.generate import generate
+    try:
+        from piiscan.testing.generate import generate
+    except ImportError as exc:
+        raise _missing_fixtures_extra(exc, "fixtures") from None
 
     expected = generate(
         out,
@@ -1174,10 +1190,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Fixture seed.")] = 7,
 ) -> None:
     """Generate carrier files into the lake's landing zone and run the nightly flow on them."""
+    try:
+        from piiscan.testing.generate import generate
+    except ImportError as exc:
+        raise _missing_fixtures_extra(exc, "demo") from None
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from flows.nightly import nightly  # Prefect is imported only where flows run
-    from piiscan.fixtures.generate import generate
 
     cfg = _config(config)
     storage = open_lake(lake)
