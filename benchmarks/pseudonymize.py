@@ -195,7 +195,8 @@ def step_floor(work: Path) -> dict[str, Any]:
 def step_piiscan(work: Path) -> dict[str, Any]:
     """Import piiscan, then time pseudonymize_dataset alone (it stages in the system temp)."""
     started = time.perf_counter()
-    from piiscan.pseudonymize import Key, pseudonymize_dataset
+    from piiscan.pipeline.pseudonymize import pseudonymize_dataset
+    from piiscan.pseudonymize import Key
     from piiscan.storage import LocalStorage
 
     imported = time.perf_counter()

@@ -14,12 +14,12 @@ from piiscan.errors import KeyMaterialError, PolicyError
 from piiscan.keys import create_key, load_key
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
+from piiscan.pipeline.pseudonymize import pseudonymize_dataset
 from piiscan.policy import Config
 from piiscan.pseudonymize import (
     ColumnPlan,
     Key,
     parse_keyring,
-    pseudonymize_dataset,
     pseudonymize_frame,
     tokens,
 )

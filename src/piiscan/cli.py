@@ -151,6 +151,7 @@ def scan(
     as_json: JsonOption = False,
 ) -> None:
     """Classify every column: PII entity, confidence, masked evidence and the policy action."""
+    from piiscan.pipeline.scan import scan_lake
     from piiscan.scan import Scanner
 
     cfg = _config(config)
@@ -164,7 +165,7 @@ def scan(
             found = scanner.scan(list(paths))
         else:
             storage = open_lake(lake)
-            found = scanner.scan_lake(storage, zone)
+            found = scan_lake(scanner, storage, zone)
             if not found:
                 raise PiiscanError(f"nothing to scan: no datasets under {storage.uri(zone)}")
     except PiiscanError as exc:

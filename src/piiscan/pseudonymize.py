@@ -15,17 +15,14 @@ import hashlib
 import hmac
 import json
 import re
-import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from piiscan.errors import KeyMaterialError, PolicyError
-from piiscan.schema import DATASETS, EXTRAS, KNOWN_ENTITIES
-from piiscan.storage import Storage, join
+from piiscan.schema import EXTRAS, KNOWN_ENTITIES
 
 MIN_KEY_BYTES = 32
 TOKEN_HEX = 32
@@ -218,52 +215,3 @@ class DatasetResult:
     rows: int
     columns: tuple[ColumnPlan, ...]
     outputs: tuple[str, ...]
-
-
-def restricted_files(storage: Storage, dataset: str, customer: str) -> list[str]:
-    """The customer's Parquet files of a dataset in the restricted zone."""
-    prefix = join("restricted", dataset, f"customer={customer}")
-    return [k for k in storage.list(prefix) if k.endswith(".parquet")]
-
-
-def analytics_key(restricted_key: str) -> str:
-    """The analytics zone's mirror of a restricted key."""
-    return "analytics/" + restricted_key.removeprefix("restricted/")
-
-
-def pseudonymize_dataset(
-    storage: Storage,
-    customer: str,
-    dataset: str,
-    key: Key,
-    detected: Mapping[str, str | None],
-    entity_actions: Mapping[str, str],
-    column_actions: Mapping[str, str],
-    reviewed: Collection[str] = (),
-) -> DatasetResult:
-    """Mirror one dataset of one customer; all of its files, or none of them."""
-    sources = restricted_files(storage, dataset, customer)
-    columns = [*DATASETS[dataset], EXTRAS]
-    plans = plan_columns(dataset, columns, detected, entity_actions, column_actions, reviewed)
-    extras_names = sorted(c for c in detected if c.startswith(f"{EXTRAS}."))
-    extras_plans = plan_columns(
-        dataset, extras_names, detected, entity_actions, column_actions, reviewed
-    )
-    staged: list[tuple[Path, str]] = []
-    rows = 0
-    with tempfile.TemporaryDirectory(prefix="piiscan-pseudo-") as tmp:
-        for index, source in enumerate(sources):
-            with storage.local_copy(source) as local:
-                frame = pl.read_parquet(local)
-            result = pseudonymize_frame(frame, plans, key, dataset, extras_plans)
-            if result.height != frame.height:
-                raise PolicyError(dataset, "*", "row count changed while pseudonymizing")
-            path = Path(tmp) / f"{index}.parquet"
-            result.write_parquet(path)
-            staged.append((path, analytics_key(source)))
-            rows += result.height
-        for path, target in staged:  # only once every file of the dataset is ready
-            storage.put_file(path, target)
-    return DatasetResult(
-        dataset, len(sources), rows, tuple(plans + extras_plans), tuple(t for _, t in staged)
-    )

@@ -1,4 +1,5 @@
-"""Scanning files and lake datasets: a bounded sample of rows per source, then detection.
+"""Scanning files: a bounded sample of rows per source, then detection (piiscan.pipeline.scan
+samples lake datasets the same way).
 
 Cost is bounded by the sample, not the rows: Parquet row counts come from the footer and rows
 are read from a few row groups spread over the file; text files are read up to the row budget.
@@ -25,7 +26,6 @@ from piiscan.errors import IngestError, PiiscanError
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
 from piiscan.schema import EXTRAS
-from piiscan.storage import Storage, join
 
 ROW_BUDGET = 20_000
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".pipe", ".dat")
@@ -92,24 +92,6 @@ class Scanner:
                 results.append(
                     ScannedFile(item.path, item.dataset, item.rows, findings, item.layout)
                 )
-        return results
-
-    def scan_lake(self, storage: Storage, zone: str) -> list[ScannedFile]:
-        """One entry per dataset of a lake zone, in any storage (local folder or S3): rows from
-        the Parquet footers, a sample spread over up to 20 files."""
-        datasets: dict[str, list[str]] = {}
-        for key in storage.list(zone):
-            if key.endswith(".parquet"):
-                datasets.setdefault(key.split("/")[1], []).append(key)
-        results = []
-        for dataset, keys in sorted(datasets.items()):
-            rows = 0
-            for key in keys:
-                with storage.local_copy(key) as local:
-                    rows += pq.ParquetFile(local).metadata.num_rows
-            frame = sample_lake_files(storage, keys, self.row_budget)
-            findings = tuple(self.detector.classify(frame))
-            results.append(ScannedFile(storage.uri(join(zone, dataset)), dataset, rows, findings))
         return results
 
     def _sources(self, path: Path) -> Iterator[Source | ScannedFile]:
@@ -242,10 +224,10 @@ class Scanner:
 
     def _parquet(self, path: Path) -> Source:
         parquet = pq.ParquetFile(path)
-        frame = _spread_rows(parquet, self.row_budget)
+        frame = spread_rows(parquet, self.row_budget)
         dataset, layout = _known(path.name, tuple(frame.columns), "parquet")
         rows = parquet.metadata.num_rows
-        return Source(str(path), _expand_extras(frame), rows, dataset, layout)
+        return Source(str(path), expand_extras(frame), rows, dataset, layout)
 
     def _dataset(self, folder: Path) -> Source:
         """A lake dataset folder: rows from the footers, a sample spread over its files."""
@@ -257,14 +239,14 @@ class Scanner:
             parquet = pq.ParquetFile(file)
             rows += parquet.metadata.num_rows
             if index % step == 0:
-                frames.append(_spread_rows(parquet, per_file))
+                frames.append(spread_rows(parquet, per_file))
         frame = pl.concat(frames, how="diagonal_relaxed")
         dataset = (
             folder.name
             if folder.name in ("invoice_lines", "usage_events", "devices", "charge_items")
             else None
         )
-        return Source(str(folder), _expand_extras(frame), rows, dataset)
+        return Source(str(folder), expand_extras(frame), rows, dataset)
 
 
 def _known(name: str, columns: tuple[str, ...], fmt: str) -> tuple[str | None, str | None]:
@@ -276,20 +258,7 @@ def _known(name: str, columns: tuple[str, ...], fmt: str) -> tuple[str | None, s
     return layout.dataset, layout.name
 
 
-def sample_lake_files(storage: Storage, keys: list[str], budget: int = ROW_BUDGET) -> pl.DataFrame:
-    """Rows spread over up to 20 of a dataset's files in any storage, extras expanded."""
-    if not keys:
-        return pl.DataFrame()
-    step = max(len(keys) // 20, 1)
-    chosen = keys[::step][:20]
-    frames = []
-    for key in chosen:
-        with storage.local_copy(key) as local:
-            frames.append(_spread_rows(pq.ParquetFile(local), max(budget // len(chosen), 1)))
-    return _expand_extras(pl.concat(frames, how="diagonal_relaxed"))
-
-
-def _spread_rows(parquet: pq.ParquetFile, budget: int) -> pl.DataFrame:
+def spread_rows(parquet: pq.ParquetFile, budget: int) -> pl.DataFrame:
     """Up to budget rows taken from row groups spread across the file."""
     groups = parquet.metadata.num_row_groups
     if groups == 0:
@@ -308,7 +277,7 @@ def _spread_rows(parquet: pq.ParquetFile, budget: int) -> pl.DataFrame:
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def _expand_extras(frame: pl.DataFrame) -> pl.DataFrame:
+def expand_extras(frame: pl.DataFrame) -> pl.DataFrame:
     """Lake files keep layout-specific columns in JSON `extras`: scan them as columns too."""
     if EXTRAS not in frame.columns or frame[EXTRAS].null_count() == frame.height:
         return frame.drop(EXTRAS, strict=False)

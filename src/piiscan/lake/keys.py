@@ -95,6 +95,13 @@ def period_of(key: str) -> str:
     return parsed.period
 
 
+def mirror(key: str, zone: str) -> str:
+    """The same partition file's key in another zone."""
+    if parse_partition_file(key) is None:
+        raise ValueError(f"{key} is not a partition file")
+    return join(zone, key.split("/", 1)[1])
+
+
 # --- quarantine -------------------------------------------------------------------------------
 
 

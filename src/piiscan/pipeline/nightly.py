@@ -9,12 +9,13 @@ from typing import Any
 from piiscan.detect import ColumnFinding, Detector
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.pipeline.ingest import Progress, ingest_landing
+from piiscan.pipeline.pseudonymize import pseudonymize_dataset
 from piiscan.pipeline.purge import apply_purge, plan_purge
+from piiscan.pipeline.scan import sample_lake_files, zone_files
 from piiscan.policy import Config, Customer
-from piiscan.pseudonymize import DatasetResult, Key, pseudonymize_dataset, restricted_files
+from piiscan.pseudonymize import DatasetResult, Key
 from piiscan.report import build_report, datasets_json, summary
 from piiscan.review import apply_overrides
-from piiscan.scan import sample_lake_files
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage
 
@@ -37,9 +38,9 @@ def detect_datasets(
     findings = {}
     actions = {str(e): str(a) for e, a in config.actions.items()}
     for dataset in DATASETS:
-        keys = restricted_files(storage, dataset, customer)
-        if keys:
-            found = detector.classify(sample_lake_files(storage, keys))
+        files = zone_files(storage, "restricted", dataset, customer)
+        if files:
+            found = detector.classify(sample_lake_files(storage, files))
             overrides = config.overrides_for(customer, dataset)
             findings[dataset] = apply_overrides(found, overrides, actions)
     return findings

@@ -1,0 +1,53 @@
+"""Scanning the lake: per dataset of a zone, rows from the Parquet footers and a bounded sample
+spread over up to 20 of its files, in any storage (local folder or S3)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from piiscan.lake import keys
+from piiscan.scan import ROW_BUDGET, ScannedFile, Scanner, expand_extras, spread_rows
+from piiscan.storage import Storage
+
+
+def zone_files(storage: Storage, zone: str, dataset: str, customer: str | None = None) -> list[str]:
+    """The Parquet files of a dataset in a zone (all customers', or one customer's)."""
+    return [
+        k
+        for k in storage.list(keys.dataset_folder(zone, dataset, customer))
+        if keys.parse_partition_file(k) is not None
+    ]
+
+
+def sample_lake_files(storage: Storage, files: list[str], budget: int = ROW_BUDGET) -> pl.DataFrame:
+    """Rows spread over up to 20 of a dataset's files, extras expanded."""
+    if not files:
+        return pl.DataFrame()
+    step = max(len(files) // 20, 1)
+    chosen = files[::step][:20]
+    frames = []
+    for key in chosen:
+        with storage.local_copy(key) as local:
+            frames.append(spread_rows(pq.ParquetFile(local), max(budget // len(chosen), 1)))
+    return expand_extras(pl.concat(frames, how="diagonal_relaxed"))
+
+
+def scan_lake(scanner: Scanner, storage: Storage, zone: str) -> list[ScannedFile]:
+    """One entry per dataset of a lake zone."""
+    datasets: dict[str, list[str]] = {}
+    for key in storage.list(zone):
+        parsed = keys.parse_partition_file(key)
+        if parsed is not None:
+            datasets.setdefault(parsed.dataset, []).append(key)
+    results = []
+    for dataset, files in sorted(datasets.items()):
+        rows = 0
+        for key in files:
+            with storage.local_copy(key) as local:
+                rows += pq.ParquetFile(local).metadata.num_rows
+        frame = sample_lake_files(storage, files, scanner.row_budget)
+        findings = tuple(scanner.detector.classify(frame))
+        where = storage.uri(keys.dataset_folder(zone, dataset))
+        results.append(ScannedFile(where, dataset, rows, findings))
+    return results
