@@ -462,17 +462,22 @@ def holds_add(
 
     from piiscan.keys import load_key
     from piiscan.lake.holds import add_hold
+    from piiscan.phones import EXPECTED, canonical_number
     from piiscan.pseudonymize import tokens
 
     cfg = _config(config)
     if kind not in ("legal", "audit"):
         raise _fail(PiiscanError(f"--kind must be legal or audit, not {kind!r}"))
+    numbers = [canonical_number(n) for n in number or []]
+    if None in numbers:  # the value itself is personal data: say which one, not what it was
+        which = numbers.index(None) + 1
+        raise _fail(PiiscanError(f"--number value {which} of {len(numbers)} is not {EXPECTED}"))
     try:
         cfg.customer(customer)
-        digits = ["".join(c for c in n if c.isdigit())[-10:] for n in number or []]
+        canonical = [n for n in numbers if n is not None]
         hashed = (
-            tuple(tokens(digits, load_key(customer, keys), "PHONE_NUMBER").values())
-            if digits
+            tuple(tokens(canonical, load_key(customer, keys), "PHONE_NUMBER").values())
+            if canonical
             else ()
         )
         hold = add_hold(

@@ -38,6 +38,8 @@ from piiscan.lake.journal import journal_change, journal_pending
 from piiscan.lake.keys import new_run_id, period_of
 from piiscan.lake.locks import customer_lock
 from piiscan.lake.manifest import load_manifest
+from piiscan.phones import EXPECTED as EXPECTED_NUMBER
+from piiscan.phones import canonical_number, canonical_numbers
 from piiscan.pipeline.purge import apply_purge, open_invoices, plan_file
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
@@ -87,10 +89,10 @@ class Selector:
             raise RequestError(f"unknown selector {kind!r}; expected one of {', '.join(KINDS)}")
         text = value.strip()
         if kind == "number":
-            text = re.sub(r"\D", "", text)
-            text = text[1:] if len(text) == 11 and text.startswith("1") else text
-            if len(text) != 10:
-                raise RequestError("a wireless number needs 10 digits (NANP)")
+            number = canonical_number(text)
+            if number is None:
+                raise RequestError(f"a wireless number must be {EXPECTED_NUMBER}")
+            text = number
         elif kind == "imei":
             text = re.sub(r"\D", "", text)
             if len(text) not in (14, 15, 16):
@@ -278,7 +280,8 @@ def find(
                 hit = frame.filter(subject_rows(subject, elsewhere, frame.columns))
                 if zone == "restricted" and "other_number" in frame.columns and numbers:
                     others = frame.filter(~subject_rows(subject, elsewhere, frame.columns))
-                    found.other_party += others.filter(pl.col("other_number").is_in(numbers)).height
+                    dialed = canonical_numbers(pl.col("other_number").cast(pl.String))
+                    found.other_party += others.filter(dialed.is_in(numbers)).height
                 if hit.height:
                     matched.append(hit)
                     if zone == "restricted":
@@ -312,8 +315,9 @@ def _quarantine_hits(
     """Per rejected-rows file: its key, rows, which rows are the person's, and which are on a
     recycled number of theirs with nothing else to tell (left alone, counted).
 
-    Values match as delivered (formatted numbers like (212) 555-0147 count too). A row holding
-    another holder's employee ID of one of the person's numbers is never the person's."""
+    Values match as delivered, numbers in their canonical form (so (212) 555-0147 and
+    212.555.0147 x12 count too). A row holding another holder's employee ID of one of the
+    person's numbers is never the person's."""
     ids = identity.values.get("employee_id", set())
     others = sorted({e.lower() for named in identity.holders.values() for e in named - ids})
     recycled = {n for (_, n), named in identity.holders.items() if named - ids}
@@ -333,12 +337,7 @@ def _quarantine_hits(
         for column in frame.columns:
             text = pl.col(column).cast(pl.String).str.strip_chars()
             lowered = text.str.to_lowercase()
-            digits = text.str.replace_all(r"\D", "")
-            national = (
-                pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
-                .then(digits.str.slice(1))
-                .otherwise(digits)
-            )
+            national = canonical_numbers(text)
             found["strong"].append(lowered.is_in(strong).fill_null(False))
             found["own"].append(national.is_in(own).fill_null(False))
             found["shared"].append(national.is_in(shared).fill_null(False))

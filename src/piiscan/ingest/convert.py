@@ -14,6 +14,8 @@ import polars as pl
 import pyarrow.compute as pc
 
 from piiscan.ingest.layouts import Column
+from piiscan.phones import EXPECTED as EXPECTED_NUMBER
+from piiscan.phones import canonical_numbers
 from piiscan.schema import MONEY
 
 PLACEHOLDERS = ("N/A", "NA", "n/a", "-", "--")
@@ -60,7 +62,7 @@ def _mmss(text: pl.Expr) -> pl.Expr:
 
 EXPECTED = {
     "id": "an identifier, not a number in scientific notation (Excel damage)",
-    "phone": "a 10-digit wireless number",
+    "phone": EXPECTED_NUMBER,
     "dialed": "a dialed number (digits)",
     "money": "an amount like 1234.56, $1,234.56 or (948.03)",
     "number": "a number like 167.000 or 1,234.5",
@@ -79,8 +81,8 @@ def convert_value(text: pl.Expr, column: Column) -> pl.Expr:
     if kind in ("id", "dialed"):
         plain = text if kind == "id" else _without(text, PHONE_PUNCTUATION)
         return pl.when(_scientific(text)).then(None).otherwise(plain)
-    if kind == "phone":  # 10 digits, a leading 1 dropped; anything else is an error
-        return _without(text, PHONE_PUNCTUATION).str.extract(r"^1?(\d{10})$", 1)
+    if kind == "phone":  # anything with no canonical form is an error
+        return canonical_numbers(text)
     if kind == "money":
         return _money(text)
     if kind == "number":

@@ -14,7 +14,7 @@ from typing import Literal
 Kind = Literal[
     "text",  # stripped string; N/A, NA and blanks become null
     "id",  # identifier string; scientific notation (Excel damage) is a row error
-    "phone",  # a wireless number: digits only, 10 digits (NANP, leading 1 dropped)
+    "phone",  # a wireless number, canonical (piiscan.phones: 10 NANP digits)
     "dialed",  # the other party: digits only (short codes and international allowed)
     "money",  # $1,234.56 / (948.03) / ($948.03) / -12.00 -> Decimal(18, 2)
     "number",  # 167.000000000000000 / 1,234.5 -> Float64
