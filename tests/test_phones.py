@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
-from piiscan.holds import load_registry
-from piiscan.ingest.engine import ingest_paths
 from piiscan.keys import load_key
+from piiscan.lake.holds import load_registry
 from piiscan.phones import canonical_number, canonical_numbers
+from piiscan.pipeline.ingest import ingest_paths
 from piiscan.policy import Config
 from piiscan.pseudonymize import tokens
 from piiscan.storage import LocalStorage
