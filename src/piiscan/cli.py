@@ -20,6 +20,7 @@ from piiscan.errors import PiiscanError
 from piiscan.ingest.engine import collect_files, ingest_paths, new_run_id
 from piiscan.lake import clock
 from piiscan.policy import Config, load_config
+from piiscan.schema import DATASET_NAMES
 from piiscan.storage import Storage, join, open_lake
 from piiscan.types import IngestSummary
 
@@ -697,7 +698,7 @@ ReviewCustomer = Annotated[
     str, typer.Option("--customer", help="A customer id, or '*' for every customer.")
 ]
 ReviewDataset = Annotated[
-    str | None, typer.Option("--dataset", help="A lake dataset (invoice_lines, usage_events, ...).")
+    str | None, typer.Option("--dataset", help=f"A lake dataset ({', '.join(DATASET_NAMES)}).")
 ]
 ReviewLayout = Annotated[
     str | None, typer.Option("--layout", help="Or a carrier layout, for `piiscan scan` of files.")
