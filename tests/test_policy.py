@@ -130,6 +130,60 @@ def test_an_old_datasets_file_fails_saying_the_period_column_is_fixed(
     assert "datasets.yaml" in str(info.value) and key in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "key", "would_do"),
+    [
+        (  # misspelled: the rows would never expire
+            "usage_events: {keep_months: 18, clock: event_time}",
+            "usage_events: {keep_months: 18, clock: event_tme}",
+            "datasets.usage_events.clock",
+            "event_time, bill_cycle_date",
+        ),
+        (  # a column of the dataset, but not a date
+            "invoice_lines: {keep_months: 24, clock: bill_cycle_date}",
+            "invoice_lines: {keep_months: 24, clock: charge}",
+            "datasets.invoice_lines.clock",
+            "bill_cycle_date",
+        ),
+        (  # a date column of another dataset
+            "charge_items: {keep_months: 24, clock: bill_cycle_date}",
+            "charge_items: {keep_months: 24, clock: event_time}",
+            "datasets.charge_items.clock",
+            "bill_cycle_date",
+        ),
+        (
+            "clock_fallback: report_date",
+            "clock_fallback: report_dat",
+            "datasets.devices.clock_fallback",
+            "activation_date, deactivation_date, report_date",
+        ),
+        (
+            "clock_fallback: report_date",
+            "clock_fallback: imei",
+            "datasets.devices.clock_fallback",
+            "activation_date, deactivation_date, report_date",
+        ),
+        (  # a customer's own rule is checked too
+            "usage_events: {keep_months: 12, clock: event_time}",
+            "usage_events: {keep_months: 12, clock: eventtime}",
+            "customers.initech.datasets.usage_events.clock",
+            "event_time, bill_cycle_date",
+        ),
+    ],
+)
+def test_a_clock_that_is_not_a_date_column_of_its_dataset_fails(
+    configs: Path, old: str, new: str, key: str, would_do: str
+) -> None:
+    assert RETENTION.count(old) == 1
+    (configs / "retention.yaml").write_text(RETENTION.replace(old, new))
+    with pytest.raises(ConfigError) as info:
+        load_config(configs)
+    assert info.value.file.endswith("retention.yaml") and info.value.key == key
+    column = new.rsplit(" ", 1)[-1].rstrip("}")
+    assert f"'{column}' is not a date or datetime column" in info.value.problem
+    assert f"(one of {would_do})" in info.value.problem
+
+
 def test_configs_lake_keys_and_registry_name_the_same_datasets() -> None:
     registry = set(REGISTRY)
     retention = yaml.safe_load(RETENTION)

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from piiscan.errors import ConfigError, UnknownCustomerError
-from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, DatasetName
+from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, REGISTRY, DatasetName
 
 Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
 M = TypeVar("M", bound=BaseModel)
@@ -117,9 +117,11 @@ class RetentionRule(_Frozen):
     """How long a dataset's rows live, counted from a date column."""
 
     keep_months: int = Field(ge=1, le=600, description="Months a row is kept after its clock.")
-    clock: str = Field(description="Date or datetime column the clock runs from.")
+    clock: str = Field(
+        description="Date or datetime column of the dataset the clock runs from (checked at load)."
+    )
     clock_fallback: str | None = Field(
-        default=None, description="Column used where the clock column is null."
+        default=None, description="Date or datetime column used where the clock column is null."
     )
 
 
@@ -349,6 +351,26 @@ def _refuse_datasets_file(root: Path) -> None:
     )
 
 
+def _check_clocks(path: Path, retention: RetentionFile) -> None:
+    """Every retention clock (and fallback) is a date or datetime column of its dataset."""
+    rules = [(f"datasets.{name}", name, rule) for name, rule in retention.datasets.items()]
+    rules += [
+        (f"customers.{customer_id}.datasets.{name}", name, rule)
+        for customer_id, override in retention.customers.items()
+        for name, rule in override.datasets.items()
+    ]
+    for where, name, rule in rules:
+        dates = REGISTRY[name].date_columns
+        for key, column in (("clock", rule.clock), ("clock_fallback", rule.clock_fallback)):
+            if column is not None and column not in dates:
+                raise ConfigError(
+                    str(path),
+                    f"{where}.{key}",
+                    f"{column!r} is not a date or datetime column of {name} "
+                    f"(one of {', '.join(dates)})",
+                )
+
+
 def load_config(config_dir: str | Path) -> Config:
     """Read and validate configs/customers.yaml, actions.yaml, retention.yaml, overrides.yaml."""
     root = Path(config_dir)
@@ -356,6 +378,7 @@ def load_config(config_dir: str | Path) -> Config:
     customers = _validate(CustomersFile, root / "customers.yaml")
     actions = _validate(ActionsFile, root / "actions.yaml")
     retention = _validate(RetentionFile, root / "retention.yaml")
+    _check_clocks(root / "retention.yaml", retention)
     overrides_path = root / OVERRIDES_FILE
     review = (
         _validate(OverridesFile, overrides_path) if overrides_path.exists() else OverridesFile()
