@@ -17,7 +17,7 @@ from piiscan.ingest.parse import Outputs
 from piiscan.ingest.reader import _line_stats
 from piiscan.pipeline.ingest import collect_files, ingest_landing, ingest_paths
 from piiscan.policy import Config
-from piiscan.schema import DATASETS, EXTRAS
+from piiscan.schema import DATASETS, EXTRAS, REGISTRY
 from piiscan.storage import LocalStorage, MemoryStorage
 from piiscan.types import FileResult, IngestSummary
 
@@ -184,6 +184,11 @@ def test_each_zone_reads_as_one_hive_table(ingested: Any) -> None:
             c for c in ("wireless_number", "imei", "iccid", "account_number") if c in schema
         ]
         assert all(frame.schema[c] == pl.String for c in identifiers)
+
+
+def test_lake_keys_name_exactly_the_registry_datasets(ingested: Any) -> None:
+    datasets = {key.split("/")[1] for key in ingested[0].list("restricted")}
+    assert datasets == set(REGISTRY)
 
 
 def test_wireless_numbers_join_across_datasets(ingested: Any) -> None:

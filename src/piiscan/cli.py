@@ -23,6 +23,7 @@ from piiscan.lake.keys import new_run_id
 from piiscan.lake.reports import read_report, report_keys
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.policy import Config, load_config
+from piiscan.schema import DATASET_NAMES
 from piiscan.storage import Storage, open_lake
 from piiscan.types import IngestSummary
 
@@ -699,7 +700,7 @@ ReviewCustomer = Annotated[
     str, typer.Option("--customer", help="A customer id, or '*' for every customer.")
 ]
 ReviewDataset = Annotated[
-    str | None, typer.Option("--dataset", help="A lake dataset (invoice_lines, usage_events, ...).")
+    str | None, typer.Option("--dataset", help=f"A lake dataset ({', '.join(DATASET_NAMES)}).")
 ]
 ReviewLayout = Annotated[
     str | None, typer.Option("--layout", help="Or a carrier layout, for `piiscan scan` of files.")

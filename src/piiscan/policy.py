@@ -1,7 +1,8 @@
 """Configuration models over configs/*.yaml: the only place YAML becomes objects.
 
 Each file is validated once at load; unknown keys, missing keys and bad values fail with the
-file and the key path named (ConfigError).
+file and the key path named (ConfigError). Datasets are not configured: their names, columns and
+period columns come from the registry in piiscan.schema.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from pydantic import (
 )
 
 from piiscan.errors import ConfigError, UnknownCustomerError
-from piiscan.schema import KNOWN_ENTITIES
+from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, REGISTRY, DatasetName
 
 Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
-DatasetName = Literal["invoice_lines", "usage_events", "devices", "charge_items"]
 M = TypeVar("M", bound=BaseModel)
 OVERRIDES_FILE = "overrides.yaml"
+# Retired: datasets are declared in piiscan.schema.REGISTRY; a leftover file fails at load.
+RETIRED_DATASETS_FILE = "datasets.yaml"
 CustomerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
@@ -74,19 +76,6 @@ class CustomersFile(_Frozen):
         return value
 
 
-class Dataset(_Frozen):
-    """A canonical dataset of the lake."""
-
-    description: str
-    date_column: str = Field(description="The column a row's period and retention clock come from.")
-
-
-class DatasetsFile(_Frozen):
-    """configs/datasets.yaml."""
-
-    datasets: dict[DatasetName, Dataset]
-
-
 Entity = Literal[
     "PHONE_NUMBER",
     "IMEI",
@@ -128,9 +117,11 @@ class RetentionRule(_Frozen):
     """How long a dataset's rows live, counted from a date column."""
 
     keep_months: int = Field(ge=1, le=600, description="Months a row is kept after its clock.")
-    clock: str = Field(description="Date or datetime column the clock runs from.")
+    clock: str = Field(
+        description="Date or datetime column of the dataset the clock runs from (checked at load)."
+    )
     clock_fallback: str | None = Field(
-        default=None, description="Column used where the clock column is null."
+        default=None, description="Date or datetime column used where the clock column is null."
     )
 
 
@@ -177,7 +168,7 @@ class RetentionFile(_Frozen):
     @field_validator("datasets")
     @classmethod
     def _every_dataset(cls, value: dict[str, RetentionRule]) -> dict[str, RetentionRule]:
-        missing = sorted(set(DatasetName.__args__) - set(value))  # type: ignore[attr-defined]
+        missing = sorted(set(DATASET_NAMES) - set(value))
         if missing:
             raise ValueError(
                 f"no retention rule for {', '.join(missing)} (no rule is an error, "
@@ -256,7 +247,6 @@ class Config(_Frozen):
     """Everything read from configs/, validated."""
 
     customers: tuple[Customer, ...]
-    datasets: dict[DatasetName, Dataset]
     actions: dict[Entity, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
     retention: RetentionFile | None = None
@@ -278,7 +268,7 @@ class Config(_Frozen):
         override = self.retention.customers.get(customer_id)
         if override and dataset in override.datasets:
             return override.datasets[dataset]
-        return self.retention.datasets[dataset]  # type: ignore[index]
+        return self.retention.datasets[dataset]
 
     def tax_years(self, customer_id: str) -> int:
         """Tax retention years for a customer."""
@@ -336,13 +326,59 @@ def _validate(model: type[M], path: Path) -> M:
         raise ConfigError(str(path), _key_path(tuple(first["loc"])), first["msg"]) from None
 
 
+def _refuse_datasets_file(root: Path) -> None:
+    """A configs folder that still has datasets.yaml fails: its date_column was never read."""
+    path = root / RETIRED_DATASETS_FILE
+    if not path.exists():
+        return
+    try:
+        data = _load_yaml(path)
+    except ConfigError:
+        data = None
+    datasets = data.get("datasets") if isinstance(data, dict) else None
+    named = [
+        f"datasets.{name}.date_column"
+        for name, entry in (datasets.items() if isinstance(datasets, dict) else [])
+        if isinstance(entry, dict) and "date_column" in entry
+    ]
+    key = named[0] if named else "<file>"
+    raise ConfigError(
+        str(path),
+        key,
+        "datasets are no longer configured: the period column is fixed per dataset "
+        "(the lake's partitioning; see docs/DESIGN.md, Canonical datasets) and retention "
+        "clocks are set in retention.yaml; delete this file",
+    )
+
+
+def _check_clocks(path: Path, retention: RetentionFile) -> None:
+    """Every retention clock (and fallback) is a date or datetime column of its dataset."""
+    rules = [(f"datasets.{name}", name, rule) for name, rule in retention.datasets.items()]
+    rules += [
+        (f"customers.{customer_id}.datasets.{name}", name, rule)
+        for customer_id, override in retention.customers.items()
+        for name, rule in override.datasets.items()
+    ]
+    for where, name, rule in rules:
+        dates = REGISTRY[name].date_columns
+        for key, column in (("clock", rule.clock), ("clock_fallback", rule.clock_fallback)):
+            if column is not None and column not in dates:
+                raise ConfigError(
+                    str(path),
+                    f"{where}.{key}",
+                    f"{column!r} is not a date or datetime column of {name} "
+                    f"(one of {', '.join(dates)})",
+                )
+
+
 def load_config(config_dir: str | Path) -> Config:
-    """Read and validate configs/customers.yaml, datasets.yaml, actions.yaml, retention.yaml."""
+    """Read and validate configs/customers.yaml, actions.yaml, retention.yaml, overrides.yaml."""
     root = Path(config_dir)
+    _refuse_datasets_file(root)
     customers = _validate(CustomersFile, root / "customers.yaml")
-    datasets = _validate(DatasetsFile, root / "datasets.yaml")
     actions = _validate(ActionsFile, root / "actions.yaml")
     retention = _validate(RetentionFile, root / "retention.yaml")
+    _check_clocks(root / "retention.yaml", retention)
     overrides_path = root / OVERRIDES_FILE
     review = (
         _validate(OverridesFile, overrides_path) if overrides_path.exists() else OverridesFile()
@@ -373,7 +409,6 @@ def load_config(config_dir: str | Path) -> Config:
             )
     return Config(
         customers=customers.customers,
-        datasets=datasets.datasets,
         actions=actions.entities,
         column_actions=actions.columns,
         retention=retention,

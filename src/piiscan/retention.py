@@ -15,6 +15,7 @@ from datetime import date
 import polars as pl
 
 from piiscan.holds import Hold
+from piiscan.schema import PERIOD_COLUMN
 
 DECISION = "_decision"
 ACTIVE, DELETE, NO_CLOCK = "active", "delete", "no_clock"
@@ -182,7 +183,7 @@ def decide(rules: Rules, columns: Sequence[str], token_column: str | None = None
 def partition_untouchable(rules: Rules, period: str) -> bool:
     """True when no row of a monthly partition can be due: its clock is the period itself, the
     month is inside retention, and the account is not terminated. Such partitions are not read."""
-    if rules.clock not in ("bill_cycle_date", "event_time") or rules.clock_fallback:
+    if rules.clock != PERIOD_COLUMN.get(rules.dataset) or rules.clock_fallback:
         return False
     if rules.terminated is not None and rules.as_of >= rules.terminated:
         return False

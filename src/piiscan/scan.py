@@ -25,7 +25,7 @@ from piiscan.detect import ColumnFinding, Detector
 from piiscan.errors import IngestError, PiiscanError
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
-from piiscan.schema import EXTRAS
+from piiscan.schema import DATASETS, EXTRAS
 
 ROW_BUDGET = 20_000
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".pipe", ".dat")
@@ -241,11 +241,7 @@ class Scanner:
             if index % step == 0:
                 frames.append(spread_rows(parquet, per_file))
         frame = pl.concat(frames, how="diagonal_relaxed")
-        dataset = (
-            folder.name
-            if folder.name in ("invoice_lines", "usage_events", "devices", "charge_items")
-            else None
-        )
+        dataset = folder.name if folder.name in DATASETS else None
         return Source(str(folder), expand_extras(frame), rows, dataset)
 
 

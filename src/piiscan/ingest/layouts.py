@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from piiscan.schema import DATASETS
+
 Kind = Literal[
     "text",  # stripped string; N/A, NA and blanks become null
     "id",  # identifier string; scientific notation (Excel damage) is a row error
@@ -370,8 +372,6 @@ _GENERIC_FORMATS: tuple[tuple[str, Format, str, str], ...] = (
 
 def _generic(dataset: str, label: str, fmt: Format, separator: str, suffix: str) -> Layout:
     """A layout for an extract already in the canonical columns of a dataset."""
-    from piiscan.schema import DATASETS
-
     required = _GENERIC_REQUIRED[dataset]
     columns = []
     for name in DATASETS[dataset]:
@@ -391,7 +391,7 @@ def _generic(dataset: str, label: str, fmt: Format, separator: str, suffix: str)
 
 
 GENERIC_LAYOUTS = tuple(
-    _generic(dataset, *variant) for dataset in _GENERIC_REQUIRED for variant in _GENERIC_FORMATS
+    _generic(dataset, *variant) for dataset in DATASETS for variant in _GENERIC_FORMATS
 )
 GENERIC_INVOICE_LINES = next(
     g for g in GENERIC_LAYOUTS if g.name == "generic_invoice_lines_parquet"

@@ -59,7 +59,7 @@ def pseudonymize_customer(
     for dataset, columns in findings.items():
         detected = {f.name: f.entity for f in columns}
         reviewed = {f.name for f in columns if f.source == "review"}
-        overrides = {c: str(a) for c, a in config.column_actions.get(dataset, {}).items()}  # type: ignore[call-overload]
+        overrides = {c: str(a) for c, a in config.column_actions.get(dataset, {}).items()}
         results.append(
             pseudonymize_dataset(
                 storage, customer, dataset, key, detected, entity_actions, overrides, reviewed
