@@ -20,9 +20,10 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import customer_key
 from piiscan.lake import clock
 from piiscan.lake.locks import customer_lock
+from piiscan.lake.requests import load_request
+from piiscan.pipeline.subject import run_request
 from piiscan.policy import load_config
 from piiscan.storage import open_lake
-from piiscan.subject import load_request, run_request
 
 
 @task(name="carry-out-request", cache_policy=NO_CACHE)

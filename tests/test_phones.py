@@ -14,10 +14,11 @@ from piiscan.keys import load_key
 from piiscan.lake.holds import load_registry
 from piiscan.phones import canonical_number, canonical_numbers
 from piiscan.pipeline.ingest import ingest_paths
+from piiscan.pipeline.subject import resolve
 from piiscan.policy import Config
 from piiscan.pseudonymize import tokens
 from piiscan.storage import LocalStorage
-from piiscan.subject import RequestError, Selector, resolve
+from piiscan.subject import RequestError, Selector
 
 from .conftest import CONFIGS
 

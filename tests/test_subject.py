@@ -373,8 +373,9 @@ def test_bundles_in_the_lake_and_pending_requests_do_not_outlive_their_time(
 ) -> None:
     from datetime import timedelta
 
+    from piiscan.lake.requests import create_request
     from piiscan.pipeline.purge import plan_purge
-    from piiscan.subject import create_request, run_request
+    from piiscan.pipeline.subject import run_request
 
     storage = LocalStorage(lake)
     key = load_key(CUSTOMER)
@@ -613,8 +614,8 @@ def test_rejected_rows_on_a_recycled_number_are_not_taken_for_the_person() -> No
     """The number was E000001's in the September cycle and E000002's in October: a rejected
     October row naming E000002 stays, one with nothing but the number is counted, not erased;
     a rejected row with E000001's ID goes with the person."""
+    from piiscan.pipeline.subject import _quarantined, find, resolve
     from piiscan.storage import MemoryStorage
-    from piiscan.subject import _quarantined, find, resolve
 
     storage = MemoryStorage()
     number = "2125550101"
@@ -650,8 +651,8 @@ def test_rejected_rows_on_a_recycled_number_are_not_taken_for_the_person() -> No
 def test_rows_linked_by_e_mail_only_bring_their_line_into_the_identity() -> None:
     """A second device row carries the person's e-mail but no employee ID: its number and IMEI
     are the person's too, so its analytics copy (no e-mail column) is found by token."""
+    from piiscan.pipeline.subject import find, resolve
     from piiscan.storage import MemoryStorage
-    from piiscan.subject import find, resolve
 
     storage = MemoryStorage()
     key = load_key(CUSTOMER)
@@ -680,8 +681,8 @@ def test_rows_linked_by_e_mail_only_bring_their_line_into_the_identity() -> None
 
 
 def test_an_interrupted_request_is_resumed_not_recorded_twice(config: Config) -> None:
+    from piiscan.lake.requests import create_request
     from piiscan.storage import MemoryStorage
-    from piiscan.subject import create_request
 
     storage = MemoryStorage()
     selector = Selector.of("number", "(212) 555-0101")

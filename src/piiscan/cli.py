@@ -964,7 +964,8 @@ def subject_export(
 ) -> None:
     """Write everything held about the person (every dataset and zone) to --out/<request id>/."""
     from piiscan.keys import load_key
-    from piiscan.subject import create_request, run_request
+    from piiscan.lake.requests import create_request
+    from piiscan.pipeline.subject import run_request
 
     selector = _selector(employee_id, number, email, imei)
     cfg = _config(config)
@@ -1025,7 +1026,8 @@ def subject_erase(
     audit holds keep them as they are. Applied erasures are ledgered.
     """
     from piiscan.keys import load_key
-    from piiscan.subject import create_request, preview_erase, resolve, run_request
+    from piiscan.lake.requests import create_request
+    from piiscan.pipeline.subject import preview_erase, resolve, run_request
 
     selector = _selector(employee_id, number, email, imei)
     cfg = _config(config)
@@ -1081,7 +1083,7 @@ def subject_request(
 
     The id is the flow's only parameter; the identifier stays in the restricted zone.
     """
-    from piiscan.subject import create_request
+    from piiscan.lake.requests import create_request
 
     selector = _selector(employee_id, number, email, imei)
     cfg = _config(config)

@@ -209,6 +209,11 @@ def export_folder(customer: str, request_id: str) -> str:
     return join(exports(customer), request_id)
 
 
+def export_object(customer: str, request_id: str, name: str) -> str:
+    """One file of an export bundle."""
+    return join(export_folder(customer, request_id), name)
+
+
 def export_request(key: str) -> str:
     """The request id of an export bundle's object."""
     return key.split("/")[3]
