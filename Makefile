@@ -26,6 +26,7 @@ test: $(STAMP) lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests benchmarks docs
 	$(BIN)/ruff format --check src flows tests benchmarks docs
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -6,7 +6,7 @@ from prefect.blocks.system import Secret
 
 from piiscan.detect import Detector, Settings
 from piiscan.errors import PiiscanError
-from piiscan.keys import load_key
+from piiscan.lake.keyring import load_key
 from piiscan.nlp import Engines
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, parse_keyring

@@ -17,8 +17,8 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import customer_key, secret_block_name
 from piiscan.errors import PiiscanError
-from piiscan.keys import keys_dir
 from piiscan.lake import clock
+from piiscan.lake.keyring import keys_dir
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.purge import plan_purge, terminate
 from piiscan.policy import load_config

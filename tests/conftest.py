@@ -65,7 +65,7 @@ def config() -> Any:
 @pytest.fixture(scope="session", autouse=True)
 def customer_keys() -> Path:
     """A key file per configured customer in PIISCAN_KEYS_DIR."""
-    from piiscan.keys import create_key
+    from piiscan.lake.keyring import create_key
 
     folder = Path(os.environ["PIISCAN_KEYS_DIR"])
     for customer in ("acme", "globex", "initech"):

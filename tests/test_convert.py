@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piiscan.ingest.convert import convert, convert_distinct, date_time
-from piiscan.ingest.layouts import Column, Kind
+from piiscan.layouts import Column, Kind
 
 
 def run(

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from piiscan.ingest.layouts import (
+from piiscan.layouts import (
     ATT_DEVICE_REPORT,
     ATT_USAGE_DETAIL,
     BELL_MOBILE,

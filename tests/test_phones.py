@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
-from piiscan.keys import load_key
 from piiscan.lake.holds import load_registry
+from piiscan.lake.keyring import load_key
 from piiscan.phones import canonical_number, canonical_numbers
 from piiscan.pipeline.ingest import ingest_paths
 from piiscan.pipeline.subject import resolve

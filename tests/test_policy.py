@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from piiscan.errors import ConfigError, UnknownCustomerError
-from piiscan.ingest.layouts import LAYOUTS
+from piiscan.layouts import LAYOUTS
 from piiscan.policy import load_config
 from piiscan.schema import DATASET_NAMES, DATASETS, PERIOD_COLUMN, REGISTRY, DatasetName
 from piiscan.subject import PURPOSES

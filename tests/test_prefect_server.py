@@ -21,8 +21,8 @@ import polars as pl
 import pytest
 
 from piiscan.cli import stage_fixtures
-from piiscan.keys import create_key
 from piiscan.lake import ledger
+from piiscan.lake.keyring import create_key
 from piiscan.storage import LocalStorage
 
 from .conftest import REPO

@@ -11,7 +11,7 @@ import pytest
 
 from piiscan.detect import Detector, Settings
 from piiscan.errors import KeyMaterialError, PolicyError
-from piiscan.keys import create_key, load_key
+from piiscan.lake.keyring import create_key, load_key
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 from piiscan.pipeline.pseudonymize import pseudonymize_dataset

@@ -17,9 +17,9 @@ import pytest
 
 from piiscan.detect import Detector, Settings
 from piiscan.errors import PurgeError
-from piiscan.keys import create_key, load_key
 from piiscan.lake import ledger
 from piiscan.lake.holds import add_hold, load_registry
+from piiscan.lake.keyring import create_key, load_key
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer

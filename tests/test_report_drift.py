@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app, stage_fixtures
-from piiscan.keys import load_key
+from piiscan.lake.keyring import load_key
 from piiscan.lake.keys import new_run_id
 from piiscan.pipeline.nightly import run_customer
 from piiscan.policy import load_config

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from piiscan.cli import app
 from piiscan.detect import Detector, Settings
-from piiscan.keys import load_key
 from piiscan.lake import ledger
 from piiscan.lake.holds import add_hold
+from piiscan.lake.keyring import load_key
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 from piiscan.policy import Config

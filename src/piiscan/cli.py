@@ -243,7 +243,7 @@ def pseudonymize(
     as_json: JsonOption = False,
 ) -> None:
     """Write the analytics zone for a customer: tokens, drops and masks per column policy."""
-    from piiscan.keys import load_key
+    from piiscan.lake.keyring import load_key
     from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
 
     cfg = _config(config)
@@ -300,7 +300,7 @@ def keys_create(
     rotate: Annotated[bool, typer.Option(help="Add a new version and make it current.")] = False,
 ) -> None:
     """Create a customer's key file (never printed), or rotate it with --rotate."""
-    from piiscan.keys import create_key, load_key
+    from piiscan.lake.keyring import create_key, load_key
 
     path = create_key(customer, keys, rotate=rotate)
     console.print(f"{path}: current version {load_key(customer, path.parent).version}")
@@ -336,7 +336,7 @@ def _plan_table(plan: Any) -> None:
 
 
 def _key_or_none(customer: str, keys: Path | None) -> Any:
-    from piiscan.keys import load_key
+    from piiscan.lake.keyring import load_key
 
     try:
         return load_key(customer, keys)
@@ -397,7 +397,7 @@ def terminate(
 ) -> None:
     """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
 
-    from piiscan.keys import env_name, keys_dir
+    from piiscan.lake.keyring import env_name, keys_dir
     from piiscan.pipeline.purge import plan_purge
     from piiscan.pipeline.purge import terminate as run_termination
 
@@ -461,8 +461,8 @@ def holds_add(
 ) -> None:
     """Register a hold; wireless numbers are stored as tokens, never raw."""
 
-    from piiscan.keys import load_key
     from piiscan.lake.holds import add_hold
+    from piiscan.lake.keyring import load_key
     from piiscan.phones import EXPECTED, canonical_number
     from piiscan.pseudonymize import tokens
 
@@ -963,7 +963,7 @@ def subject_export(
     as_json: JsonOption = False,
 ) -> None:
     """Write everything held about the person (every dataset and zone) to --out/<request id>/."""
-    from piiscan.keys import load_key
+    from piiscan.lake.keyring import load_key
     from piiscan.lake.requests import create_request
     from piiscan.pipeline.subject import run_request
 
@@ -1025,7 +1025,7 @@ def subject_erase(
     Tax and billing holds keep the rows with their personal columns pseudonymized; legal and
     audit holds keep them as they are. Applied erasures are ledgered.
     """
-    from piiscan.keys import load_key
+    from piiscan.lake.keyring import load_key
     from piiscan.lake.requests import create_request
     from piiscan.pipeline.subject import preview_erase, resolve, run_request
 
@@ -1209,7 +1209,7 @@ def demo(
 
     cfg = _config(config)
     storage = open_lake(lake)
-    from piiscan.keys import create_key
+    from piiscan.lake.keyring import create_key
 
     for customer in cfg.customers:  # demo keys; production keys come from a secret store
         create_key(customer.id)

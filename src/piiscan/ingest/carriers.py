@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from piiscan.ingest.convert import by_distinct, date_time
-from piiscan.ingest.layouts import Layout
+from piiscan.layouts import Layout
 
 POST_ERROR = "_post_error"
 SKIP = "_skip"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import polars as pl
 import pyarrow.compute as pc
 
-from piiscan.ingest.layouts import Column
+from piiscan.layouts import Column
 from piiscan.phones import EXPECTED as EXPECTED_NUMBER
 from piiscan.phones import canonical_numbers
 from piiscan.schema import MONEY

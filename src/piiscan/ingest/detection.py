@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from piiscan.errors import EncodingError, LayoutError, SchemaError
-from piiscan.ingest.layouts import LAYOUTS, Layout, normalize
 from piiscan.ingest.reader import Header, decode_head, find_header, missing_columns
+from piiscan.layouts import LAYOUTS, Layout, normalize
 
 
 def detect_text(name: str, head: bytes) -> tuple[Layout, Header]:

@@ -23,7 +23,6 @@ from piiscan.errors import EncodingError, IngestError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
 from piiscan.ingest.convert import cleaned, convert_distinct, convert_error
 from piiscan.ingest.detection import detect_columns, detect_text
-from piiscan.ingest.layouts import Column, Layout, normalize
 from piiscan.ingest.reader import (
     HEAD_BYTES,
     LINE,
@@ -34,6 +33,7 @@ from piiscan.ingest.reader import (
     sniff,
     text_frames,
 )
+from piiscan.layouts import Column, Layout, normalize
 from piiscan.schema import PERIOD_COLUMN, conform, snake_case
 
 MAX_LISTED_REJECTIONS = 1000

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from piiscan.errors import EncodingError, IngestError, SchemaError
-from piiscan.ingest.layouts import Layout, normalize
+from piiscan.layouts import Layout, normalize
 
 BLOCK_BYTES = 8 * 1024 * 1024  # bounds peak memory: a block and its converted frame
 HEAD_BYTES = 64 * 1024

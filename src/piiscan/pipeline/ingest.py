@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from piiscan.errors import IngestError
-from piiscan.ingest.layouts import LAYOUTS
 from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.lake import keys
 from piiscan.lake.manifest import load_manifest, save_manifest
+from piiscan.layouts import LAYOUTS
 from piiscan.policy import Customer
 from piiscan.storage import Storage
 from piiscan.types import FileResult, IngestSummary
