@@ -60,13 +60,16 @@ def toy() -> Iterator[Entity]:
 # -- a new entity is one entry ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("header", ["EID", "eUICC ID", "col_7"])
-def test_a_registered_entity_is_detected_with_no_other_change(toy: Entity, header: str) -> None:
+@pytest.mark.parametrize(("header", "named"), [("EID", True), ("sim_eid", True), ("col_7", False)])
+def test_a_registered_entity_is_detected_with_no_other_change(
+    toy: Entity, header: str, named: bool
+) -> None:
     values = [eid(RNG) for _ in range(300)]
     detector = Detector(Settings(), actions={"EID": "hmac"})
     (finding,) = detector.classify(pl.DataFrame({header: values}))
     assert (finding.entity, finding.action) == ("EID", "hmac"), finding.evidence
     assert finding.confidence >= 0.6
+    assert ("EID" in finding.evidence.get("header_supports", [])) is named
     assert not [v for v in values if v in str(finding.evidence)]  # masked like the others
 
 

@@ -77,8 +77,8 @@ class Entity:
         return self.header_words | self.weak_header_words
 
 
-# A header word for a non-PII meaning: an entity's (weak) words count against it, and a column
-# whose header has one loses confidence unless the header also names the entity.
+# Header words for a non-PII meaning ("Account Number", "Invoice Total"): a column whose header
+# has one loses confidence unless the header also names the entity, and weak words go unheard.
 NOT_PII_WORDS = words(
     "account acct amount ban bestellung betrag case charge charges commande compte cost count "
     "cuenta cycle date datum duration factura facture fan fecha fee frais gb importe invoice kb "
