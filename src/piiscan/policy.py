@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from piiscan.entities import policy_names
 from piiscan.errors import ConfigError, UnknownCustomerError
 from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, REGISTRY, DatasetName
 
@@ -76,27 +78,22 @@ class CustomersFile(_Frozen):
         return value
 
 
-Entity = Literal[
-    "PHONE_NUMBER",
-    "IMEI",
-    "ICCID",
-    "IMSI",
-    "EMPLOYEE_ID",
-    "PERSON",
-    "EMAIL_ADDRESS",
-    "LOCATION",
-    "IP_ADDRESS",
-    "CREDIT_CARD",
-    "US_SSN",
-    "FREE_TEXT",
-]
+def _known_entity(name: str) -> str:
+    known = policy_names()
+    if name not in known:
+        raise ValueError(f"not a known entity (one of {', '.join(sorted(known))})")
+    return name
+
+
+# An entity of the registry (piiscan.entities), or FREE_TEXT.
+EntityName = Annotated[str, AfterValidator(_known_entity)]
 Action = Literal["keep", "hmac", "drop", "mask", "generalize"]
 
 
 class ActionsFile(_Frozen):
     """configs/actions.yaml: what happens to a column of each entity in the analytics zone."""
 
-    entities: dict[Entity, Action] = Field(
+    entities: dict[EntityName, Action] = Field(
         description="Action per entity; every entity needs one (fail closed)."
     )
     columns: dict[DatasetName, dict[str, Action]] = Field(
@@ -107,7 +104,7 @@ class ActionsFile(_Frozen):
     @field_validator("entities")
     @classmethod
     def _every_entity(cls, value: dict[str, str]) -> dict[str, str]:
-        missing = sorted(set(Entity.__args__) - set(value))  # type: ignore[attr-defined]
+        missing = sorted(policy_names() - set(value))
         if missing:
             raise ValueError(f"no action for {', '.join(missing)}")
         return value
@@ -191,7 +188,7 @@ class Override(_Frozen):
     layout: str | None = None  # or a carrier layout (`piiscan scan` of files)
     column: Annotated[str, Field(min_length=1)]
     decision: Decision
-    entity: Entity | None = None
+    entity: EntityName | None = None
     reason: Annotated[str, Field(min_length=3)]
     decided_by: Annotated[str, Field(min_length=1)]
     decided_at: date
@@ -247,7 +244,7 @@ class Config(_Frozen):
     """Everything read from configs/, validated."""
 
     customers: tuple[Customer, ...]
-    actions: dict[Entity, Action]
+    actions: dict[EntityName, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
     retention: RetentionFile | None = None
     review: OverridesFile = Field(default_factory=OverridesFile)

@@ -1,345 +1,84 @@
-"""Telecom identifiers: validators, and Presidio recognizers built on them.
+"""Presidio recognizers built from the registry (piiscan.entities), for free text.
 
-The validators take one candidate string and say whether it is a valid identifier of the kind;
-the column classifier calls them once per distinct sampled value. The recognizers wrap the same
-validators for Presidio, so free text is analysed by the same rules.
+An entry with patterns becomes a pattern recognizer whose matches must pass the entry's
+validator (the one the column classifier uses); an entry found by the customer's patterns
+becomes one over those patterns; an entry that names a Presidio recognizer gets Presidio's.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
 
-import phonenumbers
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
-from stdnum import imsi as stdnum_imsi
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, predefined_recognizers
 
-REGIONS = ("US", "CA", "GB", "DE", "FR")
-_NON_DIGITS = re.compile(r"[\s().\-/+]")
-_HEX14 = re.compile(r"[0-9A-F]{14}")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
-_SSN = re.compile(r"^(\d{3})([- .]?)(\d{2})\2(\d{4})$")
-# USPS street suffixes (the common ones) and unit designators.
-_STREET_TYPES = (
-    "st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|pkwy|"
-    "parkway|cir|circle|ter|terrace|hwy|highway|sq|square|trl|trail|loop|row|run|pass|crossing|"
-    "xing|view|views|walk|path|pike|plaza|via|cres|crescent|aly|alley|bend|bluff|bluffs|branch|"
-    "bridge|brook|brooks|burg|burgs|bypass|camp|canyon|cape|causeway|center|centers|cliff|"
-    "cliffs|club|common|commons|corner|corners|course|courts|cove|coves|creek|crest|curve|dale|"
-    "dam|divide|drives|estate|estates|expressway|extension|extensions|fall|falls|ferry|field|"
-    "fields|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|freeway|garden|gardens|"
-    "gateway|glen|glens|green|greens|grove|groves|harbor|harbors|haven|heights|hill|hills|"
-    "hollow|inlet|island|islands|isle|junction|junctions|key|keys|knoll|knolls|lake|lakes|land|"
-    "landing|light|lights|lock|locks|lodge|mall|manor|manors|meadow|meadows|mews|mill|mills|"
-    "mission|motorway|mount|mountain|mountains|neck|orchard|oval|overpass|park|parks|parkways|"
-    "plain|plains|point|points|port|ports|prairie|radial|ramp|ranch|rapid|rapids|rest|ridge|"
-    "ridges|river|roads|route|shoal|shoals|shore|shores|skyway|spring|springs|spur|spurs|"
-    "squares|station|stravenue|stream|streets|summit|throughway|trace|track|trafficway|tunnel|"
-    "turnpike|underpass|union|unions|valley|valleys|viaduct|ville|vista|vistas|walks|wall|ways|"
-    "well|wells|pine|pines|village|villages|rue|pointe|plaza|port|squares|underpass"
-)
-_STREET = re.compile(
-    rf"^\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){{0,5}}(?:{_STREET_TYPES})\b\.?"
-    r"|^\s*\d{1,6}\s+.+,\s*[^,]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$"  # ..., City, ST 12345
-    r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
-    re.IGNORECASE,
-)
-# European and Latin American street words: German ones end compound words (Hauptstraße,
-# Pieperring); the others stand as words of their own.
-_STREET_SUFFIXES_DE = r"stra(?:ß|ss)e|str\.|weg|platz|gasse|allee|ring|damm|ufer|chaussee|steig"
-_STREET_WORDS_EU = (
-    r"rue|avenue|boulevard|chemin|allée|impasse|place|quai|cours|route|montée|"
-    r"calle|callejón|avenida|plaza|paseo|ronda|camino|pasaje|glorieta|carretera|cuesta|"
-    r"alameda|vía|via|urbanización|rambla|travesía|diagonal|periférico|viaducto|"
-    r"continuación|circuito|calzada|andador|cerrada|privada|prolongación|retorno|cañada|"
-    r"acceso|pasadizo|corredor|eje vial"
-)
-_STREET_EU = re.compile(
-    rf"(?:{_STREET_SUFFIXES_DE})(?![^\W\d_])|\b(?:{_STREET_WORDS_EU})\b", re.IGNORECASE
-)
-_HOUSE_NUMBER = re.compile(r"\b\d{1,5}")
+from piiscan import entities as registry
+from piiscan.entities import Entity
 
 
-def digits(value: str) -> str:
-    """The value without the separators people put in identifiers and numbers."""
-    return _NON_DIGITS.sub("", value)
+class RegistryRecognizer(PatternRecognizer):
+    """A registry entry's patterns and context words; its validator is the validation hook."""
 
-
-def luhn_ok(number: str) -> bool:
-    """Whether a digit string passes the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def is_imei(value: str) -> bool:
-    """15-digit IMEI (TAC + serial + Luhn digit), plain or dashed; not all one digit."""
-    number = digits(value)
-    return len(number) == 15 and number.isdigit() and len(set(number)) > 1 and luhn_ok(number)
-
-
-def is_imeisv(value: str) -> bool:
-    """16-digit IMEISV: TAC + serial + software version (no check digit)."""
-    number = digits(value)
-    return (
-        len(number) == 16
-        and number.isdigit()
-        and len(set(number)) > 2
-        and number[:2]
-        in (
-            "01",
-            "35",
-            "86",
-            "99",
-            "30",
-            "33",
-            "44",
-            "45",
-            "49",
-            "50",
-            "51",
-            "52",
-            "53",
-            "54",
-        )
-    )
-
-
-def is_meid(value: str) -> bool:
-    """MEID: 14 hex digits with a regional code of A0 or more (decimal 14-digit is ambiguous)."""
-    text = value.strip().upper()
-    return (
-        len(text) == 14
-        and _HEX14.fullmatch(text) is not None
-        and text[:2] >= "A0"
-        and any(c in "ABCDEF" for c in text)
-    )
-
-
-def is_iccid(value: str) -> bool:
-    """ICCID: 89 + 17-18 digits with Luhn; a missing check digit or trailing F is tolerated."""
-    text = digits(value).upper().removesuffix("F")
-    if not (text.isdigit() and text.startswith("89")):
-        return False
-    if len(text) in (19, 20):
-        return luhn_ok(text) or len(text) == 19  # 19 digits: some feeds drop the check digit
-    return len(text) == 18  # 18 digits + leaked F, or no check digit on a 19-digit body
-
-
-@lru_cache(maxsize=4096)
-def _imsi_operator(prefix6: str) -> bool:
-    try:
-        info = stdnum_imsi.info(prefix6 + "0" * 9)
-    except Exception:  # stdnum raises its own ValidationError family
-        return False
-    if info.get("mcc") in ("001", "999"):  # test networks and internal use
-        return False
-    return bool(info.get("operator") or info.get("brand"))
-
-
-def is_imsi(value: str) -> bool:
-    """IMSI: 14-15 digits whose MCC/MNC belongs to a known operator."""
-    number = digits(value)
-    return number.isdigit() and len(number) in (14, 15) and _imsi_operator(number[:6])
-
-
-def _valid_number(text: str, region: str | None) -> bool:
-    try:
-        return bool(phonenumbers.is_valid_number(phonenumbers.parse(text, region)))
-    except phonenumbers.NumberParseException:
-        return False
-
-
-def is_phone(value: str, regions: Iterable[str] = REGIONS) -> bool:
-    """A telephone number: international (+ or 00), NANP (10 or 1+10 digits, formatted or bare),
-    national with a trunk 0 (GB, DE, FR), or an international number that lost its + (integer
-    columns). Validity is libphonenumber's, so the area code must exist."""
-    text = value.strip()
-    number = digits(text)
-    if not number.isdigit() or not 7 <= len(number) <= 15:
-        return False
-    if text.startswith("+"):
-        return _valid_number(text, None)
-    if number.startswith("00"):
-        return _valid_number("+" + number[2:], None)
-    if number.startswith("0"):
-        return any(_valid_number(number, r) for r in regions if r not in ("US", "CA"))
-    nanp = len(number) == 10 or (len(number) == 11 and number[0] == "1")
-    if nanp and _valid_number(number, "US"):
-        return True
-    return len(number) >= 10 and _valid_number("+" + number, None)
-
-
-def is_email(value: str) -> bool:
-    """An e-mail address."""
-    return _EMAIL.match(value.strip()) is not None
-
-
-def is_ip(value: str) -> bool:
-    """An IPv4 or IPv6 address."""
-    try:
-        ipaddress.ip_address(value.strip())
-    except ValueError:
-        return False
-    return True
-
-
-def is_ssn(value: str) -> bool:
-    """A US social security number that the SSA could have issued."""
-    found = _SSN.match(value.strip())
-    if not found:
-        return False
-    area, group, serial = found.group(1), found.group(3), found.group(4)
-    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
-
-
-def is_credit_card(value: str) -> bool:
-    """13-19 digits passing Luhn (collides with IMEIs and ICCIDs: needs a header)."""
-    number = digits(value)
-    return number.isdigit() and 13 <= len(number) <= 19 and luhn_ok(number)
-
-
-def is_street_address(value: str) -> bool:
-    """A street address: house number and street type (US) or European street words."""
-    if _HOUSE_NUMBER.search(value) is None:
-        return False
-    return _STREET.search(value) is not None or _STREET_EU.search(value) is not None
-
-
-# --- Presidio recognizers -------------------------------------------------------------------
-
-
-class _ValidatedRecognizer(PatternRecognizer):
-    """A pattern recognizer whose matches must pass one of our validators."""
-
-    ENTITY = ""
-    PATTERNS: tuple[tuple[str, str, float], ...] = ()
-    CONTEXT: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
+    def __init__(self, entity: Entity, among: Sequence[Entity] | None = None) -> None:
+        self.check = registry.validator(entity, among)
         super().__init__(
-            supported_entity=self.ENTITY,
-            name=type(self).__name__,
-            patterns=[Pattern(name, regex, score) for name, regex, score in self.PATTERNS],
-            context=list(self.CONTEXT),
+            supported_entity=entity.name,
+            name=f"{entity.name} (piiscan)",
+            patterns=[Pattern(p.name, p.regex, p.score) for p in entity.patterns],
+            context=sorted(entity.context),
         )
-
-    def check(self, text: str) -> bool:
-        """Whether the matched text is a valid identifier of this kind."""
-        raise NotImplementedError
 
     def validate_result(self, pattern_text: str) -> bool:
         return self.check(pattern_text)
 
 
-class ImeiRecognizer(_ValidatedRecognizer):
-    """IMEI (Luhn), IMEISV and MEID, all reported as IMEI."""
+class CustomerPatternRecognizer(PatternRecognizer):
+    """A customer's own patterns for an entry (employee IDs); in free text they need context."""
 
-    ENTITY = "IMEI"
-    PATTERNS = (
-        ("imei", r"\b\d{15}\b", 0.5),
-        ("imei dashed", r"\b\d{2}-\d{6}-\d{6}-\d\b", 0.7),
-        ("imeisv", r"\b\d{16}\b", 0.3),
-        ("meid", r"\b[A-Fa-f0-9]{14}\b", 0.3),
-    )
-    CONTEXT = ("imei", "imeisv", "meid", "device", "handset", "serial", "gerät", "appareil")
+    SCORE = 0.3
 
-    def check(self, text: str) -> bool:
-        return is_imei(text) or is_imeisv(text) or is_meid(text)
-
-
-class IccidRecognizer(_ValidatedRecognizer):
-    """SIM card ICCID."""
-
-    ENTITY = "ICCID"
-    PATTERNS = (("iccid", r"\b89\d{16,18}[Ff]?\b", 0.6),)
-    CONTEXT = ("iccid", "sim", "card", "karte", "carte", "tarjeta")
-
-    def check(self, text: str) -> bool:
-        return is_iccid(text)
-
-
-class ImsiRecognizer(_ValidatedRecognizer):
-    """IMSI with a known MCC/MNC."""
-
-    ENTITY = "IMSI"
-    PATTERNS = (("imsi", r"\b\d{14,15}\b", 0.4),)
-    CONTEXT = ("imsi", "subscriber", "sim")
-
-    def check(self, text: str) -> bool:
-        return is_imsi(text) and not is_imei(text)
-
-
-class WirelessNumberRecognizer(_ValidatedRecognizer):
-    """Telephone numbers in national and international forms (US, CA, GB, DE, FR)."""
-
-    ENTITY = "PHONE_NUMBER"
-    PATTERNS = (
-        ("nanp", r"(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]?\d{4}(?![\d-])", 0.4),
-        ("international", r"(?<!\d)(?:\+|00)[1-9][\d ().-]{6,17}\d(?!\d)", 0.5),
-    )
-    CONTEXT = (
-        "phone",
-        "mobile",
-        "cell",
-        "wireless",
-        "number",
-        "tel",
-        "msisdn",
-        "telefon",
-        "handy",
-        "téléphone",
-        "portable",
-        "teléfono",
-        "móvil",
-        "celular",
-    )
-
-    def check(self, text: str) -> bool:
-        return is_phone(text)
-
-
-class EmployeeIdRecognizer(PatternRecognizer):
-    """A customer's employee IDs: its configured patterns, needing context in free text."""
-
-    def __init__(self, patterns: Iterable[str]) -> None:
+    def __init__(self, entity: Entity, patterns: Iterable[str]) -> None:
         super().__init__(
-            supported_entity="EMPLOYEE_ID",
-            name="EmployeeIdRecognizer",
+            supported_entity=entity.name,
+            name=f"{entity.name} (customer patterns)",
             patterns=[
-                Pattern(f"employee id {i}", rf"\b{p}\b", 0.3) for i, p in enumerate(patterns)
+                Pattern(f"{entity.name.lower()} {i}", rf"\b{p}\b", self.SCORE)
+                for i, p in enumerate(patterns)
             ],
-            context=[
-                "employee",
-                "emp",
-                "staff",
-                "personnel",
-                "badge",
-                "hr",
-                "mitarbeiter",
-                "personalnummer",
-                "matricule",
-                "salarié",
-                "empleado",
-            ],
+            context=sorted(entity.context),
         )
 
 
-def telecom_recognizers(employee_id_patterns: Iterable[str] = ()) -> list[EntityRecognizer]:
-    """Our recognizers, for a Presidio registry."""
-    recognizers: list[EntityRecognizer] = [
-        ImeiRecognizer(),
-        IccidRecognizer(),
-        ImsiRecognizer(),
-        WirelessNumberRecognizer(),
-    ]
-    patterns = list(employee_id_patterns)
-    if patterns:
-        recognizers.append(EmployeeIdRecognizer(patterns))
-    return recognizers
+def recognizer(name: str) -> RegistryRecognizer:
+    """The pattern recognizer of one registered entity (which must have patterns)."""
+    entity = registry.get(name)
+    if entity is None or not entity.patterns:
+        raise KeyError(f"no registered entity with patterns named {name}")
+    return RegistryRecognizer(entity)
+
+
+def analyzer_recognizers(
+    customer_patterns: Iterable[str] = (), among: Sequence[Entity] | None = None
+) -> list[EntityRecognizer]:
+    """Every recognizer a Presidio registry needs for the registered entities (or `among`): ours,
+    then Presidio's (one per class, over every entity that names it)."""
+    known = registry.registered() if among is None else tuple(among)
+    patterns = list(customer_patterns)
+    ours: list[EntityRecognizer] = []
+    presidio: dict[str, list[str]] = {}
+    for entity in known:
+        if entity.patterns:
+            ours.append(RegistryRecognizer(entity, known))
+        elif entity.recognized_by == "customer_patterns" and patterns:
+            ours.append(CustomerPatternRecognizer(entity, patterns))
+        if entity.presidio is not None:
+            presidio.setdefault(entity.presidio, []).append(entity.name)
+    return ours + [r for name, names in presidio.items() for r in _predefined(name, names)]
+
+
+def _predefined(class_name: str, names: list[str]) -> list[EntityRecognizer]:
+    """Presidio's predefined recognizer of that class for those entities: a pattern recognizer
+    per entity, or one NER recognizer for all of them."""
+    cls = getattr(predefined_recognizers, class_name)
+    if issubclass(cls, PatternRecognizer):
+        return [cls(supported_entity=name) for name in names]
+    return [cls(supported_entities=names)]

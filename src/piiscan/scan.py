@@ -22,10 +22,12 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from piiscan.detect import ColumnFinding, Detector
+from piiscan.entities import registered, validator
 from piiscan.errors import IngestError, PiiscanError
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
 from piiscan.schema import DATASETS, EXTRAS
+from piiscan.validators import digits
 
 ROW_BUDGET = 20_000
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".pipe", ".dat")
@@ -287,15 +289,13 @@ def expand_extras(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _looks_like_header(fields: list[str]) -> bool:
     """Whether a first row names columns rather than holding values (identifiers, numbers)."""
-    from piiscan import recognizers as rec
-
     values = [f.strip() for f in fields if f.strip()]
     if not values:
         return False
-    checks = (rec.is_phone, rec.is_email, rec.is_imei, rec.is_iccid, rec.is_ip)
+    checks = [validator(e) for e in registered() if e.marks_data_row]
     if any(check(v) for v in values for check in checks):
         return False
-    numeric = sum(1 for v in values if rec.digits(v).replace(",", "").isdigit())
+    numeric = sum(1 for v in values if digits(v).replace(",", "").isdigit())
     return numeric * 3 <= len(values)
 
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import polars as pl
 
-from piiscan import recognizers as rec
+from piiscan import entities as registry
 from piiscan.detect.headers import header_evidence
 from piiscan.detect.sampling import mask, sample_values, wilson_lower
-
-Validator = Callable[[str], bool]
+from piiscan.entities import Entity, Validator
 
 
 class Models(Protocol):
@@ -28,23 +27,6 @@ class Models(Protocol):
         ...
 
 
-ENTITIES = (
-    "IMEI",
-    "ICCID",
-    "IMSI",
-    "PHONE_NUMBER",
-    "EMAIL_ADDRESS",
-    "IP_ADDRESS",
-    "EMPLOYEE_ID",
-    "CREDIT_CARD",
-    "US_SSN",
-    "PERSON",
-    "LOCATION",
-)
-# When two entities fit equally well, the more specific one wins.
-PRIORITY = {e: i for i, e in enumerate(ENTITIES)}
-
-HEADER_REQUIRED = frozenset({"CREDIT_CARD", "US_SSN"})
 HEADER_BOOST = 0.2
 HEADER_PENALTY = 0.45
 NAME_SHAPE = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){0,4}\.?$")
@@ -52,6 +34,7 @@ _LETTER = re.compile(r"[A-Za-z]")
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
 MIN_FIXED_WIDTH_SAMPLE = 30  # values needed before an all-digit ID pattern counts unaided
 LAST_FIRST = re.compile(r"^\s*([^,]+),\s*([^,]+)$")
+_TOKEN = re.compile(r"[\w.@+:%'-]+(?:[ -]\d+)*")  # words of free text a validator may read
 
 
 @dataclass(frozen=True)
@@ -125,22 +108,21 @@ def _zero_padded_ids(configured: list[str], values: list[str]) -> bool:
     )
 
 
-def _employee_validators(patterns: Sequence[str]) -> tuple[Validator, Validator]:
-    """Customer patterns (strong), and generic ID shapes (need the header)."""
+def _configured(patterns: Sequence[str]) -> Validator:
+    """Whether a value matches one of a customer's patterns in full."""
     compiled = [re.compile(p) for p in patterns]
-    generic = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z0-9._-]{2,30}$")
 
     def configured(value: str) -> bool:
         return any(p.fullmatch(value) for p in compiled)
 
-    def shaped(value: str) -> bool:
-        return configured(value) or generic.match(value) is not None or rec.is_email(value)
-
-    return configured, shaped
+    return configured
 
 
 class Detector:
-    """Classifies the columns of frames; holds the optional spaCy pipeline once loaded."""
+    """Classifies the columns of frames; holds the optional spaCy pipeline once loaded.
+
+    The entities are the registry's (piiscan.entities) unless given; their order breaks ties.
+    """
 
     def __init__(
         self,
@@ -149,25 +131,30 @@ class Detector:
         employee_id_patterns: Sequence[str] = (),
         actions: Mapping[str, str] | None = None,
         models: Models | None = None,
+        entities: Sequence[Entity] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.actions = dict(actions or {})
         self.models = models
         self._nlp: Any = None
-        self._employee_configured, self._employee_shaped = _employee_validators(
-            employee_id_patterns
-        )
+        self.entities = tuple(registry.registered() if entities is None else entities)
+        self._priority = {e.name: i for i, e in enumerate(self.entities)}
+        self._configured = _configured(employee_id_patterns)
         self.validators: dict[str, Validator] = {
-            "IMEI": lambda v: rec.is_imei(v) or rec.is_imeisv(v) or rec.is_meid(v),
-            "ICCID": rec.is_iccid,
-            "IMSI": lambda v: rec.is_imsi(v) and not rec.is_imei(v),
-            "PHONE_NUMBER": rec.is_phone,
-            "EMAIL_ADDRESS": rec.is_email,
-            "IP_ADDRESS": rec.is_ip,
-            "CREDIT_CARD": rec.is_credit_card,
-            "US_SSN": rec.is_ssn,
-            "LOCATION": rec.is_street_address,
+            e.name: registry.validator(e, self.entities)
+            for e in self.entities
+            if e.recognized_by == "validator"
         }
+        # Found by the customer's patterns; the entity's own validator only under its header.
+        self._patterned = {
+            e.name: registry.validator(e, self.entities)
+            for e in self.entities
+            if e.recognized_by == "customer_patterns"
+        }
+        self._needs_header = frozenset(e.name for e in self.entities if e.needs_header)
+        self._whole_text = frozenset(e.name for e in self.entities if e.whole_text)
+        # The entity the spaCy model's names are (PERSON): name-shaped values, read in one pass.
+        self._names = next((e.name for e in self.entities if e.recognized_by == "ner"), None)
 
     @property
     def nlp(self) -> Any:
@@ -203,15 +190,21 @@ class Detector:
         ]
 
     def _validated(self, name: str, values: list[str]) -> list[_Candidate]:
-        """Every validator's candidate for a column (the employee-ID one included)."""
+        """Every validator's candidate for a column (the customer-pattern ones included)."""
         if not values:
             return []
-        supported, not_pii = header_evidence(name)
+        supported, not_pii = header_evidence(name, self.entities)
         candidates = [
             self._score(entity, validator, values, supported, not_pii)
             for entity, validator in self.validators.items()
         ]
-        return [*candidates, self._employee(values, supported, not_pii)]
+        return [
+            *candidates,
+            *(
+                self._patterns(entity, validator, values, supported, not_pii)
+                for entity, validator in self._patterned.items()
+            ),
+        ]
 
     # -- names need the model: one batched pass over every candidate column --------------------
 
@@ -221,6 +214,8 @@ class Detector:
             for name, values in samples.items()
             if values and _could_be_names(values, self.settings.free_text_tokens)
         }
+        if self._names is None:
+            return {}
         if not candidates or self.nlp is None:
             return {name: (0.0, _shape_share(values)) for name, values in candidates.items()}
         texts: list[str] = []
@@ -234,7 +229,7 @@ class Detector:
         unused = [p for p in self.nlp.pipe_names if p not in ("tok2vec", "ner")]
         docs = self.nlp.pipe(texts, batch_size=1024, disable=unused)
         for owner, doc in zip(owners, docs, strict=True):
-            if any(ent.label_ == "PERSON" for ent in doc.ents):
+            if any(ent.label_ == self._names for ent in doc.ents):
                 hits[owner] += 1
         return {
             name: (hits[name] / len(values), _shape_share(values))
@@ -250,7 +245,7 @@ class Detector:
         validated: list[_Candidate],
         person: tuple[float, float] | None,
     ) -> ColumnFinding:
-        supported, not_pii = header_evidence(name)
+        supported, not_pii = header_evidence(name, self.entities)
         evidence: dict[str, Any] = {"sampled": len(values)}
         if supported:
             evidence["header_supports"] = sorted(supported)
@@ -265,8 +260,8 @@ class Detector:
             return self._free_text(name, values, evidence)
 
         candidates = list(validated)
-        if person is not None:
-            candidates.append(self._person(values, person, supported, not_pii))
+        if person is not None and self._names is not None:
+            candidates.append(self._person(self._names, values, person, supported, not_pii))
         live = [c for c in candidates if c.matches]
         evidence["scores"] = {
             c.entity: {
@@ -276,7 +271,7 @@ class Detector:
             }
             for c in sorted(live, key=lambda c: -c.confidence)[:4]
         }
-        best = max(live, key=lambda c: (c.confidence, -PRIORITY[c.entity]), default=None)
+        best = max(live, key=lambda c: (c.confidence, -self._priority[c.entity]), default=None)
         if best is None or best.confidence < self.settings.threshold:
             return ColumnFinding(
                 name, None, best.confidence if best else 0.0, evidence, self.action_for(None)
@@ -298,17 +293,24 @@ class Detector:
         matched = [v for v in values if validator(v)]
         share = len(matched) / len(values)
         confidence = _adjust(share, entity, len(values), supported, not_pii)
-        if entity in HEADER_REQUIRED and entity not in supported:
+        if entity in self._needs_header and entity not in supported:
             confidence = min(confidence, self.settings.threshold - 0.01)
         return _Candidate(entity, share, len(matched), confidence, matched)
 
-    def _employee(self, values: list[str], supported: set[str], not_pii: bool) -> _Candidate:
-        configured = [v for v in values if self._employee_configured(v)]
-        if "EMPLOYEE_ID" in supported:
-            matched = [v for v in values if self._employee_shaped(v)]
+    def _patterns(
+        self,
+        entity: str,
+        validator: Validator,
+        values: list[str],
+        supported: set[str],
+        not_pii: bool,
+    ) -> _Candidate:
+        configured = [v for v in values if self._configured(v)]
+        if entity in supported:
+            matched = [v for v in values if self._configured(v) or validator(v)]
             share = len(matched) / len(values)
-            confidence = _adjust(share, "EMPLOYEE_ID", len(values), supported, not_pii)
-            return _Candidate("EMPLOYEE_ID", share, len(matched), confidence, matched)
+            confidence = _adjust(share, entity, len(values), supported, not_pii)
+            return _Candidate(entity, share, len(matched), confidence, matched)
         # Without the header only a distinctive configured pattern counts: one with letters, or
         # an all-digit one that every sampled value matches at one fixed width (zero-padded IDs
         # stored as text; counters, amounts and integer columns vary in width).
@@ -316,26 +318,27 @@ class Detector:
         if not distinctive and _zero_padded_ids(configured, values):
             distinctive = configured
         share = len(distinctive) / len(values)
-        confidence = _adjust(share, "EMPLOYEE_ID", len(values), supported, not_pii) * 0.95
-        return _Candidate("EMPLOYEE_ID", share, len(distinctive), confidence, distinctive)
+        confidence = _adjust(share, entity, len(values), supported, not_pii) * 0.95
+        return _Candidate(entity, share, len(distinctive), confidence, distinctive)
 
     def _person(
-        self, values: list[str], scores: tuple[float, float], supported: set[str], not_pii: bool
+        self,
+        entity: str,
+        values: list[str],
+        scores: tuple[float, float],
+        supported: set[str],
+        not_pii: bool,
     ) -> _Candidate:
         ner, shape = scores
         share = 0.65 * ner + 0.35 * shape
         sampled = min(len(values), self.settings.ner_sample)
-        if "PERSON" in supported:
+        if entity in supported:
             # The small model misses many lone given names and surnames; a name header and
             # name-shaped values agreeing is evidence enough.
             share = max(share, 0.8 * shape)
         shaped = [v for v in values if NAME_SHAPE.match(_as_written_name(v))]
         return _Candidate(
-            "PERSON",
-            share,
-            len(shaped),
-            _adjust(share, "PERSON", sampled, supported, not_pii),
-            shaped,
+            entity, share, len(shaped), _adjust(share, entity, sampled, supported, not_pii), shaped
         )
 
     def _free_text(self, name: str, values: list[str], evidence: dict[str, Any]) -> ColumnFinding:
@@ -352,8 +355,8 @@ class Detector:
                 {
                     e
                     for e, validator in self.validators.items()
-                    if e not in HEADER_REQUIRED
-                    and any(validator(token) for token in _tokens_for(e, value))
+                    if e not in self._needs_header
+                    and any(validator(token) for token in self._tokens_for(e, value))
                 }
                 for value in texts
             ]
@@ -365,10 +368,18 @@ class Detector:
         evidence["entities"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         if not counts:
             return ColumnFinding(name, None, 0.0, evidence, self.action_for(None))
-        entity, hits = max(counts.items(), key=lambda kv: (kv[1], -PRIORITY.get(kv[0], 99)))
+        entity, hits = max(
+            counts.items(), key=lambda kv: (kv[1], -self._priority.get(kv[0], len(self._priority)))
+        )
         confidence = min(1.0, 0.5 + hits / len(texts))
-        action = self.actions.get("FREE_TEXT", "drop")
+        action = self.actions.get(registry.FREE_TEXT, "drop")
         return ColumnFinding(name, entity, confidence, evidence, action)
+
+    def _tokens_for(self, entity: str, text: str) -> list[str]:
+        """Candidate substrings of free text for a validator."""
+        if entity in self._whole_text:
+            return [text]
+        return [t.strip(".,;:") for t in _TOKEN.findall(text)]
 
 
 def _adjust(share: float, entity: str, sampled: int, supported: set[str], not_pii: bool) -> float:
@@ -399,13 +410,3 @@ def _as_written_name(value: str) -> str:
 
 def _shape_share(values: list[str]) -> float:
     return sum(1 for v in values if NAME_SHAPE.match(_as_written_name(v))) / len(values)
-
-
-_TOKEN = re.compile(r"[\w.@+:%'-]+(?:[ -]\d+)*")
-
-
-def _tokens_for(entity: str, text: str) -> list[str]:
-    """Candidate substrings of free text for a validator."""
-    if entity == "LOCATION":
-        return [text]
-    return [t.strip(".,;:") for t in _TOKEN.findall(text)]

@@ -1,23 +1,17 @@
 """Header words as evidence: which entity a column header names, and which it rules out.
 
-The vocabulary (English, German, French, Spanish) is data, in header_words.yaml beside this file.
+The vocabulary is the registry's (piiscan.entities): each entity's header words, weak words
+and vetoes, and the words for non-PII meanings.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import Path
+from collections.abc import Sequence
 
-import yaml
-
-_VOCABULARY = yaml.safe_load((Path(__file__).with_name("header_words.yaml")).read_text("utf-8"))
-HEADER_WORDS: dict[str, frozenset[str]] = {
-    entity: frozenset(words) for entity, words in _VOCABULARY["entities"].items()
-}
-NOT_PII_WORDS = frozenset(_VOCABULARY["not_pii"])
-GENERIC_WORDS = frozenset(_VOCABULARY["generic"])
-PERSON_OBJECT_WORDS = frozenset(_VOCABULARY["person_objects"])
+from piiscan import entities
+from piiscan.entities import NOT_PII_WORDS, Entity
 
 
 def strip_accents(text: str) -> str:
@@ -34,14 +28,23 @@ def header_words(header: str) -> list[str]:
     return [w for w in words if w] + ([joined] if len(words) > 1 else [])
 
 
-def header_evidence(header: str) -> tuple[set[str], bool]:
-    """Entities the header names, and whether it names a non-PII meaning."""
+def header_evidence(header: str, among: Sequence[Entity] | None = None) -> tuple[set[str], bool]:
+    """Entities the header names (of the registered ones, or `among`), and whether it names a
+    non-PII meaning."""
+    known = entities.registered() if among is None else among
+    by_name = {e.name: e for e in known}
     words = set(header_words(header))
     not_pii = bool(words & NOT_PII_WORDS)
-    meaningful = words - GENERIC_WORDS if not_pii else words
-    supported = {entity for entity, vocab in HEADER_WORDS.items() if meaningful & vocab}
-    if "PERSON" in supported and words & PERSON_OBJECT_WORDS:
-        supported.discard("PERSON")
-    if "CREDIT_CARD" in supported and words & HEADER_WORDS["ICCID"]:
-        supported.discard("CREDIT_CARD")
+    supported: set[str] = set()
+    for entity in known:
+        vocabulary = entity.header_words if not_pii else entity.all_header_words
+        if not words & vocabulary:
+            continue
+        ruled_out = words & entity.header_vetoes or any(  # "device name", "SIM card"
+            words & by_name[other].all_header_words
+            for other in entity.header_collisions
+            if other in by_name
+        )
+        if not ruled_out:
+            supported.add(entity.name)
     return supported, not_pii

@@ -7,6 +7,8 @@ import re
 
 import polars as pl
 
+from piiscan import entities
+
 
 def sample_values(series: pl.Series, size: int, seed: int) -> list[str]:
     """Up to `size` distinct non-null values as text, in a seed-determined order."""
@@ -36,9 +38,11 @@ def wilson_lower(share: float, n: int, z: float = 1.96) -> float:
 
 def mask(value: str, entity: str | None) -> str:
     """A value with everything but a few characters hidden: ***-***-0147, J*** S****."""
-    if entity in ("PERSON", "LOCATION"):
+    known = entities.get(entity) if entity else None
+    style = known.mask if known else "tail"
+    if style == "letters":
         return re.sub(r"(?<=\w)\w", "*", value)
-    if entity == "EMAIL_ADDRESS" and "@" in value:
+    if style == "email" and "@" in value:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
     keep = 4 if len(value) > 8 else 2

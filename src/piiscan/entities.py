@@ -1,0 +1,300 @@
+"""The entities piiscan detects: one registry entry each, small frozen data.
+
+An entry says everything the detector, the Presidio recognizers and the policy need about its
+entity: the validator of one value, the regular expressions that find it in free text, the
+header words for it and against it, its context words, and how it gives way when it collides
+with another entity. Entries are listed most specific first; that order breaks ties.
+
+The detector (piiscan.detect), the recognizers (piiscan.recognizers), the NLP engine and the
+policy iterate the registry and name no entity themselves: adding an entity is one entry here
+and its action in configs/actions.yaml. This module is imported at start-up and by the policy:
+no Presidio, no spaCy.
+
+Header words are ASCII-folded lower-case whole words (headers.header_words splits headers the
+same way), in English, German, French and Spanish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from piiscan import validators as v
+
+Validator = Callable[[str], bool]
+RecognizedBy = Literal["validator", "customer_patterns", "ner"]
+MaskStyle = Literal["tail", "letters", "email"]
+FREE_TEXT = "FREE_TEXT"  # not an entity: the action for free-text columns, whatever they hold
+
+
+def words(text: str) -> frozenset[str]:
+    """A vocabulary written as space-separated words."""
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A regular expression that finds the entity in free text, and the score a match starts at."""
+
+    name: str
+    regex: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity: how its values, its headers and its mentions in free text are recognised."""
+
+    name: str  # Presidio's entity name where Presidio has one
+    description: str
+    # validator: the values pass `validator`; customer_patterns: the customer's configured
+    # patterns (or, under a header naming it, `validator`); ner: the spaCy model reads the names.
+    recognized_by: RecognizedBy = "validator"
+    validator: Validator | None = None  # one value: is it valid? (pure; called per distinct value)
+    patterns: tuple[Pattern, ...] = ()  # free text, our recognizer: matches must pass validator
+    presidio: str | None = None  # free text, Presidio's predefined recognizer (class name) instead
+    context: frozenset[str] = frozenset()  # words near a free-text match that raise its score
+    header_words: frozenset[str] = frozenset()  # a header with one of these names the entity
+    weak_header_words: frozenset[str] = frozenset()  # ... unless it also has a NOT_PII_WORDS word
+    header_vetoes: frozenset[str] = frozenset()  # with one of these the header names a thing
+    header_collisions: tuple[str, ...] = ()  # entities whose header words rule this one out
+    value_collisions: tuple[str, ...] = ()  # a value valid as one of these is not this entity
+    needs_header: bool = False  # the validator collides with others: a column needs its header
+    marks_data_row: bool = False  # a valid value is never a header cell (sniffing header lines)
+    whole_text: bool = False  # free text without the model: validate the whole value, not words
+    mask: MaskStyle = "tail"  # how report evidence hides a value
+    examples: tuple[str, ...] = ()  # values the validator accepts (tests/test_entities.py)
+    decoys: tuple[str, ...] = ()  # look-alikes it rejects
+
+    def __post_init__(self) -> None:
+        if self.recognized_by != "ner" and self.validator is None:
+            raise ValueError(f"entity {self.name}: a validator is needed unless names are read")
+
+    @property
+    def all_header_words(self) -> frozenset[str]:
+        """Every header word that can name the entity."""
+        return self.header_words | self.weak_header_words
+
+
+# Header words for a non-PII meaning ("Account Number", "Invoice Total"): a column whose header
+# has one loses confidence unless the header also names the entity, and weak words go unheard.
+NOT_PII_WORDS = words(
+    "account acct amount ban bestellung betrag case charge charges commande compte cost count "
+    "cuenta cycle date datum duration factura facture fan fecha fee frais gb importe invoice kb "
+    "konto kosten mb min minutes montant order pedido period plan price qty quantity rate "
+    "rechnung ref reference tax taxes ticket time total transaction txn usage"
+)
+
+_BUILT_IN = (
+    Entity(
+        "IMEI",
+        "A device identifier: IMEI (Luhn), IMEISV or MEID, all reported as IMEI.",
+        validator=v.is_device_id,
+        patterns=(
+            Pattern("imei", r"\b\d{15}\b", 0.5),
+            Pattern("imei dashed", r"\b\d{2}-\d{6}-\d{6}-\d\b", 0.7),
+            Pattern("imeisv", r"\b\d{16}\b", 0.3),
+            Pattern("meid", r"\b[A-Fa-f0-9]{14}\b", 0.3),
+        ),
+        context=words("imei imeisv meid device handset serial gerät appareil"),
+        header_words=words("esn geratekennung imei imeisv meid"),
+        marks_data_row=True,
+        examples=("490154203237518", "49-015420-323751-8", "3539111012345601", "A0000012345678"),
+        decoys=("490154203237519", "111111111111111", "12345678901234"),
+    ),
+    Entity(
+        "ICCID",
+        "A SIM card's ICCID.",
+        validator=v.is_iccid,
+        patterns=(Pattern("iccid", r"\b89\d{16,18}[Ff]?\b", 0.6),),
+        context=words("iccid sim card karte carte tarjeta"),
+        header_words=words("iccid sim simkarte simnummer"),
+        marks_data_row=True,
+        examples=("89014103211118510720", "89014103211118510720F", "8901410321111851072"),
+        decoys=("89014103211118510721", "79014103211118510720", "89014"),
+    ),
+    Entity(
+        "IMSI",
+        "A subscriber's IMSI, with a known MCC/MNC.",
+        validator=v.is_imsi,
+        patterns=(Pattern("imsi", r"\b\d{14,15}\b", 0.4),),
+        context=words("imsi subscriber sim"),
+        header_words=words("imsi"),
+        value_collisions=("IMEI",),  # 15 digits that pass Luhn too are taken for an IMEI
+        examples=("310410123456789", "234150123456789", "262020123456789"),
+        decoys=("999990123456789", "3104101234"),
+    ),
+    Entity(
+        "PHONE_NUMBER",
+        "A telephone number in national or international form (US, CA, GB, DE, FR).",
+        validator=v.is_phone,
+        patterns=(
+            Pattern(
+                "nanp",
+                r"(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]?\d{4}(?![\d-])",
+                0.4,
+            ),
+            Pattern("international", r"(?<!\d)(?:\+|00)[1-9][\d ().-]{6,17}\d(?!\d)", 0.5),
+        ),
+        context=words(
+            "phone mobile cell wireless number tel msisdn telefon handy téléphone portable "
+            "teléfono móvil celular"
+        ),
+        header_words=words(
+            "called caller cell cellular celular ctn dialed dialled fax handy handynummer mdn "
+            "mobile mobilfunknummer mobilnummer movil msisdn party phone portable rufnummer "
+            "subscriber tel telefon telefonnummer telefono telephone wireless"
+        ),
+        weak_header_words=words("numero nummer"),  # "Konto Nummer" is an account number
+        marks_data_row=True,
+        examples=("212-555-0147", "(212) 555-0147", "+44 20 7946 0958", "030 901820"),
+        decoys=("1234567890", "555-0147", "9494"),
+    ),
+    Entity(
+        "EMAIL_ADDRESS",
+        "An e-mail address.",
+        validator=v.is_email,
+        presidio="EmailRecognizer",
+        header_words=words("correo courriel email emailaddress mail"),
+        marks_data_row=True,
+        mask="email",
+        examples=("jane.doe@acme.example.com",),
+        decoys=("jane.doe@localhost", "jane.doe"),
+    ),
+    Entity(
+        "IP_ADDRESS",
+        "An IPv4 or IPv6 address.",
+        validator=v.is_ip,
+        presidio="IpRecognizer",
+        header_words=words("ip ipaddress ipv4 ipv6"),
+        marks_data_row=True,
+        examples=("10.20.30.40", "2001:db8::1"),
+        decoys=("300.1.1.1", "10.20.30"),
+    ),
+    Entity(
+        "EMPLOYEE_ID",
+        "A customer's employee ID: its configured patterns, or an ID shape under an HR header.",
+        recognized_by="customer_patterns",
+        validator=v.is_id_shaped,
+        needs_header=True,
+        context=words(
+            "employee emp staff personnel badge hr mitarbeiter personalnummer matricule salarié "
+            "empleado"
+        ),
+        header_words=words(
+            "badge emp empid empleado employe employee empno hr legajo matricule mitarbeiter "
+            "mitarbeiternummer payroll personalnr personalnummer personnel salarie staff userid "
+            "worker"
+        ),
+        examples=("E123456", "EMP-0042", "jdoe", "jane.doe@acme.example.com"),
+        decoys=("12", "12.50", "two words"),
+    ),
+    Entity(
+        "CREDIT_CARD",
+        "A payment card number: 13-19 digits passing Luhn, like IMEIs and ICCIDs.",
+        validator=v.is_credit_card,
+        presidio="CreditCardRecognizer",
+        needs_header=True,
+        header_words=words("card carte cc credit kreditkarte pan tarjeta"),
+        header_collisions=("ICCID",),  # "SIM card", "carte SIM"
+        examples=("4111111111111111", "4111 1111 1111 1111"),
+        decoys=("4111111111111112", "411111"),
+    ),
+    Entity(
+        "US_SSN",
+        "A US social security number the SSA could have issued.",
+        validator=v.is_ssn,
+        presidio="UsSsnRecognizer",
+        needs_header=True,
+        header_words=words("social sozialversicherungsnummer ssn"),
+        examples=("536-90-4399", "536904399"),
+        decoys=("666-90-4399", "536-00-4399", "936-90-4399"),
+    ),
+    Entity(
+        "PERSON",
+        "A person's name, read by the spaCy model.",
+        recognized_by="ner",
+        presidio="SpacyRecognizer",
+        header_words=words(
+            "apellido apellidos contact display familienname first firstname forename fullname "
+            "given holder last lastname manager nachname name names nom nombre owner prenom "
+            "surname vorname"
+        ),
+        header_vetoes=words(  # "device name", "plan name": a thing's name
+            "account carrier city company device feature file host item login model plan "
+            "product rate server street vendor"
+        ),
+        mask="letters",
+    ),
+    Entity(
+        "LOCATION",
+        "A street address (US house number and street type, or European street words).",
+        validator=v.is_street_address,
+        presidio="SpacyRecognizer",
+        header_words=words(
+            "addr address adresse anschrift calle direccion domicilio rue ship shipping strasse "
+            "street"
+        ),
+        whole_text=True,
+        mask="letters",
+        examples=("742 Evergreen Terrace", "Hauptstraße 5, 10115 Berlin", "12 rue de la Paix"),
+        decoys=("Business Unlimited Plus", "Main Street"),
+    ),
+)
+_REGISTRY: dict[str, Entity] = {entity.name: entity for entity in _BUILT_IN}
+
+
+def registered() -> tuple[Entity, ...]:
+    """Every entity, most specific first (the order breaks ties between equal evidence)."""
+    return tuple(_REGISTRY.values())
+
+
+def get(name: str) -> Entity | None:
+    """The registered entity of that name, if any."""
+    return _REGISTRY.get(name)
+
+
+def names() -> tuple[str, ...]:
+    """Every registered entity's name, most specific first."""
+    return tuple(_REGISTRY)
+
+
+def policy_names() -> frozenset[str]:
+    """The names configs/ may give an action or a reviewer may set: the entities and FREE_TEXT."""
+    return frozenset((*_REGISTRY, FREE_TEXT))
+
+
+def register(entity: Entity) -> Entity:
+    """Add an entity after the registered ones (so it loses ties); its name must be new."""
+    if entity.name in _REGISTRY or entity.name == FREE_TEXT:
+        raise ValueError(f"entity {entity.name} is already registered")
+    _REGISTRY[entity.name] = entity
+    return entity
+
+
+def unregister(name: str) -> None:
+    """Remove an entity added with register (a built-in one stays)."""
+    if name in {entity.name for entity in _BUILT_IN}:
+        raise ValueError(f"entity {name} is built in")
+    _REGISTRY.pop(name, None)
+
+
+def validator(entity: Entity, among: Iterable[Entity] | None = None) -> Validator:
+    """The entity's validator with its value collisions applied (an IMSI that is an IMEI is not)."""
+    check = entity.validator
+    if check is None:
+        raise ValueError(f"entity {entity.name} has no validator")
+    by_name = {e.name: e for e in (registered() if among is None else among)}
+    rivals = [
+        rival.validator
+        for name in entity.value_collisions
+        if (rival := by_name.get(name)) is not None and rival.validator is not None
+    ]
+    if not rivals:
+        return check
+
+    def without_collisions(value: str) -> bool:
+        return check(value) and not any(rival(value) for rival in rivals)
+
+    return without_collisions

@@ -1,0 +1,224 @@
+"""Validators: whether one candidate string is a valid identifier of a kind.
+
+Pure functions over one value (check digits, stdnum, libphonenumber), no Presidio and no spaCy:
+the registry (piiscan.entities) names them, the column classifier calls them once per distinct
+sampled value, and the Presidio recognizers use them as their validation hook.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import phonenumbers
+from stdnum import imsi as stdnum_imsi
+
+REGIONS = ("US", "CA", "GB", "DE", "FR")
+_NON_DIGITS = re.compile(r"[\s().\-/+]")
+_HEX14 = re.compile(r"[0-9A-F]{14}")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
+_SSN = re.compile(r"^(\d{3})([- .]?)(\d{2})\2(\d{4})$")
+# USPS street suffixes (the common ones) and unit designators.
+_STREET_TYPES = (
+    "st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|pkwy|"
+    "parkway|cir|circle|ter|terrace|hwy|highway|sq|square|trl|trail|loop|row|run|pass|crossing|"
+    "xing|view|views|walk|path|pike|plaza|via|cres|crescent|aly|alley|bend|bluff|bluffs|branch|"
+    "bridge|brook|brooks|burg|burgs|bypass|camp|canyon|cape|causeway|center|centers|cliff|"
+    "cliffs|club|common|commons|corner|corners|course|courts|cove|coves|creek|crest|curve|dale|"
+    "dam|divide|drives|estate|estates|expressway|extension|extensions|fall|falls|ferry|field|"
+    "fields|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|freeway|garden|gardens|"
+    "gateway|glen|glens|green|greens|grove|groves|harbor|harbors|haven|heights|hill|hills|"
+    "hollow|inlet|island|islands|isle|junction|junctions|key|keys|knoll|knolls|lake|lakes|land|"
+    "landing|light|lights|lock|locks|lodge|mall|manor|manors|meadow|meadows|mews|mill|mills|"
+    "mission|motorway|mount|mountain|mountains|neck|orchard|oval|overpass|park|parks|parkways|"
+    "plain|plains|point|points|port|ports|prairie|radial|ramp|ranch|rapid|rapids|rest|ridge|"
+    "ridges|river|roads|route|shoal|shoals|shore|shores|skyway|spring|springs|spur|spurs|"
+    "squares|station|stravenue|stream|streets|summit|throughway|trace|track|trafficway|tunnel|"
+    "turnpike|underpass|union|unions|valley|valleys|viaduct|ville|vista|vistas|walks|wall|ways|"
+    "well|wells|pine|pines|village|villages|rue|pointe|plaza|port|squares|underpass"
+)
+_STREET = re.compile(
+    rf"^\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){{0,5}}(?:{_STREET_TYPES})\b\.?"
+    r"|^\s*\d{1,6}\s+.+,\s*[^,]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$"  # ..., City, ST 12345
+    r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
+    re.IGNORECASE,
+)
+# European and Latin American street words: German ones end compound words (Hauptstraße,
+# Pieperring); the others stand as words of their own.
+_STREET_SUFFIXES_DE = r"stra(?:ß|ss)e|str\.|weg|platz|gasse|allee|ring|damm|ufer|chaussee|steig"
+_STREET_WORDS_EU = (
+    r"rue|avenue|boulevard|chemin|allée|impasse|place|quai|cours|route|montée|"
+    r"calle|callejón|avenida|plaza|paseo|ronda|camino|pasaje|glorieta|carretera|cuesta|"
+    r"alameda|vía|via|urbanización|rambla|travesía|diagonal|periférico|viaducto|"
+    r"continuación|circuito|calzada|andador|cerrada|privada|prolongación|retorno|cañada|"
+    r"acceso|pasadizo|corredor|eje vial"
+)
+_STREET_EU = re.compile(
+    rf"(?:{_STREET_SUFFIXES_DE})(?![^\W\d_])|\b(?:{_STREET_WORDS_EU})\b", re.IGNORECASE
+)
+_HOUSE_NUMBER = re.compile(r"\b\d{1,5}")
+
+
+def digits(value: str) -> str:
+    """The value without the separators people put in identifiers and numbers."""
+    return _NON_DIGITS.sub("", value)
+
+
+def luhn_ok(number: str) -> bool:
+    """Whether a digit string passes the Luhn check."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_imei(value: str) -> bool:
+    """15-digit IMEI (TAC + serial + Luhn digit), plain or dashed; not all one digit."""
+    number = digits(value)
+    return len(number) == 15 and number.isdigit() and len(set(number)) > 1 and luhn_ok(number)
+
+
+def is_imeisv(value: str) -> bool:
+    """16-digit IMEISV: TAC + serial + software version (no check digit)."""
+    number = digits(value)
+    return (
+        len(number) == 16
+        and number.isdigit()
+        and len(set(number)) > 2
+        and number[:2]
+        in (
+            "01",
+            "35",
+            "86",
+            "99",
+            "30",
+            "33",
+            "44",
+            "45",
+            "49",
+            "50",
+            "51",
+            "52",
+            "53",
+            "54",
+        )
+    )
+
+
+def is_meid(value: str) -> bool:
+    """MEID: 14 hex digits with a regional code of A0 or more (decimal 14-digit is ambiguous)."""
+    text = value.strip().upper()
+    return (
+        len(text) == 14
+        and _HEX14.fullmatch(text) is not None
+        and text[:2] >= "A0"
+        and any(c in "ABCDEF" for c in text)
+    )
+
+
+def is_device_id(value: str) -> bool:
+    """What carriers report as a device's IMEI: an IMEI, an IMEISV or an MEID."""
+    return is_imei(value) or is_imeisv(value) or is_meid(value)
+
+
+def is_iccid(value: str) -> bool:
+    """ICCID: 89 + 17-18 digits with Luhn; a missing check digit or trailing F is tolerated."""
+    text = digits(value).upper().removesuffix("F")
+    if not (text.isdigit() and text.startswith("89")):
+        return False
+    if len(text) in (19, 20):
+        return luhn_ok(text) or len(text) == 19  # 19 digits: some feeds drop the check digit
+    return len(text) == 18  # 18 digits + leaked F, or no check digit on a 19-digit body
+
+
+@lru_cache(maxsize=4096)
+def _imsi_operator(prefix6: str) -> bool:
+    try:
+        info = stdnum_imsi.info(prefix6 + "0" * 9)
+    except Exception:  # stdnum raises its own ValidationError family
+        return False
+    if info.get("mcc") in ("001", "999"):  # test networks and internal use
+        return False
+    return bool(info.get("operator") or info.get("brand"))
+
+
+def is_imsi(value: str) -> bool:
+    """IMSI: 14-15 digits whose MCC/MNC belongs to a known operator."""
+    number = digits(value)
+    return number.isdigit() and len(number) in (14, 15) and _imsi_operator(number[:6])
+
+
+def _valid_number(text: str, region: str | None) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(text, region)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def is_phone(value: str, regions: Iterable[str] = REGIONS) -> bool:
+    """A telephone number: international (+ or 00), NANP (10 or 1+10 digits, formatted or bare),
+    national with a trunk 0 (GB, DE, FR), or an international number that lost its + (integer
+    columns). Validity is libphonenumber's, so the area code must exist."""
+    text = value.strip()
+    number = digits(text)
+    if not number.isdigit() or not 7 <= len(number) <= 15:
+        return False
+    if text.startswith("+"):
+        return _valid_number(text, None)
+    if number.startswith("00"):
+        return _valid_number("+" + number[2:], None)
+    if number.startswith("0"):
+        return any(_valid_number(number, r) for r in regions if r not in ("US", "CA"))
+    nanp = len(number) == 10 or (len(number) == 11 and number[0] == "1")
+    if nanp and _valid_number(number, "US"):
+        return True
+    return len(number) >= 10 and _valid_number("+" + number, None)
+
+
+def is_email(value: str) -> bool:
+    """An e-mail address."""
+    return _EMAIL.match(value.strip()) is not None
+
+
+def is_ip(value: str) -> bool:
+    """An IPv4 or IPv6 address."""
+    try:
+        ipaddress.ip_address(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def is_ssn(value: str) -> bool:
+    """A US social security number that the SSA could have issued."""
+    found = _SSN.match(value.strip())
+    if not found:
+        return False
+    area, group, serial = found.group(1), found.group(3), found.group(4)
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def is_credit_card(value: str) -> bool:
+    """13-19 digits passing Luhn (collides with IMEIs and ICCIDs: needs a header)."""
+    number = digits(value)
+    return number.isdigit() and 13 <= len(number) <= 19 and luhn_ok(number)
+
+
+def is_street_address(value: str) -> bool:
+    """A street address: house number and street type (US) or European street words."""
+    if _HOUSE_NUMBER.search(value) is None:
+        return False
+    return _STREET.search(value) is not None or _STREET_EU.search(value) is not None
+
+
+_ID_SHAPE = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z0-9._-]{2,30}$")
+
+
+def is_id_shaped(value: str) -> bool:
+    """Shaped like an identifier some HR system could issue: E-12345, jdoe, an e-mail."""
+    return _ID_SHAPE.match(value) is not None or is_email(value)
