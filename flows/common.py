@@ -1,12 +1,14 @@
-"""What both flows share: keys from Prefect Secret blocks, the detector, safe failure reasons."""
+"""What the flows share: keys from Prefect Secret blocks, the detector, safe failure reasons."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from prefect.blocks.system import Secret
 
 from piiscan.detect import Detector, Settings
 from piiscan.errors import PiiscanError
-from piiscan.lake.keyring import load_key
+from piiscan.lake.keyring import KeyCopies, KeySource, key_source, load_key
 from piiscan.nlp import Engines
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, parse_keyring
@@ -24,6 +26,33 @@ def customer_key(customer_id: str) -> Key:
     except ValueError:  # no such block: local key material
         return load_key(customer_id)
     return parse_keyring(customer_id, str(secret.get()))
+
+
+@dataclass(frozen=True)
+class SecretBlockKey:
+    """A key kept in a Prefect Secret block."""
+
+    name: str
+
+    def describe(self) -> str:
+        """The block."""
+        return f"Prefect Secret block {self.name}"
+
+    def retire(self) -> str:
+        """Delete the block."""
+        Secret.delete(self.name)
+        return f"deleted ({self.describe()})"
+
+
+def customer_key_copies(customer_id: str) -> KeyCopies:
+    """Every place that holds the customer's key: its Secret block, variable and key file."""
+    copies: list[KeySource] = []
+    try:
+        Secret.load(secret_block_name(customer_id))
+        copies.append(SecretBlockKey(secret_block_name(customer_id)))
+    except ValueError:  # no such block
+        pass
+    return KeyCopies((*copies, *key_source(customer_id).sources))
 
 
 def detector_for(config: Config, customer_id: str) -> Detector:

@@ -1,29 +1,42 @@
 """The `terminate-customer` flow: the deletion rerun at a customer's account end.
 
 Parameters name the customer and dates, never a person. The plan is published as an artifact
-before anything is deleted; with dry_run (the default) nothing is.
+before anything is deleted, and exactly that plan is applied: if the lake changed in between
+(a file delivered, a hold added), applying refuses it and nothing is deleted. With dry_run (the
+default) nothing is. Run as a deployment, the flow pauses after publishing the plan until an
+operator answers (Prefect UI or API: resume with {"approve": true}); run in-process (the
+embedded default), the caller's dry_run=False is the approval.
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from prefect.runtime import deployment
+from pydantic import Field
 
-from flows.common import customer_key, secret_block_name
+from flows.common import customer_key, customer_key_copies
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
-from piiscan.lake.keyring import keys_dir
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.purge import plan_purge, terminate
 from piiscan.policy import load_config
 from piiscan.purge import PurgePlan
 from piiscan.storage import open_lake
+
+APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600  # a paused termination waits a week for its answer
+
+
+class Approval(RunInput):
+    """The operator's answer to a paused termination."""
+
+    approve: bool = Field(description="Delete exactly what the published plan says.")
 
 
 def plan_markdown(plan: PurgePlan) -> str:
@@ -43,14 +56,23 @@ def plan_markdown(plan: PurgePlan) -> str:
         f"Other objects (landing, quarantine, reports): {len(plan.other_keys)}",
         "",
         "Rows kept: " + (", ".join(f"{k}: {v}" for k, v in plan.kept.items()) or "none"),
+        "",
+        "Applying deletes the customer's pseudonymization key unless a hold still names lines "
+        "by token, and writes a deletion certificate.",
     ]
     lines += [f"- **{reason}**: {why}" for reason, why in plan.reasons.items()]
     return "\n".join(lines) + "\n"
 
 
+def counts(plan: PurgePlan) -> dict[str, Any]:
+    """The plan's PII-free counts, for the flow's result."""
+    data = plan.as_json()
+    return {k: data[k] for k in ("rows_deleted", "rows_kept", "partitions_read")}
+
+
 @task(name="plan-termination", cache_policy=NO_CACHE)
-def plan_task(lake: str, config_dir: str, customer: str, effective: date) -> dict[str, Any]:
-    """The termination plan, published as an artifact; returns its counts."""
+def plan_task(lake: str, config_dir: str, customer: str, effective: date) -> PurgePlan:
+    """The termination plan, published as an artifact."""
     config = load_config(config_dir)
     config.customer(customer)
     plan = plan_purge(
@@ -61,26 +83,25 @@ def plan_task(lake: str, config_dir: str, customer: str, effective: date) -> dic
         markdown=plan_markdown(plan),
         description=f"what terminating {customer} deletes and keeps",
     )
-    data = plan.as_json()
-    return {k: data[k] for k in ("rows_deleted", "rows_kept", "partitions_read")}
+    return plan
 
 
 @task(name="apply-termination", cache_policy=NO_CACHE)
-def apply_task(lake: str, config_dir: str, customer: str, effective: date) -> dict[str, Any]:
-    """Delete, certify, and retire the key unless a hold still needs it."""
+def apply_task(lake: str, config_dir: str, plan: PurgePlan) -> dict[str, Any]:
+    """Apply the published plan (refused if stale), certify, retire the key unless a hold
+    still needs it."""
     config = load_config(config_dir)
     storage = open_lake(lake)
-    key_file = keys_dir() / f"{customer}.json"
-    store = f"file {key_file}" if key_file.exists() else f"block {secret_block_name(customer)}"
+    customer = plan.customer
     with customer_lock(storage, customer, clock.now()):
         result = terminate(
-            storage, config, customer, effective, _key_or_none(customer), clock.now(), store
+            storage,
+            config,
+            plan,
+            _key_or_none(customer),
+            clock.now(),
+            customer_key_copies(customer),
         )
-    if not result.key_needed:
-        if key_file.exists():
-            key_file.unlink()
-        with suppress(ValueError):  # no block: the key was local
-            Secret.delete(secret_block_name(customer))
     certificate = result.certificate
     create_markdown_artifact(
         key=f"termination-certificate-{customer}",
@@ -116,12 +137,24 @@ def terminate_customer(
     lake: str = "./lake",
     config_dir: str = "configs",
 ) -> dict[str, Any]:
-    """Plan the deletion of a customer's personal data at account end; apply unless dry_run."""
-    planned = plan_task(lake, config_dir, customer, effective_date)
+    """Plan the deletion of a customer's personal data at account end; apply unless dry_run
+    (as a deployment, only once an operator approves the published plan)."""
+    plan = plan_task(lake, config_dir, customer, effective_date)
     if dry_run:
-        return {"dry_run": True, "plan": planned}
+        return {"dry_run": True, "plan": counts(plan)}
+    if deployment.id is not None:
+        get_run_logger().info("waiting for approval of the published plan for %s", customer)
+        answer = pause_flow_run(
+            wait_for_input=Approval,
+            timeout=APPROVAL_TIMEOUT_SECONDS,
+            key=f"approve-termination-{customer}",
+        )
+        if not answer.approve:
+            get_run_logger().warning("termination of %s not approved: nothing deleted", customer)
+            return {"dry_run": False, "approved": False, "plan": counts(plan)}
     return {
         "dry_run": False,
-        "plan": planned,
-        "applied": apply_task(lake, config_dir, customer, effective_date),
+        "approved": True,
+        "plan": counts(plan),
+        "applied": apply_task(lake, config_dir, plan),
     }

@@ -110,8 +110,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         stop(process)
 
 
-def run_deployment(api: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Trigger a deployment through the API and wait for a final state."""
+def start_deployment(api: str, name: str, parameters: dict[str, Any]) -> str:
+    """Trigger a deployment through the API; returns the flow run's id."""
     deployment = httpx.get(f"{api}/deployments/name/{name}", timeout=10).raise_for_status().json()
     run = (
         httpx.post(
@@ -122,13 +122,47 @@ def run_deployment(api: str, name: str, parameters: dict[str, Any]) -> dict[str,
         .raise_for_status()
         .json()
     )
+    return str(run["id"])
+
+
+def wait_for(api: str, run_id: str, types: set[str]) -> dict[str, Any]:
+    """The flow run once its state type is one of types (or final)."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
-        if state["state_type"] in FINAL:
+        state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+        if state["state_type"] in types | FINAL:
             return dict(state)
         time.sleep(2)
-    pytest.fail(f"flow run {run['id']} of {name} did not finish")
+    pytest.fail(f"flow run {run_id} did not reach {sorted(types)}")
+
+
+def run_deployment(api: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Trigger a deployment through the API and wait for a final state."""
+    return wait_for(api, start_deployment(api, name, parameters), FINAL)
+
+
+def approve(api: str, run_id: str, answer: bool) -> dict[str, Any]:
+    """Answer a termination paused for approval; returns the run's final state."""
+    paused = wait_for(api, run_id, {"PAUSED"})
+    assert paused["state_type"] == "PAUSED", paused["state"]
+    httpx.post(
+        f"{api}/flow_runs/{run_id}/resume", json={"run_input": {"approve": answer}}, timeout=10
+    ).raise_for_status()
+    return wait_for(api, run_id, FINAL)
+
+
+def terminate_initech(api: str, lake: Path) -> str:
+    """Start the terminate-customer deployment for initech (applying, once approved)."""
+    return start_deployment(
+        api,
+        "terminate-customer/terminate-customer",
+        {
+            "customer": "initech",
+            "effective_date": "2026-12-31",
+            "dry_run": False,
+            "lake": str(lake),
+        },
+    )
 
 
 def prefect_text(api: str, run_id: str) -> str:
@@ -188,16 +222,8 @@ def test_terminate_customer_runs_with_parameters_and_certifies(
 ) -> None:
     nightly = run_deployment(server["api"], "nightly/nightly", {"lake": str(staged)})
     assert nightly["state_type"] == "COMPLETED"
-    state = run_deployment(
-        server["api"],
-        "terminate-customer/terminate-customer",
-        {
-            "customer": "initech",
-            "effective_date": "2026-12-31",
-            "dry_run": False,
-            "lake": str(staged),
-        },
-    )
+    run_id = terminate_initech(server["api"], staged)
+    state = approve(server["api"], run_id, True)  # a deployed termination waits for approval
     assert state["state_type"] == "COMPLETED", state["state"]
     storage = LocalStorage(staged)
     assert not list(storage.list("landing/initech")) and not list(storage.list("reports/initech"))
@@ -208,6 +234,35 @@ def test_terminate_customer_runs_with_parameters_and_certifies(
     text = prefect_text(server["api"], state["id"])
     assert "termination-plan-initech" in text and "termination-certificate-initech" in text
     assert not [v for v in personal_values(fixture_tree) if v in text]
+
+
+def test_a_termination_not_approved_deletes_nothing(server: dict[str, Any], staged: Path) -> None:
+    before = sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file())
+    state = approve(server["api"], terminate_initech(server["api"], staged), False)
+    assert state["state_type"] == "COMPLETED", state["state"]
+    assert sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file()) == before
+    assert (server["keys"] / "initech.json").exists()
+
+
+def test_a_termination_whose_lake_changed_while_paused_is_refused(
+    server: dict[str, Any], staged: Path
+) -> None:
+    run_id = terminate_initech(server["api"], staged)
+    assert wait_for(server["api"], run_id, {"PAUSED"})["state_type"] == "PAUSED"
+    late = staged / "landing" / "initech" / "att" / "late-delivery.csv"
+    late.parent.mkdir(parents=True, exist_ok=True)
+    late.write_text("delivered after the plan was published\n")
+    before = sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file())
+    httpx.post(
+        f"{server['api']}/flow_runs/{run_id}/resume",
+        json={"run_input": {"approve": True}},
+        timeout=10,
+    ).raise_for_status()
+    state = wait_for(server["api"], run_id, FINAL)
+    assert state["state_type"] == "FAILED"
+    assert "stale plan" in prefect_text(server["api"], run_id)
+    assert sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file()) == before
+    assert not (staged / "certificates").exists()
 
 
 def test_a_failing_customer_does_not_stop_the_others(server: dict[str, Any], staged: Path) -> None:

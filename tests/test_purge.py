@@ -19,13 +19,13 @@ from piiscan.detect import Detector, Settings
 from piiscan.errors import PurgeError
 from piiscan.lake import ledger
 from piiscan.lake.holds import add_hold, load_registry
-from piiscan.lake.keyring import create_key, load_key
+from piiscan.lake.keyring import KeyFile, KeySource, create_key, load_key
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
-from piiscan.pipeline.purge import apply_purge, plan_purge, terminate
+from piiscan.pipeline.purge import Termination, apply_purge, plan_purge, terminate
 from piiscan.policy import Config
-from piiscan.pseudonymize import tokens
+from piiscan.pseudonymize import Key, tokens
 from piiscan.storage import LocalStorage
 
 from .conftest import CONFIGS, REPO
@@ -217,7 +217,7 @@ def test_termination_deletes_all_but_held_rows_and_certifies(
 ) -> None:
     create_key("initech", tmp_path)
     key = load_key("initech", tmp_path)
-    result = terminate(lake, config, "initech", date(2026, 12, 31), key, NOW, "file")
+    result = terminate_on(lake, config, "initech", key, KeyFile(tmp_path / "initech.json"))
     for zone in ("restricted", "analytics"):
         usage = rows(lake, zone, "usage_events", "initech")
         assert usage.height == 0 or set(usage["bill_cycle_date"].drop_nulls()) <= {
@@ -229,6 +229,53 @@ def test_termination_deletes_all_but_held_rows_and_certifies(
     assert certificate["pseudonymization_key"].startswith("deleted") and not result.key_needed
     assert "<h1>Deletion certificate</h1>" in lake.read_bytes(result.certificate_keys[1]).decode()
     assert set(certificate["rows_remaining_under_hold"]) <= {"tax", "billing", "legal", "audit"}
+    assert not (tmp_path / "initech.json").exists()  # retired where it lived
+
+
+def terminate_on(
+    lake: LocalStorage, config: Config, customer: str, key: Key, source: KeySource
+) -> Termination:
+    """Plan the termination at the end of 2026 and apply exactly that plan."""
+    end = date(2026, 12, 31)
+    plan = plan_purge(lake, config, customer, end, key, terminated=end)
+    return terminate(lake, config, plan, key, NOW, source)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a file delivered after the plan",
+        "a hold added after the plan",
+        "a report written after the plan",
+    ],
+)
+def test_a_termination_plan_the_lake_has_outgrown_is_refused_and_nothing_changes(
+    lake: LocalStorage, config: Config, tmp_path: Path, change: str
+) -> None:
+    create_key("initech", tmp_path)
+    key = load_key("initech", tmp_path)
+    end = date(2026, 12, 31)
+    plan = plan_purge(lake, config, "initech", end, key, terminated=end)
+    if change.startswith("a file"):
+        lake.write_bytes("landing/initech/att/late.csv", b"late delivery\n")
+    elif change.startswith("a hold"):
+        add_hold(lake, "initech", "legal", "case 12", NOW)
+    else:
+        lake.write_bytes("reports/initech/20261201T020000Z-abcdef.json", b"{}")
+    before = {k: lake.read_bytes(k) for k in lake.list("")}
+    with pytest.raises(PurgeError, match="stale plan"):
+        terminate(lake, config, plan, key, NOW, KeyFile(tmp_path / "initech.json"))
+    assert {k: lake.read_bytes(k) for k in lake.list("")} == before
+    assert (tmp_path / "initech.json").exists()
+
+
+def test_terminate_refuses_a_plan_without_an_account_end(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    key = load_key("initech")
+    plan = plan_purge(lake, config, "initech", date(2026, 12, 31), key)
+    with pytest.raises(PurgeError, match="not a termination plan"):
+        terminate(lake, config, plan, key, NOW, KeyFile(tmp_path / "initech.json"))
 
 
 def test_termination_keeps_the_key_while_a_hold_names_lines(
@@ -236,7 +283,7 @@ def test_termination_keeps_the_key_while_a_hold_names_lines(
 ) -> None:
     key = load_key("globex")
     add_hold(lake, "globex", "legal", "case 9", NOW, number_tokens=("k1-" + "0" * 32,))
-    result = terminate(lake, config, "globex", date(2026, 12, 31), key, NOW, "file")
+    result = terminate_on(lake, config, "globex", key, KeyFile(Path("unused.json")))
     assert (
         result.key_needed
         and "refer to lines by token" in result.certificate["pseudonymization_key"]

@@ -397,7 +397,7 @@ def terminate(
 ) -> None:
     """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
 
-    from piiscan.lake.keyring import env_name, keys_dir
+    from piiscan.lake.keyring import key_source
     from piiscan.pipeline.purge import plan_purge
     from piiscan.pipeline.purge import terminate as run_termination
 
@@ -407,21 +407,17 @@ def terminate(
         storage = open_lake(lake)
         end = date.fromisoformat(effective)
         key = _key_or_none(customer, keys)
-        key_file = (keys or keys_dir()) / f"{customer}.json"
+        plan = plan_purge(storage, cfg, customer, end, key, terminated=end)
         if not apply:
-            plan = plan_purge(storage, cfg, customer, end, key, terminated=end)
             if as_json:
                 console.print_json(json.dumps({"plan": plan.as_json(), "applied": None}))
             else:
                 _plan_table(plan)
                 console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
             return
-        store = f"file {key_file}" if key_file.exists() else f"secret {env_name(customer)}"
-        result = run_termination(storage, cfg, customer, end, key, clock.now(), store)
+        result = run_termination(storage, cfg, plan, key, clock.now(), key_source(customer, keys))
     except PiiscanError as exc:
         raise _fail(exc) from None
-    if not result.key_needed and key_file.exists():
-        key_file.unlink()
     if as_json:
         console.print_json(
             json.dumps(

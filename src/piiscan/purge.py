@@ -58,6 +58,9 @@ class PurgePlan:
     partitions_skipped: int
     other_keys: tuple[str, ...]  # landing, quarantine and report objects past their period
     reasons: dict[str, str] = field(default_factory=dict)  # decision -> why, for people
+    # A digest of every object of the customer the plan looked at: applying refuses a plan
+    # whose lake has changed since (None: only the planned files' checksums are checked).
+    listing: str | None = None
 
     @property
     def nothing_due(self) -> bool:
@@ -78,7 +81,25 @@ class PurgePlan:
             "files": [asdict(f) for f in self.files],
             "other_objects": list(self.other_keys),
             "reasons": self.reasons,
+            "listing": self.listing,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PurgePlan:
+        """The plan as_json described (a flow passes plans between its tasks this way)."""
+        return cls(
+            customer=data["customer"],
+            as_of=date.fromisoformat(data["as_of"]),
+            policy_version=data["policy_version"],
+            terminated=date.fromisoformat(data["terminated"]) if data["terminated"] else None,
+            files=tuple(FilePlan(**f) for f in data["files"]),
+            kept=dict(data["rows_kept"]),
+            partitions_read=data["partitions_read"],
+            partitions_skipped=data["partitions_skipped_unread"],
+            other_keys=tuple(data["other_objects"]),
+            reasons=dict(data["reasons"]),
+            listing=data.get("listing"),
+        )
 
 
 REASONS = {

@@ -8,7 +8,9 @@ the lake, a log or a report. Flows read the same JSON from a Prefect Secret bloc
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from piiscan.errors import KeyMaterialError
 from piiscan.pseudonymize import Key, new_keyring, parse_keyring
@@ -24,6 +26,75 @@ def env_name(customer: str) -> str:
 def keys_dir() -> Path:
     """Where key files live."""
     return Path(os.environ.get("PIISCAN_KEYS_DIR", DEFAULT_KEYS_DIR))
+
+
+class KeySource(Protocol):
+    """Where a customer's key was read from, and how to retire it at account end."""
+
+    def describe(self) -> str:
+        """Where the key lives, for certificates and messages (never the key)."""
+        ...
+
+    def retire(self) -> str:
+        """Destroy the key here; returns what was done, for the certificate."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A key file on disk."""
+
+    path: Path
+
+    def describe(self) -> str:
+        """The file."""
+        return f"file {self.path}"
+
+    def retire(self) -> str:
+        """Delete the file."""
+        self.path.unlink(missing_ok=True)
+        return f"deleted ({self.describe()})"
+
+
+@dataclass(frozen=True)
+class KeyVariable:
+    """A key in an environment variable (set by whoever runs piiscan; it cannot unset it)."""
+
+    name: str
+
+    def describe(self) -> str:
+        """The variable."""
+        return f"environment variable {self.name}"
+
+    def retire(self) -> str:
+        """Nothing piiscan can do but say so."""
+        return f"to be removed by the operator ({self.describe()})"
+
+
+@dataclass(frozen=True)
+class KeyCopies:
+    """Every place a customer's key is kept: retiring destroys each of them."""
+
+    sources: tuple[KeySource, ...]
+
+    def describe(self) -> str:
+        """Each place, or that none holds a key."""
+        return "; ".join(s.describe() for s in self.sources) or "no key was found"
+
+    def retire(self) -> str:
+        """Retire every copy."""
+        return "; ".join(s.retire() for s in self.sources) or "none held (no key was found)"
+
+
+def key_source(customer: str, folder: Path | None = None) -> KeyCopies:
+    """The places that hold the customer's key here: its environment variable and key file."""
+    found: list[KeySource] = []
+    if env_name(customer) in os.environ:
+        found.append(KeyVariable(env_name(customer)))
+    path = (folder or keys_dir()) / f"{customer}.json"
+    if path.is_file():
+        found.append(KeyFile(path))
+    return KeyCopies(tuple(found))
 
 
 def load_key(customer: str, folder: Path | None = None) -> Key:

@@ -76,6 +76,7 @@ def purge_due(
     summary = plan.as_json()
     summary.pop("files")
     summary.pop("other_objects")
+    summary.pop("listing")
     summary["files_changed"] = len(plan.files)
     if plan.nothing_due:
         summary["ledger_seq"] = None

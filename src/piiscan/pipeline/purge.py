@@ -25,14 +25,17 @@ from typing import Any
 
 import polars as pl
 
+from piiscan.certificate import build_certificate
 from piiscan.errors import PurgeError
 from piiscan.holds import Hold
 from piiscan.lake import keys, ledger
 from piiscan.lake.faults import checkpoint
 from piiscan.lake.holds import load_registry
 from piiscan.lake.journal import recover_journal, write_journal
+from piiscan.lake.keyring import KeySource
 from piiscan.lake.locks import customer_lock
 from piiscan.lake.manifest import load_manifest
+from piiscan.lake.reports import write_certificate
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key
 from piiscan.purge import (
@@ -78,6 +81,29 @@ def open_invoices(
     return tuple(sorted(found))
 
 
+def lake_listing(storage: Storage, customer: str) -> str:
+    """A digest of every object of the customer a purge may touch or depend on (both zones,
+    landing, quarantine, reports, exports, requests) and of its hold registry: two plans see
+    the same lake exactly when their digests agree."""
+    prefixes = [keys.dataset_folder(z, d, customer) for z in keys.ZONES for d in DATASETS]
+    prefixes += [
+        keys.landing(customer),
+        keys.quarantine(customer),
+        keys.reports(customer),
+        keys.exports(customer),
+        keys.pending_requests(customer),
+        keys.request_records(customer),
+    ]
+    digest = hashlib.sha256()
+    for prefix in prefixes:
+        for key in storage.list(prefix):
+            digest.update(key.encode() + b"\n")
+    holds = keys.holds(customer)
+    if storage.exists(holds):
+        digest.update(hashlib.sha256(storage.read_bytes(holds)).digest())
+    return digest.hexdigest()
+
+
 def plan_purge(
     storage: Storage,
     config: Config,
@@ -89,6 +115,7 @@ def plan_purge(
     """What is due for a customer on a date (terminated: the account end, if any)."""
     assert config.retention is not None
     terminated = terminated or config.terminated(customer)
+    listing = lake_listing(storage, customer)
     holds = load_registry(storage, customer).active(as_of)
     invoices = open_invoices(storage, customer, config.retention.billing.statuses)
     files: list[FilePlan] = []
@@ -125,6 +152,7 @@ def plan_purge(
         skipped,
         other,
         {d: REASONS[d] for d in kept | {DELETE: 1}},
+        listing,
     )
 
 
@@ -217,7 +245,13 @@ def apply_purge(
         holds = load_registry(storage, customer).active(plan.as_of)
         assert config.retention is not None
         invoices = open_invoices(storage, customer, config.retention.billing.statuses)
-        for item in plan.files:  # refuse a stale plan before touching anything
+        # Refuse a stale plan before touching anything.
+        if plan.listing is not None and lake_listing(storage, customer) != plan.listing:
+            raise PurgeError(
+                f"stale plan: {customer}'s lake changed since the plan was made (objects added, "
+                "removed or holds changed); plan again"
+            )
+        for item in plan.files:
             _check_fresh(storage, item)
         apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}"
         recovered = recover_journal(storage, customer)
@@ -338,25 +372,24 @@ class Termination:
 def terminate(
     storage: Storage,
     config: Config,
-    customer: str,
-    effective: date,
+    plan: PurgePlan,
     key: Key | None,
     now: datetime,
-    key_store: str,
+    source: KeySource,
 ) -> Termination:
-    """Apply the termination purge, then certify it. key_store says where the key lives."""
-    from piiscan.certificate import build_certificate
-    from piiscan.lake.reports import write_certificate
-
-    plan = plan_purge(storage, config, customer, effective, key, terminated=effective)
+    """Apply a termination plan (plan_purge with terminated=the account end) exactly as it was
+    shown, certify it, and retire the key where it lives unless a hold still names lines by
+    token. A stale plan is refused (PurgeError), and nothing is deleted."""
+    if plan.terminated is None:
+        raise PurgeError(f"{plan.customer}: not a termination plan (plan it with an account end)")
     entry = apply_purge(storage, config, plan, key, now, kind="terminate")
-    holds = load_registry(storage, customer).active(effective)
+    holds = load_registry(storage, plan.customer).active(plan.terminated)
     key_needed = any(h.number_tokens for h in holds)
     remaining = {d: n for d, n in plan.kept.items() if d not in ("active",)}
-    status = (
-        f"kept: holds {', '.join(h.id for h in holds if h.number_tokens)} refer to lines by token"
-        if key_needed
-        else f"deleted ({key_store})"
-    )
-    certificate = build_certificate(customer, effective, entry, remaining, status)
+    if key_needed:
+        named = ", ".join(h.id for h in holds if h.number_tokens)
+        status = f"kept: holds {named} refer to lines by token ({source.describe()})"
+    else:
+        status = source.retire()
+    certificate = build_certificate(plan.customer, plan.terminated, entry, remaining, status)
     return Termination(entry, certificate, write_certificate(storage, certificate), key_needed)
