@@ -25,7 +25,8 @@ assert state.is_completed(), state
 """
 DIRECT = """
 from datetime import UTC, datetime
-from flows.common import customer_key, detector_for
+from flows.common import customer_key
+from piiscan.pipeline.scan import detector_for
 from piiscan.lake.keys import new_run_id
 from piiscan.pipeline.nightly import run_customer
 from piiscan.policy import load_config
@@ -41,7 +42,7 @@ def staged_lake(root: Path) -> Path:
     """A lake whose landing zone holds the committed fixture sample."""
     lake = root / "template"
     code = (
-        "from pathlib import Path; from piiscan.cli import stage_fixtures; "
+        "from pathlib import Path; from piiscan.testing.stage import stage_fixtures; "
         "from piiscan.storage import LocalStorage; "
         f"stage_fixtures(LocalStorage({str(lake)!r}), Path('fixtures/sample'))"
     )

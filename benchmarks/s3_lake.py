@@ -29,7 +29,7 @@ from tests.seaweed import SeaweedFS  # noqa: E402  (the same server the tests st
 CHILD = """
 import json, sys, tempfile, time
 from pathlib import Path
-from piiscan.cli import stage_fixtures
+from piiscan.testing.stage import stage_fixtures
 from piiscan.testing.generate import generate
 from piiscan.storage import open_lake
 lake = sys.argv[1]

@@ -1,4 +1,4 @@
-"""What the flows share: keys from Prefect Secret blocks, the detector, safe failure reasons."""
+"""What the flows share: keys from Prefect Secret blocks and safe failure reasons."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from dataclasses import dataclass
 
 from prefect.blocks.system import Secret
 
-from piiscan.detect import Detector, Settings
 from piiscan.errors import PiiscanError
 from piiscan.lake.keyring import KeyCopies, KeySource, key_source, load_key
-from piiscan.nlp import Engines
-from piiscan.policy import Config
 from piiscan.pseudonymize import Key, parse_keyring
 
 
@@ -53,15 +50,6 @@ def customer_key_copies(customer_id: str) -> KeyCopies:
     except ValueError:  # no such block
         pass
     return KeyCopies((*copies, *key_source(customer_id).sources))
-
-
-def detector_for(config: Config, customer_id: str) -> Detector:
-    """A detector with the customer's employee-ID patterns and the configured actions."""
-    patterns = config.employee_id_patterns(customer_id)
-    actions = {str(entity): str(action) for entity, action in config.actions.items()}
-    return Detector(
-        Settings(), employee_id_patterns=patterns, actions=actions, models=Engines(patterns)
-    )
 
 
 def failure_reason(error: object) -> str:

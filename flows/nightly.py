@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import customer_key, detector_for, failure_reason
+from flows.common import customer_key, failure_reason
 from piiscan.lake import clock
 from piiscan.lake.keys import new_run_id
 from piiscan.lake.locks import customer_lock
@@ -27,6 +27,7 @@ from piiscan.pipeline.nightly import (
     pseudonymize_customer,
     purge_due,
 )
+from piiscan.pipeline.scan import detector_for
 from piiscan.policy import load_config
 from piiscan.report import datasets_json, markdown, summary
 from piiscan.storage import open_lake

@@ -19,7 +19,7 @@ from .conftest import CONFIGS
 SRC = Path(piiscan.__file__).parent
 EXTRA = ("piiscan.testing", "faker", "xlsxwriter")
 # The commands that generate fixtures, and may import the generator inside their body only.
-LAZY = {"piiscan.cli": {"fixtures", "demo"}}
+LAZY = {"piiscan.cli.demo": {"fixtures", "demo"}}
 INSTALL = "pip install 'piiscan[fixtures]'"
 
 
@@ -69,7 +69,7 @@ def runtime_modules() -> Iterator[tuple[str, bool, Path]]:
 
 def test_no_runtime_module_imports_the_fixtures_extra() -> None:
     modules = list(runtime_modules())
-    assert any(name == "piiscan.cli" for name, _, _ in modules)
+    assert any(name == "piiscan.cli.demo" for name, _, _ in modules)
     found = [
         hit
         for name, is_package, path in modules
@@ -97,16 +97,20 @@ def test_no_runtime_module_imports_the_fixtures_extra() -> None:
         ("piiscan.__init__", "from .testing import model", ["piiscan:1 imports piiscan.testing"]),
         ("piiscan.ingest.__init__", "from .testing import model", []),
         (
-            "piiscan.cli",
+            "piiscan.cli.demo",
             "from piiscan.testing.generate import generate",
-            ["piiscan.cli:1 imports piiscan.testing.generate"],
+            ["piiscan.cli.demo:1 imports piiscan.testing.generate"],
         ),
-        ("piiscan.cli", "def fixtures():\n    from piiscan.testing.generate import generate", []),
-        ("piiscan.cli", "def demo():\n    import faker", ["piiscan.cli:2 imports faker"]),
         (
-            "piiscan.cli",
+            "piiscan.cli.demo",
+            "def fixtures():\n    from piiscan.testing.generate import generate",
+            [],
+        ),
+        ("piiscan.cli.demo", "def demo():\n    import faker", ["piiscan.cli.demo:2 imports faker"]),
+        (
+            "piiscan.cli.demo",
             "def ingest():\n    import piiscan.testing",
-            ["piiscan.cli:2 imports piiscan.testing"],
+            ["piiscan.cli.demo:2 imports piiscan.testing"],
         ),
         ("piiscan.scan", "import fakerish\nfrom piiscan import testingx", []),
     ],

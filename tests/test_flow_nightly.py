@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from piiscan.cli import app, stage_fixtures
+from piiscan.cli import app
+from piiscan.testing.stage import stage_fixtures
 from piiscan.storage import LocalStorage
 
 from .conftest import CONFIGS

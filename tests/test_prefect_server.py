@@ -20,7 +20,7 @@ import httpx
 import polars as pl
 import pytest
 
-from piiscan.cli import stage_fixtures
+from piiscan.testing.stage import stage_fixtures
 from piiscan.lake import ledger
 from piiscan.lake.keyring import create_key
 from piiscan.storage import LocalStorage

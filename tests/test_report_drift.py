@@ -19,7 +19,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from piiscan.cli import app, stage_fixtures
+from piiscan.cli import app
+from piiscan.testing.stage import stage_fixtures
 from piiscan.lake.keyring import load_key
 from piiscan.lake.keys import new_run_id
 from piiscan.pipeline.nightly import run_customer
@@ -40,7 +41,7 @@ class Nights:
     """One customer's lake and config folder, and the nights run over them."""
 
     def __init__(self, root: Path, fixture_tree: Path) -> None:
-        from flows.common import detector_for
+        from piiscan.pipeline.scan import detector_for
 
         self.lake = root / "lake"
         self.configs = root / "configs"

@@ -19,7 +19,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from piiscan.cli import app, stage_fixtures
+from piiscan.cli import app
+from piiscan.testing.stage import stage_fixtures
 from piiscan.errors import NotFoundError, StorageError
 from piiscan.storage import open_lake
 from piiscan.storage.s3 import S3Storage

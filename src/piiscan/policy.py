@@ -249,6 +249,10 @@ class Config(_Frozen):
     retention: RetentionFile | None = None
     review: OverridesFile = Field(default_factory=OverridesFile)
 
+    def entity_actions(self) -> dict[str, str]:
+        """The configured action of each entity."""
+        return {str(entity): str(action) for entity, action in self.actions.items()}
+
     def overrides_for(
         self, customer: str | None, dataset: str | None = None, layout: str | None = None
     ) -> dict[str, Override]:

@@ -27,6 +27,12 @@ def read_report(storage: Storage, key: str) -> dict[str, Any]:
     return document
 
 
+def latest_report(storage: Storage, customer: str) -> dict[str, Any] | None:
+    """The customer's latest report, if any."""
+    found = report_keys(storage, customer)
+    return read_report(storage, found[-1]) if found else None
+
+
 def previous_report(storage: Storage, customer: str, run_id: str) -> dict[str, Any] | None:
     """The customer's latest report written before run_id, if any."""
     earlier = [k for k in report_keys(storage, customer) if keys.report_run(k) < run_id]

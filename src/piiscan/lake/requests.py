@@ -91,3 +91,8 @@ def complete_request(
     )
     storage.delete(keys.pending_request(request["customer"], request["request_id"]))
     return record
+
+
+def completed_requests(storage: Storage, customer: str) -> list[dict[str, Any]]:
+    """The customer's completed request records (no identifier), oldest first."""
+    return [json.loads(storage.read_bytes(k)) for k in storage.list(keys.request_records(customer))]

@@ -288,3 +288,10 @@ def collect_files(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def deliver(storage: Storage, customer: str, carrier: str, path: Path) -> str:
+    """Put a carrier file into landing/<customer>/<carrier>/ as delivered; returns its key."""
+    key = keys.landing(customer, carrier, path.name)
+    storage.put_file(_copy_to_temp(path), key)
+    return key

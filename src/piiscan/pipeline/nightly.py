@@ -36,7 +36,7 @@ def detect_datasets(
     """Findings per dataset of the customer's restricted zone (datasets with data only), with
     the reviewers' overrides (configs/overrides.yaml) applied."""
     findings = {}
-    actions = {str(e): str(a) for e, a in config.actions.items()}
+    actions = config.entity_actions()
     for dataset in DATASETS:
         files = zone_files(storage, "restricted", dataset, customer)
         if files:
@@ -55,7 +55,7 @@ def pseudonymize_customer(
 ) -> list[DatasetResult]:
     """Mirror every dataset with data into the analytics zone."""
     results = []
-    entity_actions = {str(e): str(a) for e, a in config.actions.items()}
+    entity_actions = config.entity_actions()
     for dataset, columns in findings.items():
         detected = {f.name: f.entity for f in columns}
         reviewed = {f.name for f in columns if f.source == "review"}

@@ -1,14 +1,48 @@
-"""Scanning the lake: per dataset of a zone, rows from the Parquet footers and a bounded sample
-spread over up to 20 of its files, in any storage (local folder or S3)."""
+"""Scanning: the detector a customer's scan uses, reviewers' decisions over scan results, and
+lake zones scanned per dataset (rows from the Parquet footers, a bounded sample spread over up
+to 20 of its files, in any storage)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from piiscan.detect import Detector, Settings
 from piiscan.lake import keys
+from piiscan.policy import Config
+from piiscan.review import apply_overrides
 from piiscan.scan import ROW_BUDGET, ScannedFile, Scanner, expand_extras, spread_rows
 from piiscan.storage import Storage
+
+
+def detector_for(config: Config, customer: str | None, sample: int | None = None) -> Detector:
+    """A detector with the customer's employee-ID patterns (none: only the generic shapes),
+    the configured actions, and the spaCy/Presidio engines (loaded when a column needs them)."""
+    from piiscan.nlp import Engines
+
+    patterns = config.employee_id_patterns(customer)
+    return Detector(
+        Settings() if sample is None else Settings(sample_size=sample),
+        employee_id_patterns=patterns,
+        actions=config.entity_actions(),
+        models=Engines(patterns),
+    )
+
+
+def with_reviews(
+    config: Config, customer: str | None, results: list[ScannedFile]
+) -> list[ScannedFile]:
+    """Scan results with the reviewers' overrides applied: by layout for carrier files, by
+    dataset for lake datasets; without a customer only the overrides for '*' apply."""
+    reviewed = []
+    for result in results:
+        dataset = None if result.layout else result.dataset
+        overrides = config.overrides_for(customer, dataset, result.layout)
+        columns = tuple(apply_overrides(result.columns, overrides, config.entity_actions()))
+        reviewed.append(replace(result, columns=columns) if overrides else result)
+    return reviewed
 
 
 def zone_files(storage: Storage, zone: str, dataset: str, customer: str | None = None) -> list[str]:

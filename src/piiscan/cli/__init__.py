@@ -1,0 +1,10 @@
+"""The `piiscan` command line: one module per group of commands, all on one Typer app.
+
+Commands only parse options, call one pipeline (or lake) function and print; the work is in
+piiscan.pipeline.
+"""
+
+from piiscan.cli import demo, holds, ingest, purge, report, review, subject  # noqa: F401 (commands)
+from piiscan.cli.app import app
+
+__all__ = ["app"]

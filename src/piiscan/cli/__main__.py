@@ -1,0 +1,5 @@
+"""`python -m piiscan.cli`."""
+
+from piiscan.cli import app
+
+app()

@@ -1,0 +1,147 @@
+"""Audit and legal holds, and the ledger that proves what purges did."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from piiscan.cli.app import (
+    ConfigOption,
+    JsonOption,
+    LakeOption,
+    app,
+    console,
+    fail,
+    load,
+)
+from piiscan.errors import PiiscanError
+from piiscan.lake import clock
+from piiscan.storage import open_lake
+
+holds_app = typer.Typer(help="Audit and legal holds: add, list, release.")
+app.add_typer(holds_app, name="holds")
+
+
+@holds_app.command("add")
+def holds_add(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    kind: Annotated[str, typer.Option(help="legal or audit.")],
+    reason: Annotated[str, typer.Option(help="Why (a case or audit reference, not a person).")],
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    number: Annotated[list[str] | None, typer.Option(help="Only these wireless numbers.")] = None,
+    period: Annotated[list[str] | None, typer.Option(help="Only these periods (YYYY-MM).")] = None,
+    until: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD).")] = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+) -> None:
+    """Register a hold; wireless numbers are stored as tokens, never raw."""
+
+    from piiscan.lake.keyring import load_key
+    from piiscan.pipeline.holds import add_line_hold
+
+    cfg = load(config)
+    if kind not in ("legal", "audit"):
+        raise fail(PiiscanError(f"--kind must be legal or audit, not {kind!r}"))
+    try:
+        cfg.customer(customer)
+        hold = add_line_hold(
+            open_lake(lake),
+            customer,
+            "legal" if kind == "legal" else "audit",
+            reason,
+            clock.now(),
+            lambda: load_key(customer, keys),
+            dataset=dataset,
+            numbers=number or (),
+            periods=period or (),
+            until=date.fromisoformat(until) if until else None,
+        )
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"added {hold.id} ({hold.kind}) for {customer}: {len(hold.number_tokens)} line(s), "
+        f"periods {list(hold.periods) or 'all'}, until {hold.until or 'released'}"
+    )
+
+
+@holds_app.command("list")
+def holds_list(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    lake: LakeOption = "./lake",
+    as_json: JsonOption = False,
+) -> None:
+    """Show a customer's holds (released ones too) and their history."""
+    from piiscan.lake.holds import load_registry
+
+    registry = load_registry(open_lake(lake), customer)
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {"holds": [h.as_json() for h in registry.holds], "history": registry.history}
+            )
+        )
+        return
+    table = Table(title=f"holds of {customer}")
+    for column in ("id", "kind", "dataset", "lines", "periods", "until", "released", "reason"):
+        table.add_column(column)
+    for h in registry.holds:
+        table.add_row(
+            h.id,
+            h.kind,
+            h.dataset or "all",
+            str(len(h.number_tokens) or "all"),
+            ", ".join(h.periods) or "all",
+            str(h.until or "-"),
+            h.released_at or "-",
+            escape(h.reason),
+        )
+    console.print(table)
+
+
+@holds_app.command("release")
+def holds_release(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    hold_id: Annotated[str, typer.Argument(help="The hold's id (see holds list).")],
+    lake: LakeOption = "./lake",
+) -> None:
+    """Release a hold; it stays in the registry with its release time."""
+
+    from piiscan.lake.holds import release_hold
+
+    try:
+        hold = release_hold(open_lake(lake), customer, hold_id, clock.now())
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    console.print(f"released {hold.id} at {hold.released_at}")
+
+
+ledger_app = typer.Typer(help="The hash-chained record of applied purges.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    customer: Annotated[list[str] | None, typer.Option("--customer", "-c")] = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+) -> None:
+    """Recompute every ledger's hash chain; exit 1 on any edit, removal or reordering."""
+    from piiscan.lake.ledger import verify
+
+    cfg = load(config)
+    storage = open_lake(lake)
+    failed = False
+    for who in customer or [c.id for c in cfg.customers]:
+        result = verify(storage, who)
+        status = "ok" if result.ok else f"[red]BROKEN[/red]: {escape(result.problem or '')}"
+        console.print(f"{who}: {result.entries} entr(ies), {status}")
+        failed |= not result.ok
+    if failed:
+        raise typer.Exit(code=1)

@@ -1,0 +1,233 @@
+"""Commands that read carrier files and the lake: ingest, scan, pseudonymize, keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from piiscan.cli.app import (
+    ConfigOption,
+    JsonOption,
+    LakeOption,
+    app,
+    console,
+    err,
+    fail,
+    load,
+    progress_bar,
+)
+from piiscan.errors import PiiscanError
+from piiscan.lake import clock
+from piiscan.lake import keys as lake_keys
+from piiscan.lake.keys import new_run_id
+from piiscan.pipeline.ingest import collect_files, ingest_paths
+from piiscan.pipeline.scan import detector_for, with_reviews
+from piiscan.storage import open_lake
+from piiscan.types import IngestSummary
+
+
+def _print_ingest(summary: IngestSummary) -> None:
+    table = Table(title=f"ingest {summary.customer} · run {summary.run_id}")
+    for column in ("file", "status", "layouts", "rows", "rejected", "reason"):
+        table.add_column(column)
+    for result in summary.files:
+        rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
+        table.add_row(
+            escape(result.file),
+            result.status,
+            ", ".join(result.layouts),
+            rows,
+            str(result.rows_rejected or ""),
+            escape(result.reason or ""),
+        )
+    console.print(table)
+    console.print(
+        f"{summary.count('ingested')} ingested, {summary.count('quarantined')} quarantined, "
+        f"{summary.count('skipped')} skipped; rows {summary.rows}; "
+        f"{summary.rows_rejected} row(s) rejected"
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Carrier files or folders of them.", exists=True)
+    ],
+    customer: Annotated[
+        str, typer.Option("--customer", "-c", help="Customer the files belong to.")
+    ],
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest delivered carrier files into the restricted zone (bad files go to quarantine)."""
+    cfg = load(config)
+    try:
+        who = cfg.customer(customer)
+        storage = open_lake(lake)
+        files = collect_files(paths)
+        with progress_bar() as progress:
+            task = progress.add_task("ingest", total=len(files), item="")
+
+            def step(name: str) -> None:
+                progress.update(task, advance=1, item=name)
+
+            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step)
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(summary.as_json()))
+    else:
+        _print_ingest(summary)
+    if summary.count("quarantined"):
+        folder = storage.uri(lake_keys.quarantine(who.id, summary.run_id))
+        err.print(f"quarantined files are under {folder}")
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files (CSV/TSV/pipe/XLSX/Parquet/zip) or folders; none: the lake."),
+    ] = None,
+    sample: Annotated[
+        int, typer.Option("--sample", help="Distinct values sampled per column.")
+    ] = 200,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", "-c", help="Use this customer's employee-ID patterns."),
+    ] = None,
+    zone: Annotated[
+        str, typer.Option(help="Lake zone scanned when no path is given.")
+    ] = "restricted",
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Classify every column: PII entity, confidence, masked evidence and the policy action."""
+    from piiscan.pipeline.scan import scan_lake
+    from piiscan.scan import Scanner
+
+    cfg = load(config)
+    try:
+        detector = detector_for(cfg, customer, sample)
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    scanner = Scanner(detector)
+    try:
+        if paths:
+            found = scanner.scan(list(paths))
+        else:
+            storage = open_lake(lake)
+            found = scan_lake(scanner, storage, zone)
+            if not found:
+                raise PiiscanError(f"nothing to scan: no datasets under {storage.uri(zone)}")
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    results = with_reviews(cfg, customer, found)
+    if as_json:
+        console.print_json(json.dumps({"files": [r.as_json() for r in results]}))
+        return
+    for result in results:
+        title = f"{result.path}  ·  {result.dataset or 'unknown dataset'}  ·  {result.rows} rows"
+        if result.error:
+            console.print(f"[bold]{escape(result.path)}[/bold]: [red]{escape(result.error)}[/red]")
+            continue
+        table = Table(title=escape(title), title_justify="left")
+        for column in ("column", "entity", "confidence", "action", "evidence"):
+            table.add_column(column)
+        for finding in result.columns:
+            if finding.entity is None:
+                continue
+            shown = ", ".join(finding.evidence.get("examples", [])) or ", ".join(
+                finding.evidence.get("entities", {})
+            )
+            table.add_row(
+                escape(finding.name),
+                finding.entity,
+                f"{finding.confidence:.2f}",
+                finding.action,
+                escape(shown),
+            )
+        console.print(table)
+        clean = sum(1 for f in result.columns if f.entity is None)
+        console.print(f"  {clean} column(s) without personal data")
+
+
+@app.command()
+def pseudonymize(
+    customer: Annotated[str, typer.Option("--customer", "-c", help="Customer to pseudonymize.")],
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[
+        Path | None, typer.Option(help="Folder of key files (default PIISCAN_KEYS_DIR or ./keys).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the analytics zone for a customer: tokens, drops and masks per column policy."""
+    from piiscan.lake.keyring import load_key
+    from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
+
+    cfg = load(config)
+    try:
+        cfg.customer(customer)
+        key = load_key(customer, keys)
+        storage = open_lake(lake)
+        findings = detect_datasets(storage, customer, detector_for(cfg, customer), cfg)
+        results = pseudonymize_customer(storage, cfg, customer, key, findings)
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if as_json:
+        body = [
+            {
+                "dataset": r.dataset,
+                "files": r.files,
+                "rows": r.rows,
+                "columns": {p.column: p.action for p in r.columns},
+            }
+            for r in results
+        ]
+        console.print_json(
+            json.dumps({"customer": customer, "key_version": key.version, "datasets": body})
+        )
+        return
+    table = Table(title=f"pseudonymize {customer} (key {key.version})")
+    for column in ("dataset", "files", "rows", "hmac", "dropped", "masked/generalized"):
+        table.add_column(column)
+    for r in results:
+        by = {
+            a: ", ".join(p.column for p in r.columns if p.action == a)
+            for a in ("hmac", "drop", "mask", "generalize")
+        }
+        table.add_row(
+            r.dataset,
+            str(r.files),
+            str(r.rows),
+            by["hmac"],
+            by["drop"],
+            ", ".join(x for x in (by["mask"], by["generalize"]) if x),
+        )
+    console.print(table)
+    console.print(f"analytics zone: {storage.uri('analytics')}")
+
+
+keys_app = typer.Typer(help="Create and rotate per-customer pseudonymization keys.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    rotate: Annotated[bool, typer.Option(help="Add a new version and make it current.")] = False,
+) -> None:
+    """Create a customer's key file (never printed), or rotate it with --rotate."""
+    from piiscan.lake.keyring import create_key, load_key
+
+    path = create_key(customer, keys, rotate=rotate)
+    console.print(f"{path}: current version {load_key(customer, path.parent).version}")

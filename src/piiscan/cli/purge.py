@@ -1,0 +1,156 @@
+"""Commands that delete: purge (retention) and terminate (account end), dry runs by default."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from piiscan.cli.app import (
+    ConfigOption,
+    JsonOption,
+    LakeOption,
+    app,
+    console,
+    fail,
+    load,
+)
+from piiscan.errors import PiiscanError
+from piiscan.lake import clock
+from piiscan.storage import open_lake
+
+
+def _plan_table(plan: Any) -> None:
+    data = plan.as_json()
+    table = Table(
+        title=f"purge plan {plan.customer} as of {plan.as_of} (policy {plan.policy_version})"
+    )
+    for column in ("zone", "dataset", "period", "action", "rows", "delete", "kept (why)"):
+        table.add_column(column)
+    for f in data["files"]:
+        kept = ", ".join(f"{d}={n}" for d, n in f["decisions"].items() if d != "delete")
+        table.add_row(
+            f["zone"],
+            f["dataset"],
+            f["period"],
+            f["action"],
+            str(f["rows"]),
+            str(f["decisions"].get("delete", 0)),
+            kept,
+        )
+    console.print(table)
+    console.print(
+        f"{data['rows_deleted']} row(s) to delete; kept by reason {data['rows_kept']}; "
+        f"{len(data['other_objects'])} landing/quarantine/report object(s) past their period; "
+        f"{data['partitions_read']} partition(s) read, {data['partitions_skipped_unread']} "
+        "skipped unread"
+    )
+    for reason, why in data["reasons"].items():
+        console.print(f"  {reason}: {why}")
+
+
+def _key_or_none(customer: str, keys: Path | None) -> Any:
+    from piiscan.lake.keyring import load_key
+
+    try:
+        return load_key(customer, keys)
+    except PiiscanError:
+        return None  # needed only for holds on numbers and tax/billing rows; fails there
+
+
+@app.command()
+def purge(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD); default today.")
+    ] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Delete; without it, only plan.")] = False,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan (default) or apply the retention purge of a customer; applied purges are ledgered."""
+
+    from piiscan.pipeline.purge import apply_purge, plan_purge
+
+    cfg = load(config)
+    try:
+        cfg.customer(customer)
+        storage = open_lake(lake)
+        when = date.fromisoformat(as_of) if as_of else clock.today()
+        key = _key_or_none(customer, keys)
+        plan = plan_purge(storage, cfg, customer, when, key)
+        entry = apply_purge(storage, cfg, plan, key, clock.now()) if apply else None
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps({"plan": plan.as_json(), "applied": entry}))
+        return
+    _plan_table(plan)
+    if entry is None:
+        console.print("[yellow]dry run[/yellow]: nothing changed; add --apply to delete")
+    elif plan.nothing_due:
+        console.print(f"nothing due; ledger entry {entry['seq']} records the check")
+    else:
+        console.print(
+            f"applied: {entry['rows_deleted']} row(s) deleted; ledger entry "
+            f"{entry['seq']} ({entry['hash'][:12]}…)"
+        )
+
+
+@app.command()
+def terminate(
+    customer: Annotated[str, typer.Option("--customer", "-c")],
+    effective: Annotated[str, typer.Option("--effective", help="Account end (YYYY-MM-DD).")],
+    apply: Annotated[bool, typer.Option("--apply", help="Delete; without it, only plan.")] = False,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
+
+    from piiscan.lake.keyring import key_source
+    from piiscan.pipeline.purge import plan_purge
+    from piiscan.pipeline.purge import terminate as run_termination
+
+    cfg = load(config)
+    try:
+        cfg.customer(customer)
+        storage = open_lake(lake)
+        end = date.fromisoformat(effective)
+        key = _key_or_none(customer, keys)
+        plan = plan_purge(storage, cfg, customer, end, key, terminated=end)
+        if not apply:
+            if as_json:
+                console.print_json(json.dumps({"plan": plan.as_json(), "applied": None}))
+            else:
+                _plan_table(plan)
+                console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
+            return
+        result = run_termination(storage, cfg, plan, key, clock.now(), key_source(customer, keys))
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "certificate": result.certificate,
+                    "certificate_keys": list(result.certificate_keys),
+                }
+            )
+        )
+        return
+    console.print(
+        f"terminated {customer} as of {end}: "
+        f"{result.entry['rows_deleted']} row(s) deleted; ledger entry "
+        f"{result.entry['seq']}"
+    )
+    console.print(f"key: {result.certificate['pseudonymization_key']}")
+    for key_name in result.certificate_keys:
+        console.print(f"certificate: {storage.uri(key_name)}")
