@@ -19,6 +19,7 @@ from piiscan.cli.app import (
     err,
     load,
 )
+from piiscan.lake import keys as lake_keys
 from piiscan.storage import open_lake
 
 
@@ -93,7 +94,7 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="piiscan-fixtures-") as tmp:
         generate(Path(tmp), customers=len(cfg.customers), months=2, lines=12, seed=seed)
         staged = stage_fixtures(storage, Path(tmp))
-    console.print(f"staged {staged} carrier file(s) in {storage.uri('landing')}")
+    console.print(f"staged {staged} carrier file(s) in {storage.uri(lake_keys.area('landing'))}")
     state = nightly(lake=lake, config_dir=str(config), return_state=True)
     result: Any = state.result(raise_on_failure=False)
     if not state.is_completed():
@@ -108,4 +109,4 @@ def demo(
         console.print(f"  html:   {summary['html']}")
         if summary["needs_review"]:
             console.print(f"  [red]needs review[/red]: {summary['review_items']} item(s)")
-    console.print(f"analytics zone (pseudonymized): {storage.uri('analytics')}")
+    console.print(f"analytics zone (pseudonymized): {storage.uri(lake_keys.area('analytics'))}")

@@ -126,7 +126,8 @@ def scan(
             storage = open_lake(lake)
             found = scan_lake(scanner, storage, zone)
             if not found:
-                raise PiiscanError(f"nothing to scan: no datasets under {storage.uri(zone)}")
+                where = storage.uri(lake_keys.area(zone))
+                raise PiiscanError(f"nothing to scan: no datasets under {where}")
     except PiiscanError as exc:
         raise fail(exc) from None
     results = with_reviews(cfg, customer, found)
@@ -213,7 +214,7 @@ def pseudonymize(
             ", ".join(x for x in (by["mask"], by["generalize"]) if x),
         )
     console.print(table)
-    console.print(f"analytics zone: {storage.uri('analytics')}")
+    console.print(f"analytics zone: {storage.uri(lake_keys.area('analytics'))}")
 
 
 keys_app = typer.Typer(help="Create and rotate per-customer pseudonymization keys.")

@@ -54,7 +54,7 @@ def report_show(
         console.print_json(json.dumps(documents if customer is None else documents[0]))
         return
     if not documents:
-        err.print(f"no report in {escape(storage.uri('reports'))} yet")
+        err.print(f"no report in {escape(storage.uri(lake_keys.area('reports')))} yet")
         raise typer.Exit(code=1)
     for document in documents:
         s = summary(document)

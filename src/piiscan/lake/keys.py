@@ -25,9 +25,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from piiscan.errors import PiiscanError
 from piiscan.storage.base import join
 
 ZONES = ("restricted", "analytics")
+AREAS = ("landing", *ZONES, "quarantine", "reports", "certificates", "ledger", "state")
+
+
+def area(name: str) -> str:
+    """A top-level folder of the lake (PiiscanError for any other name)."""
+    if name not in AREAS:
+        raise PiiscanError(f"unknown lake area {name!r}; expected one of {', '.join(AREAS)}")
+    return name
 
 
 def name_of(key: str) -> str:

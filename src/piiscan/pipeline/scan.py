@@ -70,7 +70,7 @@ def sample_lake_files(storage: Storage, files: list[str], budget: int = ROW_BUDG
 def scan_lake(scanner: Scanner, storage: Storage, zone: str) -> list[ScannedFile]:
     """One entry per dataset of a lake zone."""
     datasets: dict[str, list[str]] = {}
-    for key in storage.list(zone):
+    for key in storage.list(keys.area(zone)):
         parsed = keys.parse_partition_file(key)
         if parsed is not None:
             datasets.setdefault(parsed.dataset, []).append(key)
