@@ -67,7 +67,7 @@ def dataset(rows: int) -> Path:
 
 def step_generate(rows: int) -> dict[str, Any]:
     """Stream an ATT_UsageDetail_<BAN>_<YYYYMM>.csv in fixture chunks; never all rows at once."""
-    from piiscan.layouts import ATT_USAGE_DETAIL
+    from piiscan.layouts.att import ATT_USAGE_DETAIL
     from piiscan.testing.model import World
     from piiscan.testing.usage import usage_chunks
     from piiscan.testing.writers_att import att_usage_text

@@ -15,15 +15,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from piiscan.layouts import (
-    ATT_DEVICE_REPORT,
-    ATT_USAGE_DETAIL,
-    BELL_MOBILE,
-    LAYOUTS,
-    MDM_INVENTORY,
-    TMOBILE_USAGE,
-    Layout,
-)
+from piiscan.layouts import LAYOUTS, Layout
+from piiscan.layouts.att import ATT_DEVICE_REPORT, ATT_USAGE_DETAIL
+from piiscan.layouts.bell import BELL_MOBILE
+from piiscan.layouts.mdm import MDM_INVENTORY
+from piiscan.layouts.tmobile import TMOBILE_USAGE
 from piiscan.schema import DATASETS
 from piiscan.testing import writers_other
 from piiscan.testing.broken import write_broken

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
-from piiscan.testing.stage import stage_fixtures
 from piiscan.storage import LocalStorage
+from piiscan.testing.stage import stage_fixtures
 
 from .conftest import CONFIGS
 

@@ -20,10 +20,10 @@ import httpx
 import polars as pl
 import pytest
 
-from piiscan.testing.stage import stage_fixtures
 from piiscan.lake import ledger
 from piiscan.lake.keyring import create_key
 from piiscan.storage import LocalStorage
+from piiscan.testing.stage import stage_fixtures
 
 from .conftest import REPO
 

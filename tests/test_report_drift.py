@@ -20,13 +20,13 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
-from piiscan.testing.stage import stage_fixtures
 from piiscan.lake.keyring import load_key
 from piiscan.lake.keys import new_run_id
 from piiscan.pipeline.nightly import run_customer
 from piiscan.policy import load_config
 from piiscan.report import report_schema
 from piiscan.storage import LocalStorage
+from piiscan.testing.stage import stage_fixtures
 
 from .conftest import CONFIGS
 from .pii_values import raw_values

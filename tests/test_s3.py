@@ -20,10 +20,10 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
-from piiscan.testing.stage import stage_fixtures
 from piiscan.errors import NotFoundError, StorageError
 from piiscan.storage import open_lake
 from piiscan.storage.s3 import S3Storage
+from piiscan.testing.stage import stage_fixtures
 
 from .conftest import CONFIGS
 from .pii_values import raw_values

@@ -392,7 +392,7 @@ def load_config(config_dir: str | Path) -> Config:
                 f"customers.{customer_id}",
                 "not a customer of customers.yaml",
             )
-    from piiscan.layouts import LAYOUTS  # layouts are data; imported to check names
+    from piiscan.layouts import LAYOUTS
 
     layouts = {layout.name for layout in LAYOUTS}
     for index, override in enumerate(review.overrides):
