@@ -294,3 +294,21 @@ def erase_summary(plan: PurgePlan) -> dict[str, Any]:
         "reasons": plan.reasons,
         "nothing_to_do": not plan.files,
     }
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA = r"^[=+\-@\t\r]"
+_NUMBER = r"^[+-]?\d+(\.\d+)?$"
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every text cell a spreadsheet would run as a formula prefixed by a quote
+    (`=HYPERLINK(...)` -> `'=HYPERLINK(...)`); signed numbers are left as they are."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA) & ~pl.col(c).str.contains(_NUMBER))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )

@@ -66,14 +66,14 @@ def load_report(storage: Storage, customer: str, run: str | None) -> dict[str, A
     """A customer's report of that run, or its latest; a clear error when there is none."""
     from piiscan.errors import NotFoundError
 
-    if run is not None:
-        key = lake_keys.report(customer, run)
-    else:
-        found = report_keys(storage, customer)
-        if not found:
-            raise fail(NotFoundError(storage.uri(lake_keys.reports(customer))))
-        key = found[-1]
     try:
+        if run is not None:
+            key = lake_keys.report(customer, run)
+        else:
+            found = report_keys(storage, customer)
+            if not found:
+                raise NotFoundError(storage.uri(lake_keys.reports(customer)))
+            key = found[-1]
         return read_report(storage, key)
     except PiiscanError as exc:
         raise fail(exc) from None

@@ -75,12 +75,17 @@ def holds_add(
 def holds_list(
     customer: Annotated[str, typer.Option("--customer", "-c")],
     lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
     as_json: JsonOption = False,
 ) -> None:
     """Show a customer's holds (released ones too) and their history."""
     from piiscan.lake.holds import load_registry
 
-    registry = load_registry(open_lake(lake), customer)
+    cfg = load(config)
+    try:
+        registry = load_registry(open_lake(lake), cfg.customer(customer).id)
+    except PiiscanError as exc:
+        raise fail(exc) from None
     if as_json:
         console.print_json(
             json.dumps(
@@ -110,13 +115,14 @@ def holds_release(
     customer: Annotated[str, typer.Option("--customer", "-c")],
     hold_id: Annotated[str, typer.Argument(help="The hold's id (see holds list).")],
     lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
 ) -> None:
     """Release a hold; it stays in the registry with its release time."""
-
     from piiscan.lake.holds import release_hold
 
+    cfg = load(config)
     try:
-        hold = release_hold(open_lake(lake), customer, hold_id, clock.now())
+        hold = release_hold(open_lake(lake), cfg.customer(customer).id, hold_id, clock.now())
     except PiiscanError as exc:
         raise fail(exc) from None
     console.print(f"released {hold.id} at {hold.released_at}")

@@ -217,12 +217,17 @@ def subject_request(
 def subject_list(
     customer: Annotated[str, typer.Option("--customer", "-c", help="The customer.")],
     lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
     as_json: JsonOption = False,
 ) -> None:
     """Completed requests of a customer (kept 24 months; selectors as keyed hashes)."""
     from piiscan.lake.requests import completed_requests
 
-    records = completed_requests(open_lake(lake), customer)
+    cfg = load(config)
+    try:
+        records = completed_requests(open_lake(lake), cfg.customer(customer).id)
+    except PiiscanError as exc:
+        raise fail(exc) from None
     if as_json:
         console.print_json(json.dumps(records))
         return

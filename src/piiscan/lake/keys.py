@@ -21,14 +21,51 @@ state/requests/<customer>/<request id>.json          completed request records (
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from piiscan.errors import PiiscanError
+from piiscan.schema import DATASETS
 from piiscan.storage.base import join
 
 ZONES = ("restricted", "analytics")
+_CUSTOMER = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # as policy.CustomerId
+_RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")  # run and request ids: one safe part
+_CARRIER = re.compile(r"[a-z0-9][a-z0-9_&-]{0,39}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PERIOD = re.compile(r"\d{4}-\d{2}")
+
+
+def _checked(value: str, pattern: re.Pattern[str], what: str, expected: str) -> str:
+    """value if it is a well-formed key part; a path part from outside (an option, a
+    parameter) can never walk out of its folder."""
+    if not pattern.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise PiiscanError(f"{what} {shown!r} is not valid: expected {expected}")
+    return value
+
+
+def customer_id(value: str) -> str:
+    """A customer id as it may appear in a key."""
+    return _checked(value, _CUSTOMER, "customer id", "lower-case letters, digits, - and _")
+
+
+def run_id(value: str) -> str:
+    """A run or request id as it may appear in a key."""
+    return _checked(
+        value, _RUN, "run id", "letters, digits, - and _ (e.g. 20261128T021500Z-a1b2c3)"
+    )
+
+
+def _name(value: str) -> str:
+    """A delivered file's name (one path part)."""
+    if not value or value in (".", "..") or "/" in value or "\\" in value or "\0" in value:
+        raise PiiscanError(f"file name {value[:40]!r} is not valid: expected one path part")
+    return value
+
+
 AREAS = ("landing", *ZONES, "quarantine", "reports", "certificates", "ledger", "state")
 
 
@@ -49,7 +86,12 @@ def name_of(key: str) -> str:
 
 def landing(customer: str, carrier: str | None = None, name: str | None = None) -> str:
     """A customer's landing folder, one carrier's, or one delivered file."""
-    return join("landing", customer, carrier or "", name or "")
+    return join(
+        "landing",
+        customer_id(customer),
+        _checked(carrier, _CARRIER, "carrier", "lower-case letters and digits") if carrier else "",
+        _name(name) if name else "",
+    )
 
 
 # --- the two zones ----------------------------------------------------------------------------
@@ -57,12 +99,19 @@ def landing(customer: str, carrier: str | None = None, name: str | None = None) 
 
 def dataset_folder(zone: str, dataset: str, customer: str | None = None) -> str:
     """A dataset's folder in a zone, or one customer's part of it."""
-    return join(zone, dataset, f"customer={customer}" if customer else "")
+    if zone not in ZONES:
+        raise PiiscanError(f"unknown zone {zone!r}; expected one of {', '.join(ZONES)}")
+    if dataset not in DATASETS:
+        raise PiiscanError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
+    return join(zone, dataset, f"customer={customer_id(customer)}" if customer else "")
 
 
 def partition_file(zone: str, dataset: str, customer: str, period: str, stem: str) -> str:
     """One Parquet file of a dataset partition."""
-    return join(dataset_folder(zone, dataset, customer), f"period={period}", f"{stem}.parquet")
+    period = _checked(period, _PERIOD, "period", "YYYY-MM")
+    return join(
+        dataset_folder(zone, dataset, customer), f"period={period}", f"{_name(stem)}.parquet"
+    )
 
 
 @dataclass(frozen=True)
@@ -114,19 +163,21 @@ def mirror(key: str, zone: str) -> str:
 # --- quarantine -------------------------------------------------------------------------------
 
 
-def quarantine(customer: str, run_id: str | None = None, name: str | None = None) -> str:
+def quarantine(customer: str, run: str | None = None, name: str | None = None) -> str:
     """A customer's quarantine, one run's folder, or one quarantined object."""
-    return join("quarantine", customer, run_id or "", name or "")
+    return join(
+        "quarantine", customer_id(customer), run_id(run) if run else "", _name(name) if name else ""
+    )
 
 
-def quarantine_reason(customer: str, run_id: str, name: str) -> str:
+def quarantine_reason(customer: str, run: str, name: str) -> str:
     """The reason document beside a quarantined file."""
-    return quarantine(customer, run_id, f"{name}.reason.json")
+    return quarantine(customer, run, f"{name}.reason.json")
 
 
-def rejected_rows_prefix(customer: str, run_id: str, name: str) -> str:
+def rejected_rows_prefix(customer: str, run: str, name: str) -> str:
     """What the keys of a file's rejected-rows Parquet objects start with."""
-    return quarantine(customer, run_id, f"{name}.rejected-")
+    return quarantine(customer, run, f"{name}.rejected-")
 
 
 def is_rejected_rows(key: str) -> bool:
@@ -144,12 +195,12 @@ def quarantine_run(key: str) -> str:
 
 def reports(customer: str) -> str:
     """A customer's report folder."""
-    return join("reports", customer)
+    return join("reports", customer_id(customer))
 
 
-def report(customer: str, run_id: str, ext: str = "json") -> str:
+def report(customer: str, run: str, ext: str = "json") -> str:
     """A run's report (json or html)."""
-    return join(reports(customer), f"{run_id}.{ext}")
+    return join(reports(customer), f"{run_id(run)}.{ext}")
 
 
 def report_run(key: str) -> str:
@@ -159,7 +210,8 @@ def report_run(key: str) -> str:
 
 def certificate(customer: str, stem: str, ext: str = "json") -> str:
     """A deletion certificate (json or html)."""
-    return join("certificates", customer, f"{stem}.{ext}")
+    stem = _checked(stem, _DATE, "certificate date", "YYYY-MM-DD")
+    return join("certificates", customer_id(customer), f"{stem}.{ext}")
 
 
 # --- ledger and state -------------------------------------------------------------------------
@@ -167,27 +219,27 @@ def certificate(customer: str, stem: str, ext: str = "json") -> str:
 
 def ledger(customer: str) -> str:
     """A customer's hash-chained ledger."""
-    return join("ledger", f"{customer}.jsonl")
+    return join("ledger", f"{customer_id(customer)}.jsonl")
 
 
 def manifest(customer: str) -> str:
     """A customer's ingest manifest (checksums already ingested)."""
-    return join("state", "ingested", f"{customer}.json")
+    return join("state", "ingested", f"{customer_id(customer)}.json")
 
 
 def holds(customer: str) -> str:
     """A customer's hold registry."""
-    return join("state", "holds", f"{customer}.json")
+    return join("state", "holds", f"{customer_id(customer)}.json")
 
 
 def lock(customer: str) -> str:
     """A customer's run lock."""
-    return join("state", "locks", f"{customer}.json")
+    return join("state", "locks", f"{customer_id(customer)}.json")
 
 
 def purge_journal(customer: str) -> str:
     """Changes a purge made that no ledger entry records yet."""
-    return join("state", "purge", f"{customer}.journal.json")
+    return join("state", "purge", f"{customer_id(customer)}.journal.json")
 
 
 # --- subject requests -------------------------------------------------------------------------
@@ -195,12 +247,12 @@ def purge_journal(customer: str) -> str:
 
 def pending_requests(customer: str | None = None) -> str:
     """Pending requests (they hold the selector: restricted zone), all or one customer's."""
-    return join("restricted", "requests", customer or "")
+    return join("restricted", "requests", customer_id(customer) if customer else "")
 
 
-def pending_request(customer: str, request_id: str) -> str:
+def pending_request(customer: str, request: str) -> str:
     """A pending request."""
-    return join(pending_requests(customer), f"{request_id}.json")
+    return join(pending_requests(customer), f"{run_id(request)}.json")
 
 
 def request_of(key: str) -> str:
@@ -210,17 +262,17 @@ def request_of(key: str) -> str:
 
 def exports(customer: str) -> str:
     """A customer's export bundles."""
-    return join("restricted", "exports", customer)
+    return join("restricted", "exports", customer_id(customer))
 
 
-def export_folder(customer: str, request_id: str) -> str:
+def export_folder(customer: str, request: str) -> str:
     """Where the flow puts an export bundle (it holds the person's data: restricted zone)."""
-    return join(exports(customer), request_id)
+    return join(exports(customer), run_id(request))
 
 
-def export_object(customer: str, request_id: str, name: str) -> str:
+def export_object(customer: str, request: str, name: str) -> str:
     """One file of an export bundle."""
-    return join(export_folder(customer, request_id), name)
+    return join(export_folder(customer, request), _name(name))
 
 
 def export_request(key: str) -> str:
@@ -230,12 +282,12 @@ def export_request(key: str) -> str:
 
 def request_records(customer: str) -> str:
     """Completed request records (no identifier)."""
-    return join("state", "requests", customer)
+    return join("state", "requests", customer_id(customer))
 
 
-def request_record(customer: str, request_id: str) -> str:
+def request_record(customer: str, request: str) -> str:
     """A completed request's record."""
-    return join(request_records(customer), f"{request_id}.json")
+    return join(request_records(customer), f"{run_id(request)}.json")
 
 
 # --- run ids ----------------------------------------------------------------------------------

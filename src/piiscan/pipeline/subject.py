@@ -40,6 +40,7 @@ from piiscan.subject import (
     Identity,
     RequestError,
     Selector,
+    csv_safe,
     erase_summary,
     identify,
     lookback_start,
@@ -176,17 +177,18 @@ def _read_plain(storage: Storage, key: str) -> pl.DataFrame:
 
 def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Identity) -> Path:
     """The bundle for the controller: JSON and CSV per zone and dataset, and a summary."""
+    out.mkdir(parents=True, exist_ok=True)
     folder = out / str(request["request_id"])
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)  # the bundle holds the person's data
     for name, frame in found.rows.items():
         stem = name.replace("/", "_")
         flat = frame.with_columns(pl.col(pl.Decimal).cast(pl.String))
-        flat.write_csv(folder / f"{stem}.csv")
+        csv_safe(flat).write_csv(folder / f"{stem}.csv")
         (folder / f"{stem}.json").write_text(
             json.dumps(flat.to_dicts(), indent=1, default=str), encoding="utf-8"
         )
     if found.quarantined is not None:
-        found.quarantined.write_csv(folder / "quarantine_rejected_rows.csv")
+        csv_safe(found.quarantined).write_csv(folder / "quarantine_rejected_rows.csv")
     datasets = sorted({n.split("/", 1)[1] for n in found.rows})
     summary = {
         "request_id": request["request_id"],
@@ -224,6 +226,8 @@ def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Ide
         dataset = name.split("/", 1)[1]
         lines.append(f"| {name} | {count} | {PURPOSES.get(dataset, 'ingest error review')} |")
     (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for path in folder.iterdir():
+        path.chmod(0o600)
     return folder
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -58,6 +59,21 @@ def _locked(path: Path) -> Iterator[int | None]:
             os.close(fd)  # also releases the flock
 
 
+PRIVATE_FILE = 0o600  # every object may hold personal data: owner only, whatever the umask
+PRIVATE_FOLDER = 0o700
+
+
+def _private_folder(folder: Path) -> None:
+    """Create folder and any missing parents, owner only."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # created by another writer in between
+            path.mkdir(mode=PRIVATE_FOLDER)
+
+
 def _write_synced(fd: int, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
@@ -68,7 +84,7 @@ def _write_synced(fd: int, data: bytes) -> None:
 def _create_exclusive(target: Path, data: bytes) -> bool:
     """O_EXCL creation: exclusive too, but a reader may see the file before it is whole."""
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return False
     _write_synced(fd, data)
@@ -101,7 +117,7 @@ class LocalStorage:
     def _staged(self, key: str, data: bytes) -> tuple[Path, Path]:
         """The key's path, and a synced temporary file beside it holding data."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _private_folder(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             _write_synced(fd, data)
@@ -132,8 +148,9 @@ class LocalStorage:
 
     def put_file(self, source: Path, key: str) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _private_folder(target.parent)
         try:
+            source.chmod(PRIVATE_FILE)
             source.replace(target)
         except OSError:
             # Different filesystem: copy next to the target first so the final step is a rename.
