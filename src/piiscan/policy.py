@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -113,7 +114,9 @@ class ActionsFile(_Frozen):
 class RetentionRule(_Frozen):
     """How long a dataset's rows live, counted from a date column."""
 
-    keep_months: int = Field(ge=1, le=600, description="Months a row is kept after its clock.")
+    keep_months: StrictInt = Field(
+        ge=1, le=600, description="Months a row is kept after its clock."
+    )
     clock: str = Field(
         description="Date or datetime column of the dataset the clock runs from (checked at load)."
     )
@@ -128,14 +131,14 @@ class CustomerRetention(_Frozen):
     terminated: date | None = Field(
         default=None, description="Account end: all personal data goes after this date."
     )
-    tax_years: int | None = Field(default=None, ge=1, le=30)
+    tax_years: StrictInt | None = Field(default=None, ge=1, le=30)
     datasets: dict[DatasetName, RetentionRule] = Field(default_factory=dict)
 
 
 class TaxHold(_Frozen):
     """Invoice data kept for tax retention (IRS: 3-7 years; EU states: up to 10)."""
 
-    years: int = Field(ge=1, le=30)
+    years: StrictInt = Field(ge=1, le=30)
     datasets: tuple[DatasetName, ...] = ("invoice_lines", "charge_items")
 
 
@@ -143,7 +146,7 @@ class BillingHold(_Frozen):
     """Open or disputed invoices and the usage behind them (ePrivacy Art. 6(2))."""
 
     statuses: tuple[str, ...] = ("open", "disputed")
-    dispute_window_days: int = Field(
+    dispute_window_days: StrictInt = Field(
         ge=0,
         le=3650,
         description="Days after the bill cycle during which a paid invoice may "
@@ -155,8 +158,8 @@ class RetentionFile(_Frozen):
     """configs/retention.yaml."""
 
     version: str = Field(min_length=1, description="Recorded in every ledger entry.")
-    landing_days: int = Field(ge=1, description="Days raw carrier files stay in landing/.")
-    reports_months: int = Field(ge=1, description="Months run reports are kept.")
+    landing_days: StrictInt = Field(ge=1, description="Days raw carrier files stay in landing/.")
+    reports_months: StrictInt = Field(ge=1, description="Months run reports are kept.")
     datasets: dict[DatasetName, RetentionRule]
     tax: TaxHold
     billing: BillingHold
@@ -305,11 +308,33 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return path or "<root>"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping that names a key twice (YAML would keep the last
+    silently: a duplicated customer or rule would override the first without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(str(path), "<file>", "missing") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), "<file>", f"not UTF-8 text (byte {exc.start}): expected a YAML file"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "<file>", "is a folder, expected a YAML file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<file>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,6 +61,16 @@ def progress_bar() -> Progress:
         console=err,
         transient=True,
     )
+
+
+def parse_date(value: str, option: str) -> date:
+    """A YYYY-MM-DD option value; exit 2 naming the option and the expected form otherwise."""
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(PiiscanError(f"{option} {value!r}: expected a date YYYY-MM-DD")) from None
 
 
 def load_report(storage: Storage, customer: str, run: str | None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from piiscan.cli.app import (
     console,
     err,
     load,
+    parse_date,
 )
 from piiscan.lake import keys as lake_keys
 from piiscan.storage import open_lake
@@ -62,7 +62,7 @@ def fixtures(
         lines=lines,
         seed=seed,
         events_per_line=events_per_line,
-        last_cycle=date.fromisoformat(last_cycle),
+        last_cycle=parse_date(last_cycle, "--last-cycle"),
         broken=broken,
     )
     files = len({e.file for e in expected})

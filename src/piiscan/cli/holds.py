@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +19,11 @@ from piiscan.cli.app import (
     console,
     fail,
     load,
+    parse_date,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
+from piiscan.schema import DATASET_NAMES
 from piiscan.storage import open_lake
 
 holds_app = typer.Typer(help="Audit and legal holds: add, list, release.")
@@ -37,6 +39,10 @@ def holds_add(
     number: Annotated[list[str] | None, typer.Option(help="Only these wireless numbers.")] = None,
     period: Annotated[list[str] | None, typer.Option(help="Only these periods (YYYY-MM).")] = None,
     until: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD).")] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="Register it even if it keeps no row today."),
+    ] = False,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
@@ -49,6 +55,14 @@ def holds_add(
     cfg = load(config)
     if kind not in ("legal", "audit"):
         raise fail(PiiscanError(f"--kind must be legal or audit, not {kind!r}"))
+    if dataset is not None and dataset not in DATASET_NAMES:
+        raise fail(
+            PiiscanError(f"--dataset {dataset!r}: expected one of {', '.join(DATASET_NAMES)}")
+        )
+    for value in period or ():
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise fail(PiiscanError(f"--period {value!r}: expected a month YYYY-MM"))
+    end = parse_date(until, "--until") if until else None
     try:
         cfg.customer(customer)
         hold = add_line_hold(
@@ -61,7 +75,8 @@ def holds_add(
             dataset=dataset,
             numbers=number or (),
             periods=period or (),
-            until=date.fromisoformat(until) if until else None,
+            until=end,
+            allow_empty=allow_empty,
         )
     except PiiscanError as exc:
         raise fail(exc) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from piiscan.cli.app import (
     console,
     fail,
     load,
+    parse_date,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -68,6 +68,9 @@ def purge(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD); default today.")
     ] = None,
+    allow_future: Annotated[
+        bool, typer.Option("--allow-future", help="Allow an --as-of date after today.")
+    ] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Delete; without it, only plan.")] = False,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
@@ -82,7 +85,13 @@ def purge(
     try:
         cfg.customer(customer)
         storage = open_lake(lake)
-        when = date.fromisoformat(as_of) if as_of else clock.today()
+        when = parse_date(as_of, "--as-of") if as_of else clock.today()
+        if when > clock.today() and not allow_future:
+            raise PiiscanError(
+                f"--as-of {when} is after today ({clock.today()}): a purge judged by a future "
+                "date deletes what is still inside its retention period; add --allow-future "
+                "to mean it"
+            )
         key = _key_or_none(customer, keys)
         plan = plan_purge(storage, cfg, customer, when, key)
         entry = apply_purge(storage, cfg, plan, key, clock.now()) if apply else None
@@ -123,7 +132,7 @@ def terminate(
     try:
         cfg.customer(customer)
         storage = open_lake(lake)
-        end = date.fromisoformat(effective)
+        end = parse_date(effective, "--effective")
         key = _key_or_none(customer, keys)
         plan = plan_purge(storage, cfg, customer, end, key, terminated=end)
         if not apply:
