@@ -110,7 +110,7 @@ def _artifact(key: str) -> str:
 
 
 def test_a_new_column_of_emails_marks_the_customer_needs_review(
-    staged_lake: Path, fixture_tree: Path
+    staged_lake: Path, fixture_tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.nightly import nightly
 
@@ -125,6 +125,7 @@ def test_a_new_column_of_emails_marks_the_customer_needs_review(
     frame.with_columns(pl.Series("contact_email", emails), pl.col("charge") * 3).write_parquet(
         landing
     )
+    monkeypatch.setenv("PIISCAN_NOW", "2026-11-29T02:00:00Z")  # the next night
     second = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
     assert second.is_completed()
     result: dict[str, Any] = second.result()

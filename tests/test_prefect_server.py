@@ -110,18 +110,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         stop(process)
 
 
+def call(method: str, url: str, **kw: Any) -> httpx.Response:
+    """One API call; a busy server (503, SQLite serializes writes) is asked again a few times."""
+    for attempt in range(6):
+        response = httpx.request(method, url, timeout=10, **kw)
+        if response.status_code != 503:
+            return response.raise_for_status()
+        time.sleep(1 + attempt)
+    return response.raise_for_status()
+
+
 def start_deployment(api: str, name: str, parameters: dict[str, Any]) -> str:
     """Trigger a deployment through the API; returns the flow run's id."""
-    deployment = httpx.get(f"{api}/deployments/name/{name}", timeout=10).raise_for_status().json()
-    run = (
-        httpx.post(
-            f"{api}/deployments/{deployment['id']}/create_flow_run",
-            json={"parameters": parameters},
-            timeout=10,
-        )
-        .raise_for_status()
-        .json()
-    )
+    deployment = call("GET", f"{api}/deployments/name/{name}").json()
+    run = call(
+        "POST",
+        f"{api}/deployments/{deployment['id']}/create_flow_run",
+        json={"parameters": parameters},
+    ).json()
     return str(run["id"])
 
 
@@ -145,9 +151,7 @@ def approve(api: str, run_id: str, answer: bool) -> dict[str, Any]:
     """Answer a termination paused for approval; returns the run's final state."""
     paused = wait_for(api, run_id, {"PAUSED"})
     assert paused["state_type"] == "PAUSED", paused["state"]
-    httpx.post(
-        f"{api}/flow_runs/{run_id}/resume", json={"run_input": {"approve": answer}}, timeout=10
-    ).raise_for_status()
+    call("POST", f"{api}/flow_runs/{run_id}/resume", json={"run_input": {"approve": answer}})
     return wait_for(api, run_id, FINAL)
 
 
@@ -253,11 +257,9 @@ def test_a_termination_whose_lake_changed_while_paused_is_refused(
     late.parent.mkdir(parents=True, exist_ok=True)
     late.write_text("delivered after the plan was published\n")
     before = sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file())
-    httpx.post(
-        f"{server['api']}/flow_runs/{run_id}/resume",
-        json={"run_input": {"approve": True}},
-        timeout=10,
-    ).raise_for_status()
+    call(
+        "POST", f"{server['api']}/flow_runs/{run_id}/resume", json={"run_input": {"approve": True}}
+    )
     state = wait_for(server["api"], run_id, FINAL)
     assert state["state_type"] == "FAILED"
     assert "stale plan" in prefect_text(server["api"], run_id)
