@@ -22,6 +22,11 @@ pytestmark = pytest.mark.integration
 
 # Columns whose entity is certain, per layout (header as delivered -> entity).
 EXPECTED = {
+    "verizon_account_summary": {  # the carrier's own remittance address is not personal
+        "Remittance Address": None,
+        "Bill Name": None,
+        "Account Number": None,
+    },
     "verizon_wireless_summary": {
         "Wireless Number": "PHONE_NUMBER",
         "User Name": "PERSON",

@@ -9,10 +9,17 @@ from piiscan.layouts import LAYOUTS, Layout, normalize
 
 def detect_text(name: str, head: bytes) -> tuple[Layout, Header]:
     """The layout and header of a delimited text file, from its name and first lines."""
-    text_layouts = [lay for lay in LAYOUTS if lay.format == "csv"]
+    # A reference layout (no dataset) comes last: its few required columns may also head a
+    # dataset's files (Verizon's three shared ones), whose rows must not be skipped as reference.
+    text_layouts = sorted(
+        (lay for lay in LAYOUTS if lay.format == "csv"), key=lambda lay: lay.dataset is None
+    )
     named = [lay for lay in text_layouts if lay.matches_name(name)]
     for layout in named:
         header = find_header(decode_head(head, layout, name), layout, name)
+        if header is not None and layout.dataset is None:  # a dataset's header wins
+            datasets = [lay for lay in text_layouts if lay.dataset is not None]
+            return _by_header(datasets, name, head) or (layout, header)
         if header is not None:
             return layout, header
     if named:
@@ -23,14 +30,22 @@ def detect_text(name: str, head: bytes) -> tuple[Layout, Header]:
             f"header lacks required column(s) {', '.join(map(repr, missing))} of layout "
             f"{layout.name}",
         )
-    for layout in text_layouts:  # a renamed file: recognise it by its header alone
+    found = _by_header(text_layouts, name, head)  # a renamed file: its header alone
+    if found is None:
+        raise LayoutError(name, "no known layout matches the file name or the header")
+    return found
+
+
+def _by_header(layouts: list[Layout], name: str, head: bytes) -> tuple[Layout, Header] | None:
+    """The first of these layouts whose header the file has."""
+    for layout in layouts:
         try:
             header = find_header(decode_head(head, layout, name), layout, name)
         except EncodingError:
             continue
         if header is not None:
             return layout, header
-    raise LayoutError(name, "no known layout matches the file name or the header")
+    return None
 
 
 def detect_columns(name: str, columns: tuple[str, ...], fmt: str) -> Layout:
@@ -41,7 +56,8 @@ def detect_columns(name: str, columns: tuple[str, ...], fmt: str) -> Layout:
         raise SchemaError(name, f"column {repeated[0]!r} appears more than once in the header")
     candidates = [lay for lay in LAYOUTS if lay.format == fmt]
     named = [lay for lay in candidates if lay.matches_name(name)]
-    for layout in [*named, *[c for c in candidates if c not in named]]:
+    ordered = [*named, *[c for c in candidates if c not in named]]
+    for layout in sorted(ordered, key=lambda lay: lay.dataset is None):  # reference last
         if {normalize(h) for h in layout.signature} <= set(normalized):
             return layout
     if named:

@@ -187,6 +187,13 @@ class Ingestor:
             "landing": landing_key,
         }
         save_manifest(self.storage, self.customer.id, self.manifest)
+        reason_code = reason = None
+        if not tally.rows and tally.skipped:  # recognised, but a summary or reference report
+            reason_code = "no_line_data"
+            reason = (
+                f"{name}: {tally.skipped} summary or reference row(s) "
+                f"({', '.join(dict.fromkeys(tally.layouts))}), no line-level rows to land"
+            )
         return FileResult(
             name,
             checksum,
@@ -196,6 +203,8 @@ class Ingestor:
             tally.rows,
             tally.rejected,
             tally.skipped,
+            reason_code,
+            reason,
             landing_key=landing_key,
             quarantine_key=quarantine_key,
             outputs=tuple(written),
