@@ -203,12 +203,12 @@ class Scanner:
         lines = [line for line in text.splitlines() if line.strip()][: self.row_budget + 16]
         if not lines:
             raise IngestError(where, "no rows")
-        separator = _separator(lines[:50])
+        separator = sniff_separator(lines[:50])
         counts = [len(next(csv.reader([line], delimiter=separator))) for line in lines[:50]]
         width = Counter(counts).most_common(1)[0][0]
         start = counts.index(width)  # preamble lines have another width
         first = next(csv.reader([lines[start]], delimiter=separator))
-        has_header = _looks_like_header(first)
+        has_header = looks_like_header(first)
         frame = pl.read_csv(
             io.StringIO("\n".join(lines[start:])),
             separator=separator,
@@ -291,7 +291,7 @@ def expand_extras(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([frame.drop(EXTRAS), extras.cast(pl.String)], how="horizontal")
 
 
-def _looks_like_header(fields: list[str]) -> bool:
+def looks_like_header(fields: list[str]) -> bool:
     """Whether a first row names columns rather than holding values (identifiers, numbers)."""
     values = [f.strip() for f in fields if f.strip()]
     if not values:
@@ -303,7 +303,8 @@ def _looks_like_header(fields: list[str]) -> bool:
     return numeric * 3 <= len(values)
 
 
-def _separator(lines: list[str]) -> str:
+def sniff_separator(lines: list[str]) -> str:
+    """The delimiter (, tab | ;) most lines hold the same number of times."""
     scores = {
         sep: Counter(line.count(sep) for line in lines).most_common(1)[0]
         for sep in (",", "\t", "|", ";")

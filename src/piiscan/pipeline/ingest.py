@@ -51,7 +51,7 @@ def _carrier_of(used: list[str], layouts: Sequence[Layout]) -> str:
     return carriers.pop() if len(carriers) == 1 else "mixed"
 
 
-def _nothing_landed(name: str, tally: Tally) -> IngestError | None:
+def nothing_landed(name: str, tally: Tally) -> IngestError | None:
     """Why a parsed file that landed no row goes to quarantine (None: some rows landed)."""
     if any(tally.rows.values()):
         return None
@@ -137,7 +137,7 @@ class Ingestor:
                 try:
                     parse_file(name, path, outputs, tally, self.layouts)
                     outputs.finish()
-                    failure = _nothing_landed(name, tally)
+                    failure = nothing_landed(name, tally)
                 except Stopped:
                     pass
                 except IngestError as exc:
