@@ -367,9 +367,9 @@ def test_every_file_accounts_for_every_row(ingested: Any) -> None:
     for result in files:
         assert result.status in ("ingested", "quarantined", "skipped"), result.file
         landed = sum(result.rows.values())
-        assert (
-            result.rows_delivered == landed + result.rows_rejected + result.rows_reference
-        ), result.as_json()
+        assert result.rows_delivered == landed + result.rows_rejected + result.rows_reference, (
+            result.as_json()
+        )
         if result.status == "ingested":
             assert landed > 0 and result.choices, result.file
             assert {c.layout for c in result.choices} == set(result.layouts)

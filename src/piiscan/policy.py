@@ -27,7 +27,7 @@ from pydantic import (
 from piiscan.entities import policy_names
 from piiscan.errors import ConfigError, UnknownCustomerError
 from piiscan.layouts import LAYOUTS, Layout
-from piiscan.layouts.files import LAYOUTS_FOLDER, LayoutSpec, merged
+from piiscan.layouts.files import LAYOUTS_FOLDER, KeyedError, LayoutSpec, merged
 from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, REGISTRY, DatasetName
 
 # A carrier of a built-in or configured layout (checked at load against the layouts).
@@ -408,9 +408,13 @@ def load_layouts(folder: Path) -> tuple[Layout, ...]:
                 layout = LayoutSpec.model_validate(entry).layout(str(path))
             except ValidationError as exc:
                 first = exc.errors()[0]
-                raise ConfigError(
-                    str(path), _key_path((*prefix, *first["loc"])), first["msg"]
-                ) from None
+                keyed = first.get("ctx", {}).get("error")
+                loc, problem = (
+                    ((*first["loc"], *keyed.loc), str(keyed))
+                    if isinstance(keyed, KeyedError)
+                    else (first["loc"], first["msg"])
+                )
+                raise ConfigError(str(path), _key_path((*prefix, *loc)), problem) from None
             if layout.name in found:
                 raise ConfigError(
                     str(path),

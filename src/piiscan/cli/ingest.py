@@ -82,9 +82,7 @@ def ingest(
             def step(name: str) -> None:
                 progress.update(task, advance=1, item=name)
 
-            summary = ingest_paths(
-                storage, who, files, new_run_id(clock.now()), step, cfg.layouts
-            )
+            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step, cfg.layouts)
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:

@@ -64,7 +64,8 @@ class Candidate:
     def summary(self) -> str:
         """`layout (score 7: 5/6 columns, file name)`, for reasons and reports."""
         named = ", file name" if self.name_match else ""
-        return f"{self.layout.name} (score {self.score:g}: {self.known}/{len(self.names)} columns{named})"
+        known = f"{self.known}/{len(self.names)} columns{named}"
+        return f"{self.layout.name} (score {self.score:g}: {known})"
 
     def lacks(self) -> str:
         """What the candidate misses, in words."""
@@ -169,7 +170,9 @@ def choose(name: str, ranked: list[Candidate]) -> Candidate:
             else ""
         )
         raise LayoutError(
-            name, f"no known layout matches the file name or the header{hint}", code="unknown_layout"
+            name,
+            f"no known layout matches the file name or the header{hint}",
+            code="unknown_layout",
         )
     best = eligible[0]
     tied = [
@@ -180,7 +183,7 @@ def choose(name: str, ranked: list[Candidate]) -> Candidate:
         raise LayoutError(
             name,
             f"layouts of different datasets fit the file equally well: {listed}; rename the "
-            "file to match one layout's pattern or make a layout's required columns tell them apart",
+            "file to match one layout's pattern, or make the layouts' required columns differ",
             code="ambiguous_layout",
         )
     if best.weak:

@@ -417,7 +417,7 @@ def parse_file(
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     kind = sniff(head, name)
-    if kind == "zip" and name.lower().endswith(".xlsx") or kind == "parquet":
+    if (kind == "zip" and name.lower().endswith(".xlsx")) or kind == "parquet":
         fmt = "parquet" if kind == "parquet" else "xlsx"
         if kind == "parquet":
             header, frames = parquet_frames(str(path), name)

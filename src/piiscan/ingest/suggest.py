@@ -12,7 +12,6 @@ configs/layouts file (piiscan.layouts.files) once the CHECK lines are settled.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections import Counter
@@ -24,8 +23,8 @@ from piiscan.detect import Detector
 from piiscan.detect.headers import header_evidence, header_words
 from piiscan.errors import IngestError
 from piiscan.layouts import Kind
-from piiscan.schema import DATASETS, PERIOD_COLUMN, snake_case
 from piiscan.scan import looks_like_header, sniff_separator
+from piiscan.schema import DATASETS, PERIOD_COLUMN, snake_case
 
 SAMPLE_ROWS = 500
 CHECK_BELOW = 0.75  # guesses less sure than this are marked CHECK
@@ -322,9 +321,24 @@ def _guess(header: str, values: list[str], finding: object) -> Guess:
         if kind in ("date", "datetime", "time"):  # which date column: settled with the dataset
             return Guess(header, "_date", kind, fmt, share, "values", note or None)
         if synonym is not None and _fits(synonym, kind):
-            return Guess(header, synonym, _kind_of(synonym, kind), fmt, min(sure, share), "header words and values")
+            return Guess(
+                header,
+                synonym,
+                _kind_of(synonym, kind),
+                fmt,
+                min(sure, share),
+                "header words and values",
+            )
         if kind == "money":
-            return Guess(header, "charge", "money", fmt, 0.5, "values (money)", "an amount: is it the charge?")
+            return Guess(
+                header,
+                "charge",
+                "money",
+                fmt,
+                0.5,
+                "values (money)",
+                "an amount: is it the charge?",
+            )
     if synonym is not None and synonym in ("account_number", "invoice_number", "employee_id"):
         return Guess(header, synonym, "id", None, sure, "header words")
     if synonym is not None and shape is None:

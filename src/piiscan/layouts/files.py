@@ -34,6 +34,14 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 _DATE_KINDS = ("date", "datetime", "time")
 
 
+class KeyedError(ValueError):
+    """A layout-wide check that fails at one key (`loc` below the layout), named in the error."""
+
+    def __init__(self, loc: tuple[int | str, ...], problem: str) -> None:
+        self.loc = loc
+        super().__init__(problem)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -142,10 +150,11 @@ class LayoutSpec(_Frozen):
         for index, spec in enumerate(self.columns):
             if spec.canonical not in allowed:
                 where = self.dataset or "any dataset"
-                raise ValueError(
-                    f"columns[{index}].canonical: {spec.canonical!r} is not a canonical column "
-                    f"of {where} (one of {', '.join(sorted(allowed))}); put a column of no "
-                    "canonical meaning under extras"
+                raise KeyedError(
+                    ("columns", index, "canonical"),
+                    f"{spec.canonical!r} is not a canonical column of {where} (one of "
+                    f"{', '.join(sorted(allowed))}); put a column of no canonical meaning "
+                    "under extras",
                 )
         targets = [c.column().target for c in self.columns]
         repeated = sorted({t for t in targets if targets.count(t) > 1})
@@ -153,9 +162,9 @@ class LayoutSpec(_Frozen):
             raise ValueError(f"two columns map onto {repeated[0].removeprefix(TIME_OF)}")
         for index, spec in enumerate(self.columns):
             if spec.kind == "time" and spec.canonical not in targets:
-                raise ValueError(
-                    f"columns[{index}]: a time of day needs a date column mapped onto "
-                    f"{spec.canonical} too"
+                raise KeyedError(
+                    ("columns", index, "canonical"),
+                    f"a time of day needs a date column mapped onto {spec.canonical} too",
                 )
         headers = [normalize(h) for h in (*_headers(self.columns), *_headers(self.extras))]
         twice = sorted({h for h in headers if headers.count(h) > 1})
@@ -172,7 +181,10 @@ class LayoutSpec(_Frozen):
             carrier=self.carrier,
             dataset=self.dataset,
             file_pattern=self.file_pattern,
-            columns=tuple(c.column() for c in (*self.columns, *self.extras)),
+            columns=(
+                *(c.column() for c in self.columns),
+                *(e.column() for e in self.extras),
+            ),
             format=self.format,
             separator=self.delimiter,
             encoding=self.encoding,

@@ -61,9 +61,7 @@ def nothing_landed(name: str, tally: Tally) -> IngestError | None:
     elif tally.rejected == tally.delivered:
         first = tally.rejections[0] if tally.rejections else None
         shown = f"; first: line {first['line']}: {first['problem']}" if first else ""
-        problem = (
-            f"all {tally.delivered} row(s) failed validation against layout {layouts}{shown}"
-        )
+        problem = f"all {tally.delivered} row(s) failed validation against layout {layouts}{shown}"
     else:
         problem = (
             f"{tally.reference} reference or summary row(s) and {tally.rejected} rejected "
@@ -156,9 +154,7 @@ class Ingestor:
                         landing_key=landing_key,
                     )
                 if failure is not None:
-                    return self._quarantine(
-                        path, name, checksum, failure, landing_key, copy, tally
-                    )
+                    return self._quarantine(path, name, checksum, failure, landing_key, copy, tally)
                 return self._commit(path, name, checksum, outputs, tally, landing_key, copy)
             finally:
                 # The copy holds the delivered file (personal data): never leave it behind, also

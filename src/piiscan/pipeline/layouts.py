@@ -28,7 +28,9 @@ from piiscan.types import LayoutChoice
 CHECK_LINES = 200  # data lines of a text file converted by `check`
 SHOWN_ROWS = 3
 # Canonical text columns that never hold personal data: shown as they are.
-PLAIN_TEXT = frozenset({"carrier", "kind", "direction", "invoice_status", "status", "item_category"})
+PLAIN_TEXT = frozenset(
+    {"carrier", "kind", "direction", "invoice_status", "status", "item_category"}
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class Suggestion:
     fits: Candidate | None
 
 
-def suggest_layout(path: Path, detector: Detector, layouts: Sequence[Layout] = LAYOUTS) -> Suggestion:
+def suggest_layout(
+    path: Path, detector: Detector, layouts: Sequence[Layout] = LAYOUTS
+) -> Suggestion:
     """A layout drafted from the first bytes of a delimited file."""
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
