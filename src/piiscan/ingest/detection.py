@@ -17,6 +17,7 @@ first lines, so this stays a few set operations per candidate.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,16 +86,22 @@ def _listed(headers: Sequence[str]) -> str:
     return shown + (f" and {len(headers) - LISTED} more" if len(headers) > LISTED else "")
 
 
-def _candidate(layout: Layout, line: int, names: tuple[str, ...], file_name: str) -> Candidate:
-    present = {normalize(n) for n in names}
-    known = sum(1 for n in present if n in layout.fields)
+def _candidate(
+    layout: Layout,
+    line: int,
+    names: tuple[str, ...],
+    file_name: str,
+    present: frozenset[str] | None = None,
+) -> Candidate:
+    present = present if present is not None else frozenset(normalize(n) for n in names)
+    absent = [c for key, c in layout.fields.items() if key not in present]
     return Candidate(
         layout,
         line,
         names,
-        known,
-        tuple(h for h in layout.signature if normalize(h) not in present),
-        tuple(h for h in layout.optional if normalize(h) not in present),
+        len(layout.fields) - len(absent),
+        tuple(c.header for c in absent if c.required),
+        tuple(c.header for c in absent if not c.required),
         layout.matches_name(file_name),
     )
 
@@ -110,7 +117,7 @@ def rank_text(
     """Every delimited-text layout scored against a file's first lines, best first, and the
     layouts whose encoding the bytes are not in."""
     decoded: dict[str, str | None] = {}
-    split: dict[tuple[str, str, int], tuple[str, ...]] = {}
+    split: dict[tuple[str, str, int], tuple[tuple[str, ...], frozenset[str]]] = {}
     ranked: list[Candidate] = []
     undecodable: list[Layout] = []
     for layout in layouts:
@@ -130,8 +137,10 @@ def rank_text(
         for index, line in enumerate(lines):
             key = (layout.encoding, layout.separator, index)
             if key not in split:
-                split[key] = tuple(split_fields(line, layout.separator))
-            options.append(_candidate(layout, index, split[key], name))
+                names = tuple(split_fields(line, layout.separator))
+                split[key] = (names, frozenset(normalize(n) for n in names))
+            names, present = split[key]
+            options.append(_candidate(layout, index, names, name, present))
         ranked.append(_best_line(options))
     return _ordered(ranked), undecodable
 
@@ -199,8 +208,8 @@ def choose(name: str, ranked: list[Candidate]) -> Candidate:
 
 
 def _refuse_repeats(name: str, names: tuple[str, ...]) -> None:
-    normalized = [normalize(n) for n in names]
-    repeated = sorted({n for n in names if normalized.count(normalize(n)) > 1})
+    counts = Counter(normalize(n) for n in names)
+    repeated = sorted({n for n in names if counts[normalize(n)] > 1})
     if repeated:
         raise SchemaError(name, f"column {repeated[0]!r} appears more than once in the header")
 
