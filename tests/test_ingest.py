@@ -358,3 +358,61 @@ def test_a_file_over_many_months_lands_whole_and_leaves_no_copy(
     with pytest.raises(RuntimeError):
         ingest_paths(storage, config.customer("globex"), [source], "run-broken-step")
     assert set(Path(tempfile.gettempdir()).glob("piiscan-copy-*")) == copies
+
+
+def test_every_file_accounts_for_every_row(ingested: Any) -> None:
+    """Landed, quarantined (with a reason) or skipped; delivered = landed + rejected + reference."""
+    files = [f for s in ingested[2] for f in s.files]
+    assert files
+    for result in files:
+        assert result.status in ("ingested", "quarantined", "skipped"), result.file
+        landed = sum(result.rows.values())
+        assert result.rows_delivered == landed + result.rows_rejected + result.rows_reference, (
+            result.as_json()
+        )
+        if result.status == "ingested":
+            assert landed > 0 and result.choices, result.file
+            assert {c.layout for c in result.choices} == set(result.layouts)
+        if result.status == "quarantined":
+            assert landed == 0 and result.reason_code and result.file in (result.reason or "")
+    zipped = [f for f in files if f.file.endswith(".zip") and f.status == "ingested"]
+    assert any(f.rows_reference for f in zipped)  # Verizon AccountSummary rows inform siblings
+    for summary in ingested[2]:
+        body = summary.as_json()
+        assert body["rows_delivered"] == (
+            sum(body["rows"].values()) + body["rows_rejected"] + body["rows_reference"]
+        )
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("header", "no data rows after the header"),
+        ("rejected", "all 2 row(s) failed validation"),
+    ],
+)
+def test_a_file_that_lands_no_row_is_quarantined_not_ingested(
+    fixture_tree: Path, config: Config, tmp_path: Path, content: str, problem: str
+) -> None:
+    source = next(fixture_tree.glob("globex/att/ATT_UsageDetail_*.csv"))
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    if content == "rejected":  # two rows whose wireless number is not a number
+        rows = [line.split(",") for line in lines[1:3]]
+        column = lines[0].split(",").index("Wireless number")
+        for row in rows:
+            row[column] = "not-a-number"
+        lines = [lines[0], *(",".join(row) for row in rows)]
+    else:
+        lines = lines[:1]
+    file = tmp_path / source.name
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    storage = MemoryStorage()
+    result = ingest_paths(storage, config.customer("globex"), [file], "r").files[0]
+    assert (result.status, result.reason_code) == ("quarantined", "no_rows_landed")
+    assert problem in (result.reason or "") and file.name in (result.reason or "")
+    assert result.rows_delivered == result.rows_rejected == (2 if content == "rejected" else 0)
+    assert not list(storage.list("restricted"))
+    body = json.loads(storage.read_bytes(result.quarantine_key or ""))
+    if content == "rejected":
+        assert all("column 'Wireless number'" in r["problem"] for r in body["rejections"])
+        assert "not-a-number" not in json.dumps(body)

@@ -2,7 +2,8 @@
 
 Each file is validated once at load; unknown keys, missing keys and bad values fail with the
 file and the key path named (ConfigError). Datasets are not configured: their names, columns and
-period columns come from the registry in piiscan.schema.
+period columns come from the registry in piiscan.schema. Carrier layouts a user adds live in
+configs/layouts/*.yaml (piiscan.layouts.files) and join the built-in ones.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from pydantic import (
 
 from piiscan.entities import policy_names
 from piiscan.errors import ConfigError, UnknownCustomerError
+from piiscan.layouts import LAYOUTS, Layout
+from piiscan.layouts.files import LAYOUTS_FOLDER, KeyedError, LayoutSpec, merged
 from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, REGISTRY, DatasetName
 
-Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
+# A carrier of a built-in or configured layout (checked at load against the layouts).
+Carrier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 M = TypeVar("M", bound=BaseModel)
 OVERRIDES_FILE = "overrides.yaml"
 # Retired: datasets are declared in piiscan.schema.REGISTRY; a leftover file fails at load.
@@ -246,11 +250,18 @@ class OverridesFile(_Frozen):
 class Config(_Frozen):
     """Everything read from configs/, validated."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     customers: tuple[Customer, ...]
     actions: dict[EntityName, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
     retention: RetentionFile | None = None
     review: OverridesFile = Field(default_factory=OverridesFile)
+    layouts: tuple[Layout, ...] = Field(
+        default=LAYOUTS,
+        description="The built-in layouts with configs/layouts/*.yaml (a configured one "
+        "replaces the built-in of its name).",
+    )
 
     def entity_actions(self) -> dict[str, str]:
         """The configured action of each entity."""
@@ -397,11 +408,56 @@ def _check_clocks(path: Path, retention: RetentionFile) -> None:
                 )
 
 
+def _check_carriers(path: Path, customers: CustomersFile, carriers: set[str]) -> None:
+    """Every customer's carrier is the carrier of a built-in or configured layout."""
+    for index, customer in enumerate(customers.customers):
+        for position, carrier in enumerate(customer.carriers):
+            if carrier not in carriers:
+                raise ConfigError(
+                    str(path),
+                    f"customers[{index}].carriers[{position}]",
+                    f"Input should be the carrier of a built-in or configured layout "
+                    f"({', '.join(sorted(carriers))}), not {carrier!r}",
+                )
+
+
+def load_layouts(folder: Path) -> tuple[Layout, ...]:
+    """The layouts of configs/layouts/*.yaml (each file one layout or a list), in name order."""
+    found: dict[str, tuple[Path, Layout]] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        data = _load_yaml(path)
+        entries = data if isinstance(data, list) else [data]
+        for index, entry in enumerate(entries):
+            prefix: tuple[int | str, ...] = (index,) if isinstance(data, list) else ()
+            try:
+                layout = LayoutSpec.model_validate(entry).layout(str(path))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                keyed = first.get("ctx", {}).get("error")
+                loc, problem = (
+                    ((*first["loc"], *keyed.loc), str(keyed))
+                    if isinstance(keyed, KeyedError)
+                    else (first["loc"], first["msg"])
+                )
+                raise ConfigError(str(path), _key_path((*prefix, *loc)), problem) from None
+            if layout.name in found:
+                raise ConfigError(
+                    str(path),
+                    _key_path((*prefix, "name")),
+                    f"layout {layout.name} is also defined in {found[layout.name][0]}",
+                )
+            found[layout.name] = (path, layout)
+    return tuple(layout for _, layout in found.values())
+
+
 def load_config(config_dir: str | Path) -> Config:
-    """Read and validate configs/customers.yaml, actions.yaml, retention.yaml, overrides.yaml."""
+    """Read and validate configs/customers.yaml, actions.yaml, retention.yaml, overrides.yaml
+    and layouts/*.yaml."""
     root = Path(config_dir)
     _refuse_datasets_file(root)
     customers = _validate(CustomersFile, root / "customers.yaml")
+    all_layouts = merged(LAYOUTS, load_layouts(root / LAYOUTS_FOLDER))
+    _check_carriers(root / "customers.yaml", customers, {lay.carrier for lay in all_layouts})
     actions = _validate(ActionsFile, root / "actions.yaml")
     retention = _validate(RetentionFile, root / "retention.yaml")
     _check_clocks(root / "retention.yaml", retention)
@@ -417,9 +473,7 @@ def load_config(config_dir: str | Path) -> Config:
                 f"customers.{customer_id}",
                 "not a customer of customers.yaml",
             )
-    from piiscan.layouts import LAYOUTS
-
-    layouts = {layout.name for layout in LAYOUTS}
+    layouts = {layout.name for layout in all_layouts}
     for index, override in enumerate(review.overrides):
         if override.customer != "*" and override.customer not in known:
             raise ConfigError(
@@ -439,4 +493,5 @@ def load_config(config_dir: str | Path) -> Config:
         column_actions=actions.columns,
         retention=retention,
         review=review,
+        layouts=all_layouts,
     )

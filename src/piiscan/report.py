@@ -142,6 +142,8 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
         "files_skipped": ingest["files_skipped"],
         "rows": ingest["rows"],
         "rows_rejected": ingest["rows_rejected"],
+        "rows_delivered": ingest.get("rows_delivered", 0),
+        "rows_reference": ingest.get("rows_reference", 0),
         "pii_columns": {
             d: sorted(c["name"] for c in v["columns"] if c["entity"])
             for d, v in document["datasets"].items()
@@ -195,7 +197,8 @@ def markdown(customer: str, document: Mapping[str, Any]) -> str:
         "| stage | result |",
         "| --- | --- |",
         f"| ingest | {s['files_ingested']} file(s) ingested, {s['files_quarantined']} quarantined,"
-        f" {s['files_skipped']} skipped; {s['rows_rejected']} row(s) rejected |",
+        f" {s['files_skipped']} skipped; {s['rows_delivered']} row(s) delivered,"
+        f" {s['rows_rejected']} rejected, {s['rows_reference']} reference |",
         f"| rows landed | {pairs(s['rows'])} |",
         f"| PII columns by entity | {pairs(s['pii_columns_by_entity'])} |",
         f"| reviewer decisions applied | {document['review']['overrides_applied']} |",

@@ -13,7 +13,7 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from piiscan.entities import registered, validator
 from piiscan.errors import IngestError, PiiscanError
 from piiscan.ingest.detection import detect_columns, detect_text
 from piiscan.ingest.reader import HEAD_BYTES, sniff
+from piiscan.layouts import LAYOUTS, Layout
 from piiscan.schema import DATASETS, EXTRAS
 from piiscan.validators import digits
 
@@ -80,6 +81,7 @@ class Scanner:
 
     detector: Detector
     row_budget: int = ROW_BUDGET
+    layouts: Sequence[Layout] = LAYOUTS  # the built-in ones, or the configured set
     errors: list[ScannedFile] = field(default_factory=list)
 
     def scan(self, paths: list[Path]) -> list[ScannedFile]:
@@ -166,7 +168,7 @@ class Scanner:
 
     def _text(self, file_name: str, where: str, data: bytes, rows: int | None) -> Source:
         try:
-            layout, header = detect_text(file_name, data[:HEAD_BYTES])
+            layout, header, _, _ = detect_text(file_name, data[:HEAD_BYTES], self.layouts)
         except IngestError:
             return self._sniffed(where, data, rows)
         text = data.decode(layout.encoding, errors="replace").lstrip("\ufeff")
@@ -201,12 +203,12 @@ class Scanner:
         lines = [line for line in text.splitlines() if line.strip()][: self.row_budget + 16]
         if not lines:
             raise IngestError(where, "no rows")
-        separator = _separator(lines[:50])
+        separator = sniff_separator(lines[:50])
         counts = [len(next(csv.reader([line], delimiter=separator))) for line in lines[:50]]
         width = Counter(counts).most_common(1)[0][0]
         start = counts.index(width)  # preamble lines have another width
         first = next(csv.reader([lines[start]], delimiter=separator))
-        has_header = _looks_like_header(first)
+        has_header = looks_like_header(first)
         frame = pl.read_csv(
             io.StringIO("\n".join(lines[start:])),
             separator=separator,
@@ -221,13 +223,13 @@ class Scanner:
 
     def _excel(self, path: Path) -> Source:
         frame = pl.read_excel(path, engine="calamine")
-        dataset, layout = _known(path.name, tuple(frame.columns), "xlsx")
+        dataset, layout = _known(path.name, tuple(frame.columns), "xlsx", self.layouts)
         return Source(str(path), frame.head(self.row_budget), frame.height, dataset, layout)
 
     def _parquet(self, path: Path) -> Source:
         parquet = pq.ParquetFile(path)
         frame = spread_rows(parquet, self.row_budget)
-        dataset, layout = _known(path.name, tuple(frame.columns), "parquet")
+        dataset, layout = _known(path.name, tuple(frame.columns), "parquet", self.layouts)
         rows = parquet.metadata.num_rows
         return Source(str(path), expand_extras(frame), rows, dataset, layout)
 
@@ -247,10 +249,12 @@ class Scanner:
         return Source(str(folder), expand_extras(frame), rows, dataset)
 
 
-def _known(name: str, columns: tuple[str, ...], fmt: str) -> tuple[str | None, str | None]:
+def _known(
+    name: str, columns: tuple[str, ...], fmt: str, layouts: Sequence[Layout]
+) -> tuple[str | None, str | None]:
     """(dataset, layout name) of an XLSX or Parquet file in a known layout, else (None, None)."""
     try:
-        layout = detect_columns(name, columns, fmt)
+        layout, _, _ = detect_columns(name, columns, fmt, layouts)
     except IngestError:
         return None, None
     return layout.dataset, layout.name
@@ -287,7 +291,7 @@ def expand_extras(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([frame.drop(EXTRAS), extras.cast(pl.String)], how="horizontal")
 
 
-def _looks_like_header(fields: list[str]) -> bool:
+def looks_like_header(fields: list[str]) -> bool:
     """Whether a first row names columns rather than holding values (identifiers, numbers)."""
     values = [f.strip() for f in fields if f.strip()]
     if not values:
@@ -299,7 +303,8 @@ def _looks_like_header(fields: list[str]) -> bool:
     return numeric * 3 <= len(values)
 
 
-def _separator(lines: list[str]) -> str:
+def sniff_separator(lines: list[str]) -> str:
+    """The delimiter (, tab | ;) most lines hold the same number of times."""
     scores = {
         sep: Counter(line.count(sep) for line in lines).most_common(1)[0]
         for sep in (",", "\t", "|", ";")

@@ -9,8 +9,25 @@ FileStatus = Literal["ingested", "quarantined", "skipped"]
 
 
 @dataclass(frozen=True)
+class LayoutChoice:
+    """The layout chosen for one file or archive member, its score and the runner-up's."""
+
+    unit: str  # the file, or archive/member
+    layout: str
+    score: float  # columns known, plus a bonus when the file name matches the layout's pattern
+    columns_known: int
+    columns: int  # the file's columns
+    name_match: bool
+    runner_up: str | None = None
+    runner_up_score: float | None = None
+
+
+@dataclass(frozen=True)
 class FileResult:
-    """What happened to one delivered file (a zip counts as one file)."""
+    """What happened to one delivered file (a zip counts as one file).
+
+    Its rows add up: rows_delivered = sum(rows) + rows_rejected + rows_reference.
+    """
 
     file: str
     checksum: str
@@ -19,7 +36,9 @@ class FileResult:
     carrier: str | None = None
     rows: dict[str, int] = field(default_factory=dict)  # dataset -> rows landed
     rows_rejected: int = 0  # rows sent to quarantine with their line numbers
-    rows_skipped: int = 0  # summary/reference records that are not data rows
+    rows_reference: int = 0  # reference and summary rows: they inform other rows, land nowhere
+    rows_delivered: int = 0  # data rows read from the file (all members of a zip)
+    choices: tuple[LayoutChoice, ...] = ()
     reason_code: str | None = None
     reason: str | None = None
     landing_key: str | None = None
@@ -57,6 +76,16 @@ class IngestSummary:
         """Rows quarantined across files."""
         return sum(f.rows_rejected for f in self.files)
 
+    @property
+    def rows_delivered(self) -> int:
+        """Data rows read across files."""
+        return sum(f.rows_delivered for f in self.files)
+
+    @property
+    def rows_reference(self) -> int:
+        """Reference and summary rows across files."""
+        return sum(f.rows_reference for f in self.files)
+
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict with totals first."""
         return {
@@ -67,5 +96,7 @@ class IngestSummary:
             "files_skipped": self.count("skipped"),
             "rows": self.rows,
             "rows_rejected": self.rows_rejected,
+            "rows_delivered": self.rows_delivered,
+            "rows_reference": self.rows_reference,
             "files": [f.as_json() for f in self.files],
         }

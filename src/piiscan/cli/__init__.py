@@ -4,7 +4,16 @@ Commands only parse options, call one pipeline (or lake) function and print; the
 piiscan.pipeline.
 """
 
-from piiscan.cli import demo, holds, ingest, purge, report, review, subject  # noqa: F401 (commands)
+from piiscan.cli import (  # noqa: F401 (commands)
+    demo,
+    holds,
+    ingest,
+    layouts,
+    purge,
+    report,
+    review,
+    subject,
+)
 from piiscan.cli.app import app
 
 __all__ = ["app"]

@@ -33,23 +33,28 @@ from piiscan.types import IngestSummary
 
 def _print_ingest(summary: IngestSummary) -> None:
     table = Table(title=f"ingest {summary.customer} · run {summary.run_id}")
-    for column in ("file", "status", "layouts", "rows", "rejected", "reason"):
+    columns = ("file", "status", "layout (score)", "delivered", "landed", "rejected", "reference")
+    for column in (*columns, "reason"):
         table.add_column(column)
     for result in summary.files:
         rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
+        chosen = ", ".join(f"{c.layout} ({c.score:g})" for c in result.choices)
         table.add_row(
             escape(result.file),
             result.status,
-            ", ".join(result.layouts),
+            escape(chosen or ", ".join(result.layouts)),
+            str(result.rows_delivered),
             rows,
             str(result.rows_rejected or ""),
+            str(result.rows_reference or ""),
             escape(result.reason or ""),
         )
     console.print(table)
     console.print(
         f"{summary.count('ingested')} ingested, {summary.count('quarantined')} quarantined, "
-        f"{summary.count('skipped')} skipped; rows {summary.rows}; "
-        f"{summary.rows_rejected} row(s) rejected"
+        f"{summary.count('skipped')} skipped; {summary.rows_delivered} row(s) delivered: "
+        f"landed {summary.rows}, {summary.rows_rejected} rejected, "
+        f"{summary.rows_reference} reference"
     )
 
 
@@ -77,7 +82,7 @@ def ingest(
             def step(name: str) -> None:
                 progress.update(task, advance=1, item=name)
 
-            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step)
+            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step, cfg.layouts)
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -118,7 +123,7 @@ def scan(
         detector = detector_for(cfg, customer, sample)
     except PiiscanError as exc:
         raise fail(exc) from None
-    scanner = Scanner(detector)
+    scanner = Scanner(detector, layouts=cfg.layouts)
     try:
         if paths:
             found = scanner.scan(list(paths))

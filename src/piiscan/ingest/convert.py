@@ -39,12 +39,21 @@ def _scientific(text: pl.Expr) -> pl.Expr:
     return text.str.contains("E+", literal=True) | text.str.contains("e+", literal=True)
 
 
-def _number(text: pl.Expr) -> pl.Expr:
-    return text.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+def _point_decimals(text: pl.Expr, fmt: str | None) -> pl.Expr:
+    """Text in a NUMBER_FORMATS style as plain digits with a decimal point."""
+    if fmt in ("1.234,56", "1234,56"):
+        return _without(text, ". ").str.replace(",", ".", literal=True)
+    if fmt == "1 234,56":
+        return _without(text, " \u00a0\u202f").str.replace(",", ".", literal=True)
+    return _without(text, ",")
 
 
-def _money(text: pl.Expr) -> pl.Expr:
-    plain = _without(text, "$, +")
+def _number(text: pl.Expr, fmt: str | None = None) -> pl.Expr:
+    return _point_decimals(text, fmt).cast(pl.Float64, strict=False)
+
+
+def _money(text: pl.Expr, fmt: str | None = None) -> pl.Expr:
+    plain = _without(_point_decimals(text, fmt), "$€£ +")
     signed = (
         pl.when(plain.str.starts_with("("))
         .then(pl.lit("-") + plain.str.strip_chars("()"))
@@ -60,6 +69,28 @@ def _mmss(text: pl.Expr) -> pl.Expr:
     return minutes + seconds / 60.0
 
 
+def _duration(text: pl.Expr, fmt: str | None) -> pl.Expr:
+    """Minutes from seconds, minutes, mm:ss or hh:mm:ss."""
+    if fmt == "mm:ss":
+        return _mmss(text)
+    if fmt == "hh:mm:ss":
+        parts = text.str.extract_groups(r"^(\d+):([0-5]\d):([0-5]\d)$")
+        h, m, s = (parts.struct.field(k).cast(pl.Float64, strict=False) for k in "123")
+        return h * 60.0 + m + s / 60.0
+    number = _number(text)
+    return number / 60.0 if fmt == "seconds" else number
+
+
+def readable(fmt: str) -> str:
+    """A strptime format as people write it: %d.%m.%Y -> DD.MM.YYYY."""
+    for code, shown in (
+        ("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%b", "Mon"), ("%H", "hh"),
+        ("%I", "hh"), ("%M", "mm"), ("%S", "ss"), ("%p", "AM/PM"), ("%f", "ffffff"),
+    ):  # fmt: skip
+        fmt = fmt.replace(code, shown)
+    return fmt
+
+
 EXPECTED = {
     "id": "an identifier, not a number in scientific notation (Excel damage)",
     "phone": EXPECTED_NUMBER,
@@ -70,7 +101,21 @@ EXPECTED = {
     "date": "a date",
     "mmss": "a duration like 1053:00 (minutes:seconds)",
     "datetime": "an ISO date-time like 2026-10-03T14:05:00 (an offset like Z or +02:00 allowed)",
+    "time": "a time of day",
+    "duration": "a duration",
 }
+
+
+def expected(column: Column) -> str:
+    """What a column's values must look like, in words (its format named when it has one)."""
+    if column.kind in ("date", "time") or (column.kind == "datetime" and column.fmt):
+        shown = readable(column.fmt or "%Y-%m-%d")
+        return f"{EXPECTED[column.kind]} like {shown}" if column.kind != "datetime" else shown
+    if column.kind in ("money", "number") and column.fmt:
+        return f"{EXPECTED[column.kind].split(' like ')[0]} written like {column.fmt}"
+    if column.kind == "duration":
+        return f"a duration in {column.fmt or 'minutes'}"
+    return EXPECTED.get(column.kind, column.kind)
 
 
 def convert_value(text: pl.Expr, column: Column) -> pl.Expr:
@@ -84,16 +129,22 @@ def convert_value(text: pl.Expr, column: Column) -> pl.Expr:
     if kind == "phone":  # anything with no canonical form is an error
         return canonical_numbers(text)
     if kind == "money":
-        return _money(text)
+        return _money(text, column.fmt)
     if kind == "number":
-        return _number(text)
+        return _number(text, column.fmt)
     if kind == "int":
-        number = _number(text)
+        number = _number(text, column.fmt)
         return pl.when(number == number.floor()).then(number).cast(pl.Int64, strict=False)
     if kind == "date":
         return text.str.strptime(pl.Date, column.fmt or "%Y-%m-%d", strict=False)
     if kind == "mmss":
         return _mmss(text)
+    if kind == "duration":
+        return _duration(text, column.fmt)
+    if kind == "time":
+        return text.str.strptime(pl.Time, column.fmt or "%H:%M:%S", strict=False)
+    if kind == "datetime" and column.fmt:
+        return text.str.strptime(pl.Datetime("us"), column.fmt, strict=False)
     if kind == "datetime":  # ISO 8601; a time with an offset (Z, +02:00) is taken to UTC
         offset = text.str.contains(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
         local = pl.when(~offset).then(text).str.strptime(pl.Datetime("us"), strict=False)
@@ -112,7 +163,7 @@ def convert_error(text: pl.Expr, value: pl.Expr, column: Column) -> pl.Expr:
     where = f"column {column.header!r}"
     return (
         pl.when(text.is_not_null() & value.is_null())
-        .then(pl.lit(f"{where}: expected {EXPECTED.get(column.kind, column.kind)}"))
+        .then(pl.lit(f"{where}: expected {expected(column)}"))
         .when(pl.lit(column.required) & text.is_null())
         .then(pl.lit(f"{where}: required value missing"))
     )

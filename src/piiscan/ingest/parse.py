@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Full, Queue
@@ -22,7 +22,7 @@ from polars.io.plugins import register_io_source
 from piiscan.errors import EncodingError, IngestError
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
 from piiscan.ingest.convert import cleaned, convert_distinct, convert_error
-from piiscan.ingest.detection import detect_columns, detect_text
+from piiscan.ingest.detection import Candidate, detect_columns, detect_text
 from piiscan.ingest.reader import (
     HEAD_BYTES,
     LINE,
@@ -33,8 +33,10 @@ from piiscan.ingest.reader import (
     sniff,
     text_frames,
 )
-from piiscan.layouts import Column, Layout, normalize
+from piiscan.layouts import LAYOUTS, Column, Layout, normalize
+from piiscan.layouts.model import TIME_OF
 from piiscan.schema import PERIOD_COLUMN, conform, snake_case
+from piiscan.types import LayoutChoice
 
 MAX_LISTED_REJECTIONS = 1000
 # Partitions of one file written by polars' streaming writer (a thread each); a file spread over
@@ -188,11 +190,30 @@ class Outputs:
 
 @dataclass
 class Tally:
-    rows: dict[str, int] = field(default_factory=dict)
+    """Rows of one delivered file: delivered = landed (rows) + rejected + reference."""
+
+    rows: dict[str, int] = field(default_factory=dict)  # landed, per dataset
     rejected: int = 0
-    skipped: int = 0
+    reference: int = 0  # reference and summary rows (they inform other rows, land nowhere)
+    delivered: int = 0  # data rows read (blank lines are not rows)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[str] = field(default_factory=list)
+    choices: list[LayoutChoice] = field(default_factory=list)
+
+    def chose(self, unit: str, best: Candidate, runner_up: Candidate | None) -> None:
+        """Record the layout chosen for a file or archive member, and why."""
+        self.choices.append(
+            LayoutChoice(
+                unit,
+                best.layout.name,
+                best.score,
+                best.known,
+                len(best.names),
+                best.name_match,
+                runner_up.layout.name if runner_up else None,
+                runner_up.score if runner_up else None,
+            )
+        )
 
 
 def _plan(layout: Layout, header: tuple[str, ...]) -> list[tuple[str, Column]]:
@@ -244,7 +265,7 @@ def _convert(frame: pl.DataFrame, plan: list[tuple[str, Column]], layout: Layout
         joined = pl.concat_str(errors, separator="; ", ignore_nulls=True)
         row_error = pl.when(joined == "").then(None).otherwise(joined)
     # One with_columns: every expression reads the delivered columns before any is replaced.
-    return (
+    return _with_times(
         frame.with_columns(*texts, *converted)
         .lazy()
         .select(
@@ -255,6 +276,21 @@ def _convert(frame: pl.DataFrame, plan: list[tuple[str, Column]], layout: Layout
         )
         .collect()
     )
+
+
+def _with_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Times of day joined to the dates of their target (a date alone is its midnight)."""
+    times = [c for c in frame.columns if c.startswith(TIME_OF)]
+    if not times:
+        return frame
+    joined = []
+    for name in times:
+        target = name.removeprefix(TIME_OF)
+        day = pl.col(target).cast(pl.Date)
+        joined.append(
+            day.dt.combine(pl.col(name).cast(pl.Time).fill_null(pl.time(0)), "us").alias(target)
+        )
+    return frame.with_columns(joined).drop(times)
 
 
 def _process_unit(
@@ -273,10 +309,11 @@ def _process_unit(
     for raw in frames:
         if outputs.stop():
             raise Stopped(unit)
+        tally.delivered += raw.height
         frame = post_process(layout, _convert(raw, plan, layout), context)
         if SKIP in frame.columns:
             skip = frame[SKIP].fill_null(False)
-            tally.skipped += int(skip.sum())
+            tally.reference += int(skip.sum())
             frame, raw = frame.filter(~skip), raw.filter(~skip)
         if POST_ERROR in frame.columns and frame[POST_ERROR].null_count() < frame.height:
             frame = frame.with_columns(
@@ -292,7 +329,7 @@ def _process_unit(
                 "account_number", "invoice_number", "bill_cycle_date"
             ).iter_rows():
                 context.accounts[row[0]] = (row[1], row[2])
-            tally.skipped += good.height
+            tally.reference += good.height
         else:
             placed = PERIOD_COLUMN[layout.dataset]
             frame = frame.with_columns(pl.col(placed).dt.truncate("1mo").alias("period"))
@@ -327,13 +364,17 @@ def _ingest_text(
     outputs: Outputs,
     tally: Tally,
     unit: str,
+    layouts: Sequence[Layout],
 ) -> None:
-    layout, header = detect_text(name, head)
+    layout, header, best, runner_up = detect_text(name, head, layouts)
+    tally.chose(unit, best, runner_up)
     frames = prefetched(text_frames(stream, layout, header, unit))
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
 
 
-def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
+def _ingest_zip(
+    name: str, path: Path, outputs: Outputs, tally: Tally, layouts: Sequence[Layout]
+) -> None:
     context = FileContext(name=name)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -357,7 +398,9 @@ def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
                     if kind != "text":
                         raise IngestError(unit, f"nested {kind} files are not supported")
                     try:
-                        _ingest_text(member_name, stream, head, context, outputs, tally, unit)
+                        _ingest_text(
+                            member_name, stream, head, context, outputs, tally, unit, layouts
+                        )
                     except IngestError as exc:
                         exc.file = unit  # name the member, not just the archive
                         raise
@@ -367,24 +410,28 @@ def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
         ) from None
 
 
-def parse_file(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
+def parse_file(
+    name: str, path: Path, outputs: Outputs, tally: Tally, layouts: Sequence[Layout] = LAYOUTS
+) -> None:
+    """Parse one delivered file with the layout its evidence names (of `layouts`)."""
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     kind = sniff(head, name)
-    if kind == "zip" and name.lower().endswith(".xlsx"):
-        header, frames = excel_frames(str(path), name)
-        layout = detect_columns(name, header, "xlsx")
+    if (kind == "zip" and name.lower().endswith(".xlsx")) or kind == "parquet":
+        fmt = "parquet" if kind == "parquet" else "xlsx"
+        if kind == "parquet":
+            header, frames = parquet_frames(str(path), name)
+        else:
+            header, frames = excel_frames(str(path), name)
+        layout, best, runner_up = detect_columns(name, header, fmt, layouts)
+        tally.chose(name, best, runner_up)
         _process_unit(name, layout, header, frames, FileContext(name), outputs, tally)
     elif kind == "zip":
-        _ingest_zip(name, path, outputs, tally)
-    elif kind == "parquet":
-        header, frames = parquet_frames(str(path), name)
-        layout = detect_columns(name, header, "parquet")
-        _process_unit(name, layout, header, frames, FileContext(name), outputs, tally)
+        _ingest_zip(name, path, outputs, tally, layouts)
     elif kind == "utf16":
         raise EncodingError(
             name, "UTF-16 text; carrier layouts are delivered as 8-bit text (UTF-8 or ISO-8859-1)"
         )
     else:
         with path.open("rb") as stream:
-            _ingest_text(name, stream, head, FileContext(name), outputs, tally, name)
+            _ingest_text(name, stream, head, FileContext(name), outputs, tally, name, layouts)

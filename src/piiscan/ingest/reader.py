@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from piiscan.errors import EncodingError, IngestError, SchemaError
-from piiscan.layouts import Layout, normalize
+from piiscan.errors import EncodingError, IngestError
+from piiscan.layouts import Layout
 
 BLOCK_BYTES = 8 * 1024 * 1024  # bounds peak memory: a block and its converted frame
 HEAD_BYTES = 64 * 1024
@@ -70,40 +70,6 @@ def decode_head(head: bytes, layout: Layout, file: str) -> str:
 def split_fields(line: str, separator: str) -> list[str]:
     """A header line's fields, unquoted and stripped."""
     return [f.strip().strip('"').strip() for f in line.rstrip("\r\n").split(separator)]
-
-
-def find_header(text: str, layout: Layout, file: str) -> Header | None:
-    """The header of a layout in the first lines, or None if its signature is not there."""
-    lines = text.splitlines(keepends=True)
-    offset = 0
-    wanted = {normalize(h) for h in layout.signature}
-    for index, line in enumerate(lines[: layout.max_preamble + 1]):
-        names = split_fields(line, layout.separator)
-        normalized = [normalize(n) for n in names]
-        if wanted <= set(normalized):
-            repeated = sorted({n for n in names if normalized.count(normalize(n)) > 1})
-            if repeated:
-                raise SchemaError(
-                    file, f"column {repeated[0]!r} appears more than once in the header"
-                )
-            offset += len(line.encode("utf-8"))
-            for extra in lines[index + 1 : index + layout.header_rows]:
-                offset += len(extra.encode("utf-8"))
-            return Header(tuple(names), index + layout.header_rows + 1, offset)
-        offset += len(line.encode("utf-8"))
-    return None
-
-
-def missing_columns(text: str, layout: Layout) -> list[str]:
-    """Signature columns absent from the most header-like of the first lines."""
-    wanted = layout.signature
-    best: list[str] = wanted
-    for line in text.splitlines()[: layout.max_preamble + 1]:
-        present = {normalize(n) for n in split_fields(line, layout.separator)}
-        missing = [h for h in wanted if normalize(h) not in present]
-        if len(missing) < len(best):
-            best = missing
-    return best
 
 
 def _utf8_blocks(stream: IO[bytes], encoding: str, skip: int) -> Iterator[bytes]:

@@ -21,9 +21,17 @@ Kind = Literal[
     "int",  # 12 / 1,204 -> Int64
     "date",  # parsed with Column.fmt
     "mmss",  # Bell durations 1053:00 (minutes:seconds) -> minutes as Float64
-    "datetime",  # ISO 8601 date-time (generic extracts)
+    "datetime",  # ISO 8601 date-time (generic extracts), or parsed with Column.fmt
+    "time",  # a time of day parsed with Column.fmt, joined to the date of the same target
+    "duration",  # a duration in Column.fmt (seconds, minutes, mm:ss, hh:mm:ss) -> minutes
 ]
 Format = Literal["csv", "xlsx", "parquet"]
+# Column.fmt of money and number columns: how thousands and decimals are written.
+NUMBER_FORMATS = ("1,234.56", "1.234,56", "1 234,56", "1234.56", "1234,56")
+DURATION_FORMATS = ("seconds", "minutes", "mm:ss", "hh:mm:ss")
+# A time-of-day column's frame name is this prefix and the target it completes (underscore
+# names never reach the lake: the time joins its date column's value, then goes).
+TIME_OF = "_time_of_"
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Layout:
     header_rows: int = 1
     max_preamble: int = 0  # lines allowed before the header (T-Mobile metadata rows)
     description: str = ""
+    origin: str = "built-in"  # or the configs/layouts file it was read from
     fields: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +76,11 @@ class Layout:
     def signature(self) -> list[str]:
         """Headers that must be present for a file to be of this layout."""
         return [c.header for c in self.columns if c.required]
+
+    @property
+    def optional(self) -> list[str]:
+        """Headers the layout knows that a file may lack."""
+        return [c.header for c in self.columns if not c.required]
 
     def matches_name(self, file_name: str) -> bool:
         """Whether the file name looks like this layout's files."""

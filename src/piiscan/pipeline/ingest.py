@@ -4,6 +4,11 @@ One delivered file (a zip counts as one) is all-or-nothing: its rows land, or th
 quarantine with a reason and nothing of it lands. Rows that fail validation go to quarantine with
 their line numbers while the file's good rows land. A file already ingested (same SHA-256) is
 skipped, and output names derive from the checksum, so a rerun never duplicates rows.
+
+Every file ends landed (some rows landed), quarantined (a reason code and a sentence naming the
+file and what was expected) or skipped; a file none of whose rows landed is quarantined
+(`no_rows_landed`), never counted as ingested. Per file, rows delivered = landed + rejected +
+reference (summary and reference rows that inform other rows, Verizon AccountSummary).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,7 +29,7 @@ from piiscan.errors import IngestError
 from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.lake import keys
 from piiscan.lake.manifest import load_manifest, save_manifest
-from piiscan.layouts import LAYOUTS
+from piiscan.layouts import LAYOUTS, Layout
 from piiscan.policy import Customer
 from piiscan.storage import Storage
 from piiscan.types import FileResult, IngestSummary
@@ -41,9 +46,35 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _carrier_of(layouts: list[str]) -> str:
-    carriers = {lay.carrier for lay in LAYOUTS if lay.name in layouts}
+def _carrier_of(used: list[str], layouts: Sequence[Layout]) -> str:
+    carriers = {lay.carrier for lay in layouts if lay.name in used}
     return carriers.pop() if len(carriers) == 1 else "mixed"
+
+
+def nothing_landed(name: str, tally: Tally) -> IngestError | None:
+    """Why a parsed file that landed no row goes to quarantine (None: some rows landed)."""
+    if any(tally.rows.values()):
+        return None
+    layouts = ", ".join(dict.fromkeys(tally.layouts))
+    if tally.delivered == 0:
+        problem = f"no data rows after the header (layout {layouts})"
+    elif tally.rejected == tally.delivered:
+        first = tally.rejections[0] if tally.rejections else None
+        shown = f"; first: line {first['line']}: {first['problem']}" if first else ""
+        problem = f"all {tally.delivered} row(s) failed validation against layout {layouts}{shown}"
+    elif tally.rejected == 0:  # a recognised report without line-level rows
+        return IngestError(
+            name,
+            f"recognised as {layouts}: {tally.reference} account-level or summary row(s), no "
+            "line-level data to land",
+            code="reference_file",
+        )
+    else:
+        problem = (
+            f"{tally.reference} reference or summary row(s) and {tally.rejected} rejected "
+            f"row(s), but no data row of layout {layouts} landed"
+        )
+    return IngestError(name, problem, code="no_rows_landed")
 
 
 def _landing_key(storage: Storage, customer: str, carrier: str, name: str, checksum: str) -> str:
@@ -59,10 +90,17 @@ def _landing_key(storage: Storage, customer: str, carrier: str, name: str, check
 class Ingestor:
     """Ingests delivered files for one customer into a lake."""
 
-    def __init__(self, storage: Storage, customer: Customer, run_id: str) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        customer: Customer,
+        run_id: str,
+        layouts: Sequence[Layout] = LAYOUTS,
+    ) -> None:
         self.storage = storage
         self.customer = customer
         self.run_id = run_id
+        self.layouts = tuple(layouts)
         self.manifest = load_manifest(storage, customer.id)
 
     def ingest_file(
@@ -102,8 +140,9 @@ class Ingestor:
                 )
                 failure = None
                 try:
-                    parse_file(name, path, outputs, tally)
+                    parse_file(name, path, outputs, tally, self.layouts)
                     outputs.finish()
+                    failure = nothing_landed(name, tally)
                 except Stopped:
                     pass
                 except IngestError as exc:
@@ -122,7 +161,7 @@ class Ingestor:
                         landing_key=landing_key,
                     )
                 if failure is not None:
-                    return self._quarantine(path, name, checksum, failure, landing_key, copy)
+                    return self._quarantine(path, name, checksum, failure, landing_key, copy, tally)
                 return self._commit(path, name, checksum, outputs, tally, landing_key, copy)
             finally:
                 # The copy holds the delivered file (personal data): never leave it behind, also
@@ -144,7 +183,7 @@ class Ingestor:
         landing_key: str | None,
         copy: Path | None,
     ) -> FileResult:
-        carrier = _carrier_of(tally.layouts)
+        carrier = _carrier_of(tally.layouts, self.layouts)
         written = []
         for dataset, period, local in outputs.partitions():
             key = keys.partition_file(
@@ -171,6 +210,7 @@ class Ingestor:
                     "reason": f"{tally.rejected} row(s) failed validation; "
                     "the file's other rows landed",
                     "rows_rejected": tally.rejected,
+                    "rows_delivered": tally.delivered,
                     "rejections": tally.rejections,
                     "rejected_rows_files": rejected_files,
                 },
@@ -183,17 +223,12 @@ class Ingestor:
             "run_id": self.run_id,
             "layouts": tally.layouts,
             "rows": tally.rows,
+            "rows_rejected": tally.rejected,
+            "rows_reference": tally.reference,
             "outputs": written,
             "landing": landing_key,
         }
         save_manifest(self.storage, self.customer.id, self.manifest)
-        reason_code = reason = None
-        if not tally.rows and tally.skipped:  # recognised, but a summary or reference report
-            reason_code = "no_line_data"
-            reason = (
-                f"{name}: {tally.skipped} summary or reference row(s) "
-                f"({', '.join(dict.fromkeys(tally.layouts))}), no line-level rows to land"
-            )
         return FileResult(
             name,
             checksum,
@@ -202,9 +237,9 @@ class Ingestor:
             carrier,
             tally.rows,
             tally.rejected,
-            tally.skipped,
-            reason_code,
-            reason,
+            tally.reference,
+            tally.delivered,
+            tuple(tally.choices),
             landing_key=landing_key,
             quarantine_key=quarantine_key,
             outputs=tuple(written),
@@ -218,6 +253,7 @@ class Ingestor:
         exc: IngestError,
         landing_key: str | None,
         copy: Path | None,
+        tally: Tally,
     ) -> FileResult:
         self.storage.put_file(
             copy or _copy_to_temp(path), keys.quarantine(self.customer.id, self.run_id, name)
@@ -231,14 +267,24 @@ class Ingestor:
                 "run_id": self.run_id,
                 "code": exc.code,
                 "reason": str(exc),
+                "rows_delivered": tally.delivered,
+                "rows_rejected": tally.rejected,
+                "rows_reference": tally.reference,
+                "rejections": tally.rejections,
             },
         )
         if landing_key is not None:  # the file moves from landing to quarantine
             self.storage.delete(landing_key)
+        # Nothing of a quarantined file lands: its rows all count as rejected with it.
         return FileResult(
             name,
             checksum,
             "quarantined",
+            tuple(tally.layouts),
+            rows_rejected=tally.delivered - tally.reference,
+            rows_reference=tally.reference,
+            rows_delivered=tally.delivered,
+            choices=tuple(tally.choices),
             reason_code=exc.code,
             reason=str(exc),
             quarantine_key=reason_key,
@@ -262,9 +308,10 @@ def ingest_paths(
     paths: list[Path],
     run_id: str,
     progress: Progress | None = None,
+    layouts: Sequence[Layout] = LAYOUTS,
 ) -> IngestSummary:
     """Ingest local files delivered for a customer; each lands in landing/ or quarantine/."""
-    ingestor = Ingestor(storage, customer, run_id)
+    ingestor = Ingestor(storage, customer, run_id, layouts)
     results = []
     for path in paths:
         if progress:
@@ -274,10 +321,14 @@ def ingest_paths(
 
 
 def ingest_landing(
-    storage: Storage, customer: Customer, run_id: str, progress: Progress | None = None
+    storage: Storage,
+    customer: Customer,
+    run_id: str,
+    progress: Progress | None = None,
+    layouts: Sequence[Layout] = LAYOUTS,
 ) -> IngestSummary:
     """Ingest the files waiting in landing/<customer>/ that are not ingested yet."""
-    ingestor = Ingestor(storage, customer, run_id)
+    ingestor = Ingestor(storage, customer, run_id, layouts)
     results = []
     for key in list(storage.list(keys.landing(customer.id))):
         name = key.rsplit("/", 1)[-1]
