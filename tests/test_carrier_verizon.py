@@ -11,7 +11,6 @@ from typing import Any
 import polars as pl
 import pytest
 
-from piiscan.ingest import detection
 from piiscan.ingest.detection import detect_text
 from piiscan.ingest.verizon import usage_detail, wireless_summary
 from piiscan.layouts.model import Layout, c
@@ -101,7 +100,7 @@ def _head(report: str) -> bytes:
 @pytest.mark.parametrize("name", ["export.txt", "AccountSummary_test.txt", "{report}_test.txt"])
 def test_a_line_level_report_is_never_taken_for_the_account_summary(report: str, name: str) -> None:
     """All four reports share Bill Cycle Date, Account Number and Invoice Number."""
-    layout, header = detect_text(name.format(report=report), _head(report))
+    layout, header, *_ = detect_text(name.format(report=report), _head(report))
     assert layout is LAYOUT_OF[report]
     assert list(header.names) == REAL_HEADERS[report]
 
@@ -140,10 +139,9 @@ DATASET = Layout(
     ],
 )
 def test_detection_prefers_a_dataset_layout_over_a_reference_one_listed_first(
-    monkeypatch: pytest.MonkeyPatch, name: str, header: str, chosen: str
+    name: str, header: str, chosen: str
 ) -> None:
-    monkeypatch.setattr(detection, "LAYOUTS", (REFERENCE, DATASET))
-    assert detect_text(name, f"{header}\r\n".encode())[0].name == chosen
+    assert detect_text(name, f"{header}\r\n".encode(), (REFERENCE, DATASET))[0].name == chosen
 
 
 def test_data_usage_comes_from_whichever_unit_is_filled() -> None:
@@ -235,14 +233,18 @@ def test_the_delivery_is_written_as_really_exported(
         header = REAL_HEADERS[name.removesuffix(suffix)]
         assert lines[0].split("\t") == header
         assert {len(line.split("\t")) for line in lines} == {len(header)}
-        assert len(lines) - 1 == reports[name].rows
+        if reports[name].dataset is not None:
+            assert len(lines) - 1 == reports[name].rows
+        else:  # account rows: none lands, they inform siblings or are quarantined as reference
+            assert len(lines) - 1 >= 1
 
 
 def test_every_row_lands_as_the_writer_wrote_it(
     delivery: tuple[str, Invoice, list[Expected], Any, LocalStorage],
 ) -> None:
     _, invoice, expected, summary, storage = delivery
-    assert {f.status for f in summary.files} == {"ingested"}
+    line_level = [f for f in summary.files if f.layouts != ("verizon_account_summary",)]
+    assert {f.status for f in line_level} == {"ingested"}
     assert sum(f.rows_rejected for f in summary.files) == 0
     landed = {e.dataset: _zone(storage, e.dataset) for e in expected if e.dataset}
     assert set(landed) == {"invoice_lines", "charge_items", "usage_events"}
@@ -295,15 +297,16 @@ def test_a_loose_account_summary_is_recognised_and_says_it_has_no_line_data(
     results = {f.file: f for f in summary.files}
     if case == "zipped":
         (result,) = results.values()
-        assert result.rows_skipped == 1 and result.reason_code is None
+        assert result.rows_reference == 1 and result.reason_code is None
         return
     summaries = [e for e in expected if e.dataset is None]
     assert len(summaries) == (0 if "without" in case else 1)
     for entry in summaries:
         result = results[Path(entry.file).name]
         assert result.layouts == ("verizon_account_summary",)
-        assert (result.status, result.reason_code) == ("ingested", entry.reason)
-        assert result.rows == {} and result.rows_skipped == entry.rows == 1
+        assert (result.status, result.reason_code) == ("quarantined", entry.reason)
+        assert entry.reason == "reference_file" and "no line-level data" in (result.reason or "")
+        assert result.rows == {} and result.rows_reference == 1 and entry.rows == 0
     for result in results.values():
         if result.layouts != ("verizon_account_summary",):
-            assert len(result.rows) == 1 and result.rows_skipped == 0 and not result.reason
+            assert len(result.rows) == 1 and result.rows_reference == 0 and not result.reason

@@ -184,6 +184,12 @@ def choose(name: str, ranked: list[Candidate]) -> Candidate:
             code="unknown_layout",
         )
     best = eligible[0]
+    if best.layout.dataset is None:
+        # A reference file's rows are only read, never landed: a dataset layout that knows
+        # more of the header wins whatever the file is called, so no line rows are swallowed.
+        wider = [c for c in eligible if c.layout.dataset is not None and c.known > best.known]
+        if wider:
+            best = max(wider, key=lambda c: (c.known, c.name_match))
     tied = [
         c for c in eligible[1:] if c.score == best.score and c.layout.dataset != best.layout.dataset
     ]
