@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from piiscan.ingest import bell
 from piiscan.ingest.convert import by_distinct, date_time
 from piiscan.layouts import Layout
 
@@ -203,19 +204,6 @@ def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     return _with_kind(frame, {"Talk": "voice", "Text": "sms", "Data": "data"}, "Type")
 
 
-def bell_mobile(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
-    """Given name + surname; the four sales taxes add up; MB to KB."""
-    taxes = [pl.col(c).fill_null(0) for c in ("gst", "hst", "qst", "pst") if c in frame.columns]
-    name = pl.concat_str(
-        [pl.col("given_name"), pl.col("surname")], separator=" ", ignore_nulls=True
-    )
-    return frame.with_columns(
-        pl.when(name == "").then(None).otherwise(name).alias("user_name"),
-        pl.sum_horizontal(taxes).alias("tax") if taxes else pl.lit(None).alias("tax"),
-        (pl.col("data_mb") * 1024).alias("data_kb"),
-    ).drop("data_mb")
-
-
 def generic_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     """Canonical extracts name the kind directly."""
     return _with_kind(frame, {"voice": "voice", "sms": "sms", "data": "data"}, "kind")
@@ -234,7 +222,14 @@ STEPS: dict[str, Step] = {
     "att_usage_detail": att_usage,
     "att_device_report": att_devices,
     "tmobile_usage_detail": tmobile_usage,
-    "bell_mobile": bell_mobile,
+    "bell_mobile": bell.mobile,
+    "bell_call_detail": bell.call_detail,
+    "bell_account": bell.account,
+    "bell_user_profile_report": bell.report_user,
+    "bell_hardware_report": bell.report_user,
+    "bell_cost_overview": bell.cost_overview,
+    "bell_invoice_charge_report": bell.report_user,
+    "bell_usage_overview": bell.usage_overview,
     "mdm_inventory": mdm_devices,
     **{
         f"generic_usage_events_{label}": generic_usage

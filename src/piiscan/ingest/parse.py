@@ -193,6 +193,7 @@ class Tally:
     skipped: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # reference files and members read
 
 
 def _plan(layout: Layout, header: tuple[str, ...]) -> list[tuple[str, Column]]:
@@ -269,6 +270,8 @@ def _process_unit(
     """Convert, check and route every row of one file or archive member."""
     plan = _plan(layout, header)
     tally.layouts.append(layout.name)
+    if layout.dataset is None:
+        tally.references.append(layout.description or layout.name)
     raw_names = {source: column.header for source, column in plan}
     for raw in frames:
         if outputs.stop():

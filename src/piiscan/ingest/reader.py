@@ -8,6 +8,7 @@ column as a string. Memory stays bounded by the block size, whatever the file si
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from piiscan.errors import EncodingError, IngestError, SchemaError
 from piiscan.layouts import Layout, normalize
+from piiscan.layouts.model import numbered
 
 BLOCK_BYTES = 8 * 1024 * 1024  # bounds peak memory: a block and its converted frame
 HEAD_BYTES = 64 * 1024
@@ -30,7 +32,7 @@ RAGGED = "_ragged"
 class Header:
     """Where the header is and what it says."""
 
-    names: tuple[str, ...]  # as delivered (stripped, no BOM)
+    names: tuple[str, ...]  # as delivered (stripped, no BOM; a repeat numbered: `PR (2)`)
     data_line: int  # 1-based line number of the first data row
     data_offset: int  # byte offset of the first data row in the UTF-8 text
 
@@ -77,11 +79,15 @@ def find_header(text: str, layout: Layout, file: str) -> Header | None:
     lines = text.splitlines(keepends=True)
     offset = 0
     wanted = {normalize(h) for h in layout.signature}
+    listed = Counter(normalize(h) for h in layout.headers)  # repeats the layout expects
     for index, line in enumerate(lines[: layout.max_preamble + 1]):
         names = split_fields(line, layout.separator)
         normalized = [normalize(n) for n in names]
         if wanted <= set(normalized):
-            repeated = sorted({n for n in names if normalized.count(normalize(n)) > 1})
+            counts = Counter(normalized)
+            repeated = sorted(
+                {n for n in names if counts[normalize(n)] > max(1, listed[normalize(n)])}
+            )
             if repeated:
                 raise SchemaError(
                     file, f"column {repeated[0]!r} appears more than once in the header"
@@ -89,7 +95,7 @@ def find_header(text: str, layout: Layout, file: str) -> Header | None:
             offset += len(line.encode("utf-8"))
             for extra in lines[index + 1 : index + layout.header_rows]:
                 offset += len(extra.encode("utf-8"))
-            return Header(tuple(names), index + layout.header_rows + 1, offset)
+            return Header(numbered(names), index + layout.header_rows + 1, offset)
         offset += len(line.encode("utf-8"))
     return None
 

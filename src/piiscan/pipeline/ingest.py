@@ -187,6 +187,7 @@ class Ingestor:
             "landing": landing_key,
         }
         save_manifest(self.storage, self.customer.id, self.manifest)
+        reference = tally.references and not tally.rows and not tally.rejected
         return FileResult(
             name,
             checksum,
@@ -196,6 +197,10 @@ class Ingestor:
             tally.rows,
             tally.rejected,
             tally.skipped,
+            reason_code="reference_file" if reference else None,
+            reason=f"reference file, no line data: {'; '.join(tally.references)}"
+            if reference
+            else None,
             landing_key=landing_key,
             quarantine_key=quarantine_key,
             outputs=tuple(written),
