@@ -16,6 +16,7 @@ import polars as pl
 from piiscan.ingest.convert import by_distinct
 from piiscan.layouts.bell import MOB_TAXES
 from piiscan.schema import MONEY
+from piiscan.validators import is_imei
 
 if TYPE_CHECKING:
     from piiscan.ingest.carriers import FileContext
@@ -123,8 +124,20 @@ def account(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
 
 
 def report_user(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
-    """Enterprise Center reports: one name from `User first name` and `User last name`."""
-    return _user_name(frame, "user_first_name", "user_last_name")
+    """Enterprise Center reports: one name from `User first name` and `User last name`; an
+    IMEI held in a number cell gets back the leading zero Excel dropped."""
+    return _user_name(
+        frame.with_columns(_zero_restored(frame["imei"])), "user_first_name", "user_last_name"
+    )
+
+
+def _zero_restored(imeis: pl.Series) -> pl.Series:
+    """14 digits that are a valid IMEI with a leading 0 (TACs 01...) are that IMEI: an Excel
+    number cell cannot hold the zero. Checked once per distinct value."""
+    candidates = imeis.drop_nulls().unique()
+    short = candidates.filter(candidates.str.contains(r"^[0-9]{14}$"))
+    restored = {v: f"0{v}" for v in short if is_imei(f"0{v}")}
+    return imeis.replace(restored) if restored else imeis
 
 
 def cost_overview(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:

@@ -245,7 +245,7 @@ def _acc_columns() -> tuple[Column, ...]:
         Column(t.header, t.target, t.kind, french=fr)
         for t, fr in zip(_taxes(french=False), _ACC_TAX_FRENCH, strict=True)
     ]
-    shared = ("Grp Sh Min", "Sh Min Used", "Grp Sh MB", "Sh MB Used")
+    shared: tuple[str, ...] = ("Grp Sh Min", "Sh Min Used", "Grp Sh MB", "Sh MB Used")
     shared += ("Grp Sh Evts", "Sh Evt Used", "Grp Sh Call", "Sh Call Use")
     columns += [
         c(en, en.lower().replace(" ", "_"), french=fr)

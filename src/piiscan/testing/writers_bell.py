@@ -248,7 +248,8 @@ def write_bell_call_detail(
     header = _padded_rows(BELL_CALL_DETAIL, [])
     text = io.StringIO()
     text.write("".join(",".join(f'"{v}"' for v in row) + "\n" for row in header))
-    rows, sums, sequence = 0, {}, 0
+    rows, sequence = 0, 0
+    sums: dict[str, str] = {}
     # Each column's cell; of the two `PR`, the first is the origin's province, the second blank.
     exprs = [cells.get(c.header, pl.lit("")) for c in BELL_CALL_DETAIL.columns]
     second_pr = [i for i, c in enumerate(BELL_CALL_DETAIL.columns) if c.header == "PR"][1]
