@@ -133,7 +133,8 @@ def report_user(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
 
 def _zero_restored(imeis: pl.Series) -> pl.Series:
     """14 digits that are a valid IMEI with a leading 0 (TACs 01...) are that IMEI: an Excel
-    number cell cannot hold the zero. Checked once per distinct value."""
+    number cell cannot hold the zero (and 14 decimal digits are no MEID, whose regional code is
+    A0 or above). Checked once per distinct value."""
     candidates = imeis.drop_nulls().unique()
     short = candidates.filter(candidates.str.contains(r"^[0-9]{14}$"))
     restored = {v: f"0{v}" for v in short if is_imei(f"0{v}")}

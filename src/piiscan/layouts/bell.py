@@ -12,6 +12,8 @@ number cell holding a 10-digit mobile number or a 15-digit IMEI reads back as it
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from piiscan.layouts.model import Column, Kind, Layout, c
 from piiscan.schema import snake_case
 
@@ -19,8 +21,8 @@ INVOICE_DATE = "%Y/%m/%d"  # Invc Date: 2023/02/06
 EXCEL_DATE = "%Y-%m-%d %H:%M:%S"  # an Excel date cell as the XLSX reader renders it
 
 
-def _taxes(french: bool = True) -> tuple[Column, ...]:
-    """The sales-tax columns of ACC and MOB (English, French, target)."""
+def _taxes() -> tuple[Column, ...]:
+    """The sales-tax columns of ACC and MOB, with MOB's French headers."""
     names = (
         ("GST", "TPS", "gst"),
         ("HST", "TVH", "hst"),
@@ -36,7 +38,7 @@ def _taxes(french: bool = True) -> tuple[Column, ...]:
         ("Manitoba", "TVP - Man", "manitoba_pst"),
         ("Foreign tax", "Tx autr pay", "foreign_tax"),
     )
-    return tuple(c(en, target, "money", french=fr if french else None) for en, fr, target in names)
+    return tuple(c(en, target, "money", french=fr) for en, fr, target in names)
 
 
 MOB_TAXES = tuple(column.target for column in _taxes())
@@ -241,10 +243,7 @@ def _acc_columns() -> tuple[Column, ...]:
         c(en, target, kind, required=req, french=fr, fmt=INVOICE_DATE if kind == "date" else None)
         for (en, target, kind, req), fr in zip(head, _ACC_FRENCH, strict=True)
     ]
-    columns += [
-        Column(t.header, t.target, t.kind, french=fr)
-        for t, fr in zip(_taxes(french=False), _ACC_TAX_FRENCH, strict=True)
-    ]
+    columns += [replace(t, french=fr) for t, fr in zip(_taxes(), _ACC_TAX_FRENCH, strict=True)]
     shared: tuple[str, ...] = ("Grp Sh Min", "Sh Min Used", "Grp Sh MB", "Sh MB Used")
     shared += ("Grp Sh Evts", "Sh Evt Used", "Grp Sh Call", "Sh Call Use")
     columns += [
@@ -298,7 +297,7 @@ _REPORT_DATE = c("Report Date", "report_date", "date", required=True, fmt=EXCEL_
 
 
 def _required(column: Column) -> Column:
-    return Column(column.header, column.target, column.kind, True, column.fmt)
+    return replace(column, required=True)
 
 
 def _report(name: str, dataset: str, report: str, columns: tuple[Column, ...]) -> Layout:
