@@ -1,4 +1,5 @@
-"""Fixture writers for T-Mobile, Bell, MDM, the TEM extract, and the broken set."""
+"""Fixture writers for T-Mobile, MDM, the TEM extract, and the broken set (Bell:
+test_carrier_bell.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import pytest
 
 from piiscan.layouts import LAYOUTS, Layout
 from piiscan.layouts.att import ATT_DEVICE_REPORT, ATT_USAGE_DETAIL
-from piiscan.layouts.bell import BELL_MOBILE
 from piiscan.layouts.mdm import MDM_INVENTORY
 from piiscan.layouts.tmobile import TMOBILE_USAGE
 from piiscan.schema import DATASETS
@@ -26,10 +26,9 @@ from piiscan.testing.broken import write_broken
 from piiscan.testing.common import Expected
 from piiscan.testing.model import World, luhn_digit
 from piiscan.testing.usage import usage_chunks
+from piiscan.testing.writers_bell import write_bell_invoice
 from piiscan.testing.writers_other import (
-    province_taxes,
     valid_eid,
-    write_bell_mobile,
     write_generic_invoice_lines,
     write_mdm_inventory,
     write_tmobile_usage,
@@ -51,8 +50,8 @@ def write_all(out: Path, seed: int = SEED) -> dict[str, list[Expected]]:
         "tmobile": write_tmobile_usage(
             out / "globex" / "tmobile", out, world.invoice(tmobile, CYCLE, True), world, 6, seed
         ),
-        "bell": write_bell_mobile(
-            out / "globex" / "bell", out, world.invoice(bell, CYCLE, True), world
+        "bell": write_bell_invoice(
+            out / "globex" / "bell", out, world.invoice(bell, CYCLE, True), world, 4, seed
         ),
         "mdm": write_mdm_inventory(
             out / "globex" / "mdm", out, "globex", [*tmobile.lines, *bell.lines], CYCLE, world
@@ -184,95 +183,6 @@ def test_tmobile_written_in_many_chunks_keeps_rows_and_sums(
     actual = tmobile_sums(frame)
     assert frame.height == expected.rows == 40
     assert all(close(actual[key], expected.sums[key]) for key in actual)
-
-
-# --- Bell ----------------------------------------------------------------------------------
-
-
-def bell_rows(path: Path) -> list[list[str]]:
-    text = path.read_bytes().decode("iso-8859-1")
-    return list(csv.reader(io.StringIO(text, newline="")))
-
-
-def test_bell_is_latin1_not_utf8(written: tuple[Path, dict[str, list[Expected]]]) -> None:
-    path, _ = only(written, "bell")
-    raw = path.read_bytes()
-    assert any(byte > 0x7F for byte in raw), "the fixture world should carry accents"
-    assert "Prénom".encode("iso-8859-1") in raw
-    with pytest.raises(UnicodeDecodeError):
-        raw.decode("utf-8")
-
-
-def test_bell_has_english_then_french_header(
-    written: tuple[Path, dict[str, list[Expected]]],
-) -> None:
-    path, expected = only(written, "bell")
-    rows = bell_rows(path)
-    assert rows[0] == BELL_MOBILE.headers
-    assert rows[1] == [column.french for column in BELL_MOBILE.columns]
-    assert len(rows) - 2 == expected.rows == 8
-    assert all(len(row) == len(BELL_MOBILE.headers) for row in rows)
-    assert BELL_MOBILE.matches_name(path.name)
-
-
-def test_bell_values_are_space_padded(written: tuple[Path, dict[str, list[Expected]]]) -> None:
-    path, _ = only(written, "bell")
-    data = bell_rows(path)[2:]
-    column = {header: i for i, header in enumerate(BELL_MOBILE.headers)}
-    assert all(row[column["Surname"]].endswith(" ") for row in data)
-    assert all(row[column["Charges"]].startswith(" ") for row in data)
-    assert all(re.fullmatch(r" *\d+:[0-5]\d", row[column["Airtime"]]) for row in data)
-    assert all(
-        re.fullmatch(r"\d{3} 5550\d{3} *", row[column["Mobile Nbr"]].replace("-", ""))
-        for row in data
-    )
-
-
-def test_bell_sums_match_the_file(written: tuple[Path, dict[str, list[Expected]]]) -> None:
-    path, expected = only(written, "bell")
-    data = bell_rows(path)[2:]
-    column = {header: i for i, header in enumerate(BELL_MOBILE.headers)}
-
-    def cell(row: list[str], header: str) -> str:
-        return row[column[header]].strip()
-
-    minutes = 0.0
-    for row in data:
-        whole, seconds = cell(row, "Airtime").split(":")
-        minutes += int(whole) + int(seconds) / 60
-    taxes = [
-        Decimal(cell(row, t)) for row in data for t in ("GST", "HST", "QST", "PST") if cell(row, t)
-    ]
-    actual: dict[str, float | Decimal] = {
-        "minutes": minutes,
-        "messages": sum(int(cell(row, "Messages")) for row in data),
-        "data_kb": sum(float(cell(row, "Data (MB)")) * 1024 for row in data),
-        "charge": sum((Decimal(cell(row, "Charges")) for row in data), Decimal(0)),
-        "tax": sum(taxes, Decimal(0)),
-    }
-    assert set(expected.sums) == set(actual)
-    assert all(close(actual[key], expected.sums[key]) for key in actual), (actual, expected.sums)
-
-
-@pytest.mark.parametrize(
-    ("province", "total", "columns"),
-    [
-        ("QC", "14.98", {"GST", "QST"}),
-        ("ON", "13.00", {"HST"}),
-        ("NS", "7.31", {"HST"}),
-        ("BC", "12.01", {"GST", "PST"}),
-        ("SK", "1.00", {"GST", "PST"}),
-        ("AB", "5.55", {"GST"}),
-        ("NU", "2.10", {"GST"}),
-    ],
-)
-def test_province_taxes_split_the_line_tax(province: str, total: str, columns: set[str]) -> None:
-    split = province_taxes(province, Decimal(total))
-    assert set(split) == columns
-    assert sum(split.values(), Decimal(0)) == Decimal(total)
-    assert all(
-        amount >= 0 and amount == amount.quantize(Decimal("0.01")) for amount in split.values()
-    )
 
 
 # --- MDM -----------------------------------------------------------------------------------

@@ -78,9 +78,23 @@ EXPECTED = {
         "Surname": "PERSON",
         "Given Name": "PERSON",
         "Acct Nbr": None,
-        "Invoice Nbr": None,
-        "Charges": None,
-        "Price Plan": None,
+        "Invc Date": None,
+        "Ttl Charges": None,
+        "Air Dur": None,
+    },
+    "bell_call_detail": {
+        "Mobile Nbr": "PHONE_NUMBER",
+        "Called Nbr": "PHONE_NUMBER",
+        "Call Cost": None,
+        "Duration": None,
+    },
+    "bell_hardware_report": {
+        "Mobile number": "PHONE_NUMBER",
+        "User last name": "PERSON",
+        "User first name": "PERSON",
+        "ESN/IMEI": "IMEI",
+        "SIM number": "ICCID",
+        "Model description": None,
     },
 }
 

@@ -2,14 +2,14 @@
 
 Each step takes the converted frame and the file's context and returns the frame with canonical
 columns filled in (see `piiscan.ingest.steps`). Carriers with steps of their own keep them in a
-module of their own (`piiscan.ingest.verizon`), registered in `STEPS` here.
+module of their own (`piiscan.ingest.verizon`, `.bell`), registered in `STEPS` here.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from piiscan.ingest import verizon
+from piiscan.ingest import bell, verizon
 from piiscan.ingest.convert import by_distinct, date_time
 
 # parse.py takes the shared names from here.
@@ -92,19 +92,6 @@ def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     return with_kind(frame, {"Talk": "voice", "Text": "sms", "Data": "data"}, "Type")
 
 
-def bell_mobile(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
-    """Given name + surname; the four sales taxes add up; MB to KB."""
-    taxes = [pl.col(c).fill_null(0) for c in ("gst", "hst", "qst", "pst") if c in frame.columns]
-    name = pl.concat_str(
-        [pl.col("given_name"), pl.col("surname")], separator=" ", ignore_nulls=True
-    )
-    return frame.with_columns(
-        pl.when(name == "").then(None).otherwise(name).alias("user_name"),
-        pl.sum_horizontal(taxes).alias("tax") if taxes else pl.lit(None).alias("tax"),
-        (pl.col("data_mb") * 1024).alias("data_kb"),
-    ).drop("data_mb")
-
-
 def generic_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     """Canonical extracts name the kind directly."""
     return with_kind(frame, {"voice": "voice", "sms": "sms", "data": "data"}, "kind")
@@ -121,7 +108,14 @@ STEPS: dict[str, Step] = {
     "att_usage_detail": att_usage,
     "att_device_report": att_devices,
     "tmobile_usage_detail": tmobile_usage,
-    "bell_mobile": bell_mobile,
+    "bell_mobile": bell.mobile,
+    "bell_call_detail": bell.call_detail,
+    "bell_account": bell.account,
+    "bell_user_profile_report": bell.report_user,
+    "bell_hardware_report": bell.report_user,
+    "bell_cost_overview": bell.cost_overview,
+    "bell_invoice_charge_report": bell.report_user,
+    "bell_usage_overview": bell.usage_overview,
     "mdm_inventory": mdm_devices,
     **{
         f"generic_usage_events_{label}": generic_usage

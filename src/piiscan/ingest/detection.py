@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from piiscan.errors import EncodingError, LayoutError, SchemaError
 from piiscan.ingest.reader import Header, decode_head, split_fields
 from piiscan.layouts import LAYOUTS, Layout, normalize
+from piiscan.layouts.model import numbered
 
 NAME_BONUS = 2.0  # a matching file name counts as two known columns
 WEAK_SHARE = 0.25  # a best match knowing fewer of the file's columns needs its file name too
@@ -93,7 +94,7 @@ def _candidate(
     file_name: str,
     present: frozenset[str] | None = None,
 ) -> Candidate:
-    present = present if present is not None else frozenset(normalize(n) for n in names)
+    present = present if present is not None else frozenset(normalize(n) for n in numbered(names))
     absent = [c for key, c in layout.fields.items() if key not in present]
     return Candidate(
         layout,
@@ -138,7 +139,7 @@ def rank_text(
             key = (layout.encoding, layout.separator, index)
             if key not in split:
                 names = tuple(split_fields(line, layout.separator))
-                split[key] = (names, frozenset(normalize(n) for n in names))
+                split[key] = (names, frozenset(normalize(n) for n in numbered(names)))
             names, present = split[key]
             options.append(_candidate(layout, index, names, name, present))
         ranked.append(_best_line(options))
@@ -209,13 +210,16 @@ def choose(name: str, ranked: list[Candidate]) -> Candidate:
             f"match its pattern {best.layout.file_pattern!r}; it lacks {best.lacks()}",
             code="weak_layout",
         )
-    _refuse_repeats(name, best.names)
+    _refuse_repeats(name, best.names, best.layout)
     return best
 
 
-def _refuse_repeats(name: str, names: tuple[str, ...]) -> None:
+def _refuse_repeats(name: str, names: tuple[str, ...], layout: Layout | None = None) -> None:
+    """A header naming a column twice is refused, unless the layout lists it that often (Bell's
+    DTL has two `PR` columns: the second is read as `PR (2)`)."""
     counts = Counter(normalize(n) for n in names)
-    repeated = sorted({n for n in names if counts[normalize(n)] > 1})
+    listed = Counter(normalize(h) for h in layout.headers) if layout else Counter()
+    repeated = sorted({n for n in names if counts[normalize(n)] > max(1, listed[normalize(n)])})
     if repeated:
         raise SchemaError(name, f"column {repeated[0]!r} appears more than once in the header")
 
@@ -225,7 +229,7 @@ def header_of(candidate: Candidate, text: str) -> Header:
     lines = text.splitlines(keepends=True)
     end = candidate.line + candidate.layout.header_rows
     offset = sum(len(line.encode("utf-8")) for line in lines[:end])
-    return Header(candidate.names, end + 1, offset)
+    return Header(numbered(candidate.names), end + 1, offset)
 
 
 def detect_text(

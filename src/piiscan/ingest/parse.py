@@ -198,6 +198,7 @@ class Tally:
     delivered: int = 0  # data rows read (blank lines are not rows)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     layouts: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # reference files and members read
     choices: list[LayoutChoice] = field(default_factory=list)
 
     def chose(self, unit: str, best: Candidate, runner_up: Candidate | None) -> None:
@@ -305,6 +306,8 @@ def _process_unit(
     """Convert, check and route every row of one file or archive member."""
     plan = _plan(layout, header)
     tally.layouts.append(layout.name)
+    if layout.dataset is None:
+        tally.references.append(layout.description or layout.name)
     raw_names = {source: column.header for source, column in plan}
     for raw in frames:
         if outputs.stop():

@@ -2,13 +2,16 @@
 
 A layout is recognised from the file name and its header signature (the required columns).
 Header matching ignores case, surrounding spaces and a BOM. Columns of a file that the layout does
-not list are kept as extra string columns under a snake_case name.
+not list are kept as extra string columns under a snake_case name. A header may repeat only where
+the layout lists it as often (Bell call detail's two `PR`); repeats are read as `PR (2)`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal[
@@ -65,7 +68,12 @@ class Layout:
     fields: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", {normalize(c.header): c for c in self.columns})
+        # A header the carrier repeats (Bell call detail's two `PR`) is told apart by position.
+        fields = {
+            normalize(name): c if name == c.header else replace(c, header=name)
+            for name, c in zip(numbered(self.headers), self.columns, strict=True)
+        }
+        object.__setattr__(self, "fields", fields)
 
     @property
     def headers(self) -> list[str]:
@@ -90,6 +98,17 @@ class Layout:
 def normalize(header: str) -> str:
     """Header text as compared: no BOM, single spaces, lower case."""
     return " ".join(header.replace("\ufeff", "").split()).lower()
+
+
+def numbered(headers: Sequence[str]) -> tuple[str, ...]:
+    """Headers with repeats told apart: the second `PR` becomes `PR (2)`."""
+    seen: Counter[str] = Counter()
+    out = []
+    for header in headers:
+        seen[normalize(header)] += 1
+        count = seen[normalize(header)]
+        out.append(header if count == 1 else f"{header} ({count})")
+    return tuple(out)
 
 
 def c(header: str, target: str, kind: Kind = "text", **kw: object) -> Column:

@@ -77,6 +77,18 @@ def nothing_landed(name: str, tally: Tally) -> IngestError | None:
     return IngestError(name, problem, code="no_rows_landed")
 
 
+# Quarantine codes of files recognised as reports without line-level rows (not damaged).
+RECOGNISED_REPORTS = frozenset(
+    {"reference_file", "report_without_line_data", "report_not_supported"}
+)
+
+
+def _seen(entry: dict[str, Any]) -> str:
+    """Why a file already in the manifest is skipped."""
+    done = "quarantined as a report without line data" if entry.get("quarantine") else "ingested"
+    return f"already {done} in run {entry['run_id']}"
+
+
 def _landing_key(storage: Storage, customer: str, carrier: str, name: str, checksum: str) -> str:
     key = keys.landing(customer, carrier, name)
     if storage.exists(key):
@@ -157,7 +169,7 @@ class Ingestor:
                         name,
                         checksum,
                         "skipped",
-                        reason=f"already ingested in run {self.manifest[checksum]['run_id']}",
+                        reason=_seen(self.manifest[checksum]),
                         landing_key=landing_key,
                     )
                 if failure is not None:
@@ -273,6 +285,19 @@ class Ingestor:
                 "rejections": tally.rejections,
             },
         )
+        if exc.code in RECOGNISED_REPORTS:
+            # A report recognised as holding no line rows is what it is: the same bytes sent
+            # again are skipped, not quarantined once more.
+            self.manifest[checksum] = {
+                "file": name,
+                "run_id": self.run_id,
+                "layouts": tally.layouts,
+                "rows": {},
+                "outputs": [],
+                "landing": None,
+                "quarantine": reason_key,
+            }
+            save_manifest(self.storage, self.customer.id, self.manifest)
         if landing_key is not None:  # the file moves from landing to quarantine
             self.storage.delete(landing_key)
         # Nothing of a quarantined file lands: its rows all count as rejected with it.
