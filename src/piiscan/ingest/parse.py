@@ -270,6 +270,7 @@ def _process_unit(
     plan = _plan(layout, header)
     tally.layouts.append(layout.name)
     raw_names = {source: column.header for source, column in plan}
+    before = (sum(tally.rows.values()), tally.rejected, tally.skipped)  # of earlier units
     for raw in frames:
         if outputs.stop():
             raise Stopped(unit)
@@ -317,6 +318,21 @@ def _process_unit(
             room = MAX_LISTED_REJECTIONS - len(tally.rejections)
             for line, problem in errors.head(max(room, 0)).iter_rows():
                 tally.rejections.append({"unit": unit, "line": line, "problem": problem})
+    summaries = tally.skipped - before[2]
+    if (
+        layout.dataset is not None
+        and summaries
+        and before[:2]
+        == (
+            sum(tally.rows.values()),
+            tally.rejected,
+        )
+    ):  # a report of account summaries only (AT&T FAN/BAN records): recognised, nothing to land
+        raise IngestError(
+            unit,
+            f"layout {layout.name}: {summaries} summary record(s) and no {layout.dataset} rows",
+            code="no_line_data",
+        )
 
 
 def _ingest_text(
