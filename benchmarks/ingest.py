@@ -67,10 +67,9 @@ def dataset(rows: int) -> Path:
 
 def step_generate(rows: int) -> dict[str, Any]:
     """Stream an ATT_UsageDetail_<BAN>_<YYYYMM>.csv in fixture chunks; never all rows at once."""
-    from piiscan.layouts.att import ATT_USAGE_DETAIL
     from piiscan.testing.model import World
     from piiscan.testing.usage import usage_chunks
-    from piiscan.testing.writers_att import att_usage_text
+    from piiscan.testing.writers_att import att_usage_header, att_usage_rounded, att_usage_text
 
     lines = lines_for(rows)
     world = World(SEED)
@@ -87,9 +86,11 @@ def step_generate(rows: int) -> dict[str, Any]:
     started = time.perf_counter()
     written = 0
     with partial.open("wb") as handle:
-        handle.write((",".join(ATT_USAGE_DETAIL.headers) + "\n").encode())
+        handle.write(att_usage_header().encode())
         for chunk in usage_chunks(invoice, rows // lines, SEED):
-            att_usage_text(chunk, CYCLE).write_csv(handle, include_header=False)
+            att_usage_text(att_usage_rounded(chunk), invoice).write_csv(
+                handle, include_header=False, line_terminator="\r\n"
+            )
             written += chunk.height
     if written != rows:
         raise SystemExit(f"generated {written} rows, expected {rows}")

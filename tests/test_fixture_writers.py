@@ -427,7 +427,7 @@ def test_ragged_sums_cover_the_good_rows_only(
 
     actual: dict[str, float | Decimal] = {
         "minutes": sum(float(row[at["Minutes usage"]] or 0) for row in good),
-        "messages": sum(row[at["Usage type"]] == "Text" for row in good),
+        "messages": sum(row[at["Source"]] == "Messaging" for row in good),
         "data_kb": sum(float(row[at["KB usage"]] or 0) for row in good),
         "charge": sum((money(row[at["Total charges"]]) for row in good), Decimal(0)),
     }

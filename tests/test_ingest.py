@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from datetime import date
@@ -395,17 +397,17 @@ def test_a_file_that_lands_no_row_is_quarantined_not_ingested(
     fixture_tree: Path, config: Config, tmp_path: Path, content: str, problem: str
 ) -> None:
     source = next(fixture_tree.glob("globex/att/ATT_UsageDetail_*.csv"))
-    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8-sig"))))
     if content == "rejected":  # two rows whose wireless number is not a number
-        rows = [line.split(",") for line in lines[1:3]]
-        column = lines[0].split(",").index("Wireless number")
-        for row in rows:
+        column = rows[0].index("Wireless number")
+        for row in rows[1:3]:
             row[column] = "not-a-number"
-        lines = [lines[0], *(",".join(row) for row in rows)]
+        rows = rows[:3]
     else:
-        lines = lines[:1]
+        rows = rows[:1]
     file = tmp_path / source.name
-    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with file.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_MINIMAL).writerows(rows)
     storage = MemoryStorage()
     result = ingest_paths(storage, config.customer("globex"), [file], "r").files[0]
     assert (result.status, result.reason_code) == ("quarantined", "no_rows_landed")

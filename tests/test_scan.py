@@ -62,10 +62,19 @@ EXPECTED = {
     "att_premier_raw_data": {
         "Wireless Number": "PHONE_NUMBER",
         "User Name": "PERSON",
-        "Invoice Number": None,
+        "BAN Invoice Number": None,
         "Foundation Account Number": None,
         "Billing Account Number": None,
-        "Total Current Charges": None,
+        "Total Charge": None,
+        "FAN Invoice Total Current Charges": None,
+        "Section_3": "PERSON",  # the value of a User Name section
+    },
+    "att_pooling": {
+        "Wireless number": "PHONE_NUMBER",
+        "User name": "PERSON",
+        "Account number": None,
+        "Data charges": None,
+        "Pooling bucket KB used": None,
     },
     "tmobile_usage_detail": {
         "Subscriber Number": "PHONE_NUMBER",
@@ -148,7 +157,7 @@ def test_employee_ids_under_an_opaque_header_need_a_distinctive_customer_pattern
 ) -> None:
     labels = {
         Path(f["path"]).parts[-3]: {c["name"]: c["entity"] for c in f["columns"]}[
-            "User Defined Label 2"
+            "Service ID 2 (UDL 2 - CTN Level)"
         ]
         for f in scanned["files"]
         if f.get("layout") == "att_premier_raw_data" and "broken" not in f["path"]

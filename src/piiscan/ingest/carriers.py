@@ -2,78 +2,21 @@
 
 Each step takes the converted frame and the file's context and returns the frame with canonical
 columns filled in (see `piiscan.ingest.steps`). Carriers with steps of their own keep them in a
-module of their own (`piiscan.ingest.verizon`, `.bell`), registered in `STEPS` here.
+module of their own (`piiscan.ingest.att`, `.verizon`, `.bell`), registered in `STEPS` here.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from piiscan.ingest import bell, verizon
-from piiscan.ingest.convert import by_distinct, date_time
+from piiscan.ingest import att, bell, verizon
 
 # parse.py takes the shared names from here.
 from piiscan.ingest.steps import POST_ERROR as POST_ERROR
 from piiscan.ingest.steps import SKIP as SKIP
 from piiscan.ingest.steps import FileContext as FileContext
-from piiscan.ingest.steps import Step, add_error, with_kind
+from piiscan.ingest.steps import Step, add_error, direction, with_kind
 from piiscan.layouts import Layout
-
-
-def _direction(frame: pl.DataFrame, mapping: dict[str, str]) -> pl.Series:
-    return by_distinct(
-        frame["direction"],
-        lambda v: v.str.to_uppercase().replace_strict(
-            mapping, default=None, return_dtype=pl.String
-        ),
-    )
-
-
-def att_raw(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
-    """Only line-level (CTN) records are invoice lines; FAN and BAN rows are summaries."""
-    level = pl.col("billing_entity_level").str.to_uppercase()
-    frame = frame.with_columns((level != "CTN").alias(SKIP))
-    return add_error(
-        frame,
-        pl.when(~pl.col(SKIP) & pl.col("wireless_number").is_null()).then(
-            pl.lit("column 'Wireless Number': required on CTN records")
-        ),
-    )
-
-
-def att_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
-    """Date and time columns make the event time; the account comes from the file name."""
-    stamp = date_time(frame["event_date"], frame["event_clock"], "%m/%d/%Y", "%I:%M %p")
-    frame = frame.with_columns(
-        stamp.alias("event_time"),
-        pl.lit(context.name_match(r"^ATT_UsageDetail_(\d+)_")).alias("account_number"),
-        _direction(frame, {"IN": "in", "OUT": "out", "I": "in", "O": "out"}).alias("direction"),
-    )
-    if stamp.null_count():
-        frame = add_error(
-            frame,
-            pl.when(pl.col("event_time").is_null()).then(
-                pl.lit("columns 'Date'/'Time': expected MM/DD/YYYY and hh:mm AM")
-            ),
-        )
-    frame = frame.drop("event_date", "event_clock")
-    inferred = (
-        pl.when(pl.col("data_kb").fill_null(0) > 0)
-        .then(pl.lit("Data"))
-        .when(pl.col("minutes").fill_null(0) > 0)
-        .then(pl.lit("Voice"))
-        .otherwise(pl.lit("Text"))
-    )
-    frame = frame.with_columns(pl.coalesce(pl.col("kind"), inferred).alias("kind"))
-    return with_kind(frame, {"Voice": "voice", "Text": "sms", "Data": "data"}, "Usage type")
-
-
-def att_devices(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
-    """The report date and account come from the file name."""
-    return frame.with_columns(
-        pl.lit(context.name_date(), pl.Date).alias("report_date"),
-        pl.lit(context.name_match(r"^ATT_DeviceReport_(\d+)_")).alias("account_number"),
-    )
 
 
 def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
@@ -81,7 +24,7 @@ def tmobile_usage(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
     frame = frame.with_columns(
         pl.col("event_time_iso").str.strptime(pl.Datetime("us"), strict=False).alias("event_time"),
         pl.lit(context.name_match(r"^TMobile_Usage_(\d+)_")).alias("account_number"),
-        _direction(frame, {"I": "in", "O": "out", "IN": "in", "OUT": "out"}).alias("direction"),
+        direction(frame, {"I": "in", "O": "out", "IN": "in", "OUT": "out"}).alias("direction"),
     )
     frame = add_error(
         frame,
@@ -104,9 +47,10 @@ def mdm_devices(frame: pl.DataFrame, context: FileContext) -> pl.DataFrame:
 
 STEPS: dict[str, Step] = {
     **verizon.STEPS,
-    "att_premier_raw_data": att_raw,
-    "att_usage_detail": att_usage,
-    "att_device_report": att_devices,
+    "att_premier_raw_data": att.raw_data,
+    "att_usage_detail": att.usage_detail,
+    "att_pooling": att.pooling,
+    "att_device_report": att.devices,
     "tmobile_usage_detail": tmobile_usage,
     "bell_mobile": bell.mobile,
     "bell_call_detail": bell.call_detail,

@@ -147,6 +147,26 @@ def _line_stats(
     return blank, ragged
 
 
+def _quoted_ragged(block: bytes, separator: str, expected_fields: int) -> np.ndarray | None:
+    """Per line of a block, whether a line with quotes has another field count than the header,
+    counting only separators outside quotes; None when the block has no quotes. A line with an
+    odd number of quotes (a field spanning lines) is left to the parser."""
+    array = np.frombuffer(block, dtype=np.uint8)
+    quotes = array == 34
+    if not quotes.any():
+        return None
+    ends = np.flatnonzero(array == 10)  # blocks end with a newline
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    before = np.cumsum(quotes, dtype=np.int64) - quotes  # quotes before each byte
+    line_of = np.repeat(np.arange(len(ends)), ends - starts + 1)
+    inside = (before - before[starts][line_of]) % 2 == 1
+    separators = (array == ord(separator)) & ~inside
+    n_seps = np.add.reduceat(separators.view(np.uint8), starts, dtype=np.int64)
+    n_quotes = np.add.reduceat(quotes.view(np.uint8), starts, dtype=np.int64)
+    ragged: np.ndarray = (n_quotes > 0) & (n_quotes % 2 == 0) & (n_seps != expected_fields - 1)
+    return ragged
+
+
 def text_frames(
     stream: IO[bytes], layout: Layout, header: Header, file: str
 ) -> Iterator[pl.DataFrame]:
@@ -157,6 +177,9 @@ def text_frames(
     try:
         for block in _utf8_blocks(stream, layout.encoding, header.data_offset):
             blank, ragged = _line_stats(block, layout.separator, n)
+            quoted = _quoted_ragged(block, layout.separator, n)
+            if quoted is not None:  # a short row with a quoted field is ragged too
+                ragged = ragged | quoted
             lines = np.arange(line_no, line_no + len(blank), dtype=np.int64)
             line_no += len(blank)
             if blank.all():

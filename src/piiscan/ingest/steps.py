@@ -23,11 +23,14 @@ SKIP = "_skip"
 
 @dataclass
 class FileContext:
-    """What a step may know beyond the rows: the file name and its siblings in an archive."""
+    """What a step may know beyond the rows: the file name, its siblings in an archive, and
+    what earlier rows of the same file said."""
 
     name: str
-    # account number -> (invoice number, bill cycle date), from a reference file in the archive
+    # account number -> (invoice number, bill cycle date), from a Verizon AccountSummary
     accounts: dict[str, tuple[str | None, date]] = field(default_factory=dict)
+    # names given on earlier rows to generic columns of later ones (AT&T user-defined labels)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def name_match(self, pattern: str) -> str | None:
         """First group of pattern in the file name."""
@@ -72,3 +75,13 @@ def with_kind(frame: pl.DataFrame, mapping: dict[str, str], header: str) -> pl.D
     if "messages" not in frame.columns:
         frame = frame.with_columns((pl.col("kind") == "sms").cast(pl.Int64).alias("messages"))
     return frame
+
+
+def direction(frame: pl.DataFrame, mapping: dict[str, str]) -> pl.Series:
+    """The delivered direction (column `direction`, any case) mapped onto in/out."""
+    return by_distinct(
+        frame["direction"],
+        lambda v: v.str.to_uppercase().replace_strict(
+            mapping, default=None, return_dtype=pl.String
+        ),
+    )
