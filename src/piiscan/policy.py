@@ -27,7 +27,7 @@ from piiscan.entities import policy_names
 from piiscan.errors import ConfigError, UnknownCustomerError
 from piiscan.schema import DATASET_NAMES, KNOWN_ENTITIES, REGISTRY, DatasetName
 
-Carrier = Literal["verizon", "att", "tmobile", "bell", "mdm", "generic"]
+Carrier = Literal["verizon", "att", "tmobile", "bell", "rogers", "telus", "mdm", "generic"]
 M = TypeVar("M", bound=BaseModel)
 OVERRIDES_FILE = "overrides.yaml"
 # Retired: datasets are declared in piiscan.schema.REGISTRY; a leftover file fails at load.

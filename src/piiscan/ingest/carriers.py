@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from piiscan.ingest import rogers
 from piiscan.ingest.convert import by_distinct, date_time
 from piiscan.layouts import Layout
 
@@ -236,6 +237,7 @@ STEPS: dict[str, Step] = {
     "tmobile_usage_detail": tmobile_usage,
     "bell_mobile": bell_mobile,
     "mdm_inventory": mdm_devices,
+    **rogers.STEPS,
     **{
         f"generic_usage_events_{label}": generic_usage
         for label in ("parquet", "xlsx", "csv", "tsv", "pipe")

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
 from piiscan.errors import EncodingError, IngestError
+from piiscan.ingest import rogers, telus
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
 from piiscan.ingest.convert import cleaned, convert_distinct, convert_error
 from piiscan.ingest.detection import detect_columns, detect_text
@@ -328,9 +329,44 @@ def _ingest_text(
     tally: Tally,
     unit: str,
 ) -> None:
+    title = telus.report_title(head)  # report-style text, not a table: a reader of its own
+    if title is not None:
+        for index, (layout, names, frames) in enumerate(telus.report_tables(name, stream, title)):
+            table_unit = unit if index == 0 else f"{unit} ({layout.dataset})"
+            _process_unit(table_unit, layout, names, frames, context, outputs, tally)
+        return
     layout, header = detect_text(name, head)
     frames = prefetched(text_frames(stream, layout, header, unit))
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
+
+
+def _rogers_specs(
+    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str
+) -> tuple[dict[str, rogers.Spec], list[zipfile.ZipInfo]]:
+    """Rogers call-detail members paired with their field spec, and the members left to read
+    as delimited text (the specs themselves are read here)."""
+    specs = []
+    for member in members:
+        if rogers.is_spec(member.filename):
+            member_name = member.filename.rsplit("/", 1)[-1]
+            try:
+                specs.append(rogers.parse_spec(member_name, archive.read(member)))
+            except IngestError as exc:
+                exc.file = f"{name}/{member_name}"
+                raise
+    if not specs:
+        return {}, members
+    data = [m.filename for m in members if rogers.is_data(m.filename)]
+    paired = rogers.pair(data, specs)
+    unpaired = [d for d in data if d not in paired]
+    if unpaired:
+        raise IngestError(
+            f"{name}/{unpaired[0]}",
+            f"no field spec in the archive names this report type ({len(specs)} spec(s) found)",
+            code="bad_header",
+        )
+    rest = [m for m in members if m.filename not in paired and not rogers.is_spec(m.filename)]
+    return paired, rest
 
 
 def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
@@ -344,7 +380,8 @@ def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
             members.sort(
                 key=lambda m: not m.filename.rsplit("/", 1)[-1].startswith("AccountSummary")
             )
-            for member in members:
+            specs, members = _rogers_specs(archive, members, name)
+            for member in [*(archive.getinfo(m) for m in specs), *members]:
                 member_name = member.filename.rsplit("/", 1)[-1]
                 unit = f"{name}/{member_name}"
                 context.name = member_name
@@ -357,7 +394,17 @@ def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
                     if kind != "text":
                         raise IngestError(unit, f"nested {kind} files are not supported")
                     try:
-                        _ingest_text(member_name, stream, head, context, outputs, tally, unit)
+                        if member.filename in specs:  # headerless rows, named by their spec
+                            spec = specs[member.filename]
+                            layout = rogers.layout_for(member_name, spec)
+                            names, frames = rogers.usage_frames(
+                                member_name, head, stream, layout, spec
+                            )
+                            _process_unit(
+                                unit, layout, names, prefetched(frames), context, outputs, tally
+                            )
+                        else:
+                            _ingest_text(member_name, stream, head, context, outputs, tally, unit)
                     except IngestError as exc:
                         exc.file = unit  # name the member, not just the archive
                         raise

@@ -23,7 +23,9 @@ Kind = Literal[
     "mmss",  # Bell durations 1053:00 (minutes:seconds) -> minutes as Float64
     "datetime",  # ISO 8601 date-time (generic extracts)
 ]
-Format = Literal["csv", "xlsx", "parquet"]
+# "report": not a delimited table; read by a reader of its own (piiscan.ingest.rogers, .telus),
+# never chosen by header matching.
+Format = Literal["csv", "xlsx", "parquet", "report"]
 
 
 @dataclass(frozen=True)
