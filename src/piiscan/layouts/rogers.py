@@ -229,11 +229,6 @@ _CUSTOM_MAPPED: dict[str, Column] = {
 }
 
 
-def _extra(header: str) -> Column:
-    """A charge column kept as an extra, as delivered (its snake_case name in `extras`)."""
-    return Column(header, re.sub(r"[^0-9a-z]+", "_", header.lower()).strip("_"))
-
-
 ROGERS_CUSTOM = Layout(
     name="rogers_custom",
     carrier="rogers",

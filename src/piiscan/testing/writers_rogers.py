@@ -121,9 +121,11 @@ def _rows(
     return chunk.select(*columns, pl.lit("").alias("trailing"))
 
 
-def _truth(report_type: str, chunk: pl.DataFrame) -> pl.DataFrame:
-    """The events as they land: GPRS has no time of day, so sessions land at midnight."""
+def report_events(report_type: str, chunk: pl.DataFrame) -> pl.DataFrame:
+    """The events of a usage chunk that a report type lists, as they land: one event in four of
+    a kind is roaming (the -RM report); GPRS has no time of day, so sessions land at midnight."""
     frame = chunk.filter(pl.col("kind") == KIND_OF[report_type])
+    frame = frame.filter(((pl.int_range(pl.len()) % 4) == 0) == report_type.endswith("-RM"))
     if KIND_OF[report_type] == "data":
         frame = frame.with_columns(pl.col("event_time").dt.truncate("1d"))
     return frame
@@ -142,13 +144,10 @@ def write_rogers_month(
     expected = []
     for report_type, (suffix, data_member, spec_member) in MEMBERS.items():
         path = folder / f"Rogers_{account.number}_{month}_{suffix}.zip"
-        # Every fourth event of a kind is roaming: it goes to the -RM report of its kind.
-        roaming = report_type.endswith("-RM")
-        rows, sums = 0, {}
+        rows, sums = 0, dict[str, str]()
         buffer = io.BytesIO()
         for chunk in chunks:
-            part = _truth(report_type, chunk)
-            part = part.filter(((pl.int_range(pl.len()) % 4) == 0) == roaming)
+            part = report_events(report_type, chunk)
             rows += part.height
             sums = add_sums(sums, sums_of(part))
             _rows(report_type, part, invoice, names, ids).write_csv(
