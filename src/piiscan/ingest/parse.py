@@ -340,35 +340,6 @@ def _ingest_text(
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
 
 
-def _rogers_specs(
-    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str
-) -> tuple[dict[str, rogers.Spec], list[zipfile.ZipInfo]]:
-    """Rogers call-detail members paired with their field spec, and the members left to read
-    as delimited text (the specs themselves are read here)."""
-    specs = []
-    for member in members:
-        if rogers.is_spec(member.filename):
-            member_name = member.filename.rsplit("/", 1)[-1]
-            try:
-                specs.append(rogers.parse_spec(member_name, archive.read(member)))
-            except IngestError as exc:
-                exc.file = f"{name}/{member_name}"
-                raise
-    if not specs:
-        return {}, members
-    data = [m.filename for m in members if rogers.is_data(m.filename)]
-    paired = rogers.pair(data, specs)
-    unpaired = [d for d in data if d not in paired]
-    if unpaired:
-        raise IngestError(
-            f"{name}/{unpaired[0]}",
-            f"no field spec in the archive names this report type ({len(specs)} spec(s) found)",
-            code="bad_header",
-        )
-    rest = [m for m in members if m.filename not in paired and not rogers.is_spec(m.filename)]
-    return paired, rest
-
-
 def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
     context = FileContext(name=name)
     try:
@@ -380,8 +351,9 @@ def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
             members.sort(
                 key=lambda m: not m.filename.rsplit("/", 1)[-1].startswith("AccountSummary")
             )
-            specs, members = _rogers_specs(archive, members, name)
-            for member in [*(archive.getinfo(m) for m in specs), *members]:
+            # Rogers call detail has no header line: its members are read with their spec.
+            paired, members = rogers.paired_members(archive, members, name)
+            for member in [*(archive.getinfo(m) for m in paired), *members]:
                 member_name = member.filename.rsplit("/", 1)[-1]
                 unit = f"{name}/{member_name}"
                 context.name = member_name
@@ -394,8 +366,8 @@ def _ingest_zip(name: str, path: Path, outputs: Outputs, tally: Tally) -> None:
                     if kind != "text":
                         raise IngestError(unit, f"nested {kind} files are not supported")
                     try:
-                        if member.filename in specs:  # headerless rows, named by their spec
-                            spec = specs[member.filename]
+                        if member.filename in paired:
+                            spec = paired[member.filename]
                             layout = rogers.layout_for(member_name, spec)
                             names, frames = rogers.usage_frames(
                                 member_name, head, stream, layout, spec

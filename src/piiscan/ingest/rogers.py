@@ -11,13 +11,14 @@ report type their names and the spec titles carry. The rows then read as any del
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 import polars as pl
 
-from piiscan.errors import LayoutError, SchemaError
+from piiscan.errors import IngestError, LayoutError, SchemaError
 from piiscan.ingest.reader import RAGGED, Header, decode_head, text_frames
 from piiscan.layouts import Layout, normalize
 from piiscan.layouts.rogers import KINDS, USAGE, field_names
@@ -125,6 +126,35 @@ def pair(data: list[str], specs: list[Spec]) -> dict[str, Spec]:
     if not pairs and len(data) == 1 and len(specs) == 1:
         pairs[data[0]] = specs[0]
     return pairs
+
+
+def paired_members(
+    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str
+) -> tuple[dict[str, Spec], list[zipfile.ZipInfo]]:
+    """Call-detail members (by name) with their field spec, and the members left to read as
+    delimited text; the specs are read here. `name` is the archive's, for errors."""
+    specs = []
+    for member in members:
+        if is_spec(member.filename):
+            member_name = member.filename.rsplit("/", 1)[-1]
+            try:
+                specs.append(parse_spec(member_name, archive.read(member)))
+            except IngestError as exc:
+                exc.file = f"{name}/{member_name}"
+                raise
+    if not specs:
+        return {}, members
+    data = [m.filename for m in members if is_data(m.filename)]
+    paired = pair(data, specs)
+    unpaired = [d for d in data if d not in paired]
+    if unpaired:
+        raise IngestError(
+            f"{name}/{unpaired[0]}",
+            f"no field spec in the archive names this report type ({len(specs)} spec(s) found)",
+            code="bad_header",
+        )
+    rest = [m for m in members if m.filename not in paired and not is_spec(m.filename)]
+    return paired, rest
 
 
 def layout_for(member: str, spec: Spec) -> Layout:
