@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from piiscan.ingest import att, bell, verizon
+from piiscan.ingest import att, bell, rogers, verizon
 
 # parse.py takes the shared names from here.
 from piiscan.ingest.steps import POST_ERROR as POST_ERROR
@@ -61,6 +61,7 @@ STEPS: dict[str, Step] = {
     "bell_invoice_charge_report": bell.report_user,
     "bell_usage_overview": bell.usage_overview,
     "mdm_inventory": mdm_devices,
+    **rogers.STEPS,
     **{
         f"generic_usage_events_{label}": generic_usage
         for label in ("parquet", "xlsx", "csv", "tsv", "pipe")

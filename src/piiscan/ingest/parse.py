@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
 from piiscan.errors import EncodingError, IngestError
+from piiscan.ingest import rogers, telus
 from piiscan.ingest.carriers import POST_ERROR, SKIP, FileContext, post_process
 from piiscan.ingest.convert import cleaned, convert_distinct, convert_error
 from piiscan.ingest.detection import Candidate, detect_columns, detect_text
@@ -216,6 +217,12 @@ class Tally:
             )
         )
 
+    def read_by(self, unit: str, layout: Layout, names: tuple[str, ...]) -> None:
+        """Record a layout taken by a reader of its own (a Rogers field spec, a Telus report
+        title): the file says which it is, so no other layout competed."""
+        known = sum(1 for n in names if normalize(n) in layout.fields)
+        self.choices.append(LayoutChoice(unit, layout.name, float(known), known, len(names), True))
+
 
 def _plan(layout: Layout, header: tuple[str, ...]) -> list[tuple[str, Column]]:
     """Each delivered column (c0..cN) with what it maps onto; extras become text columns."""
@@ -369,6 +376,13 @@ def _ingest_text(
     unit: str,
     layouts: Sequence[Layout],
 ) -> None:
+    title = telus.report_title(head)  # report-style text, not a table: a reader of its own
+    if title is not None:
+        for index, (layout, names, frames) in enumerate(telus.report_tables(name, stream, title)):
+            table_unit = unit if index == 0 else f"{unit} ({layout.dataset})"
+            tally.read_by(table_unit, layout, names)
+            _process_unit(table_unit, layout, names, frames, context, outputs, tally)
+        return
     layout, header, best, runner_up = detect_text(name, head, layouts)
     tally.chose(unit, best, runner_up)
     frames = prefetched(text_frames(stream, layout, header, unit))
@@ -388,7 +402,9 @@ def _ingest_zip(
             members.sort(
                 key=lambda m: not m.filename.rsplit("/", 1)[-1].startswith("AccountSummary")
             )
-            for member in members:
+            # Rogers call detail has no header line: its members are read with their spec.
+            paired, members = rogers.paired_members(archive, members, name)
+            for member in [*(archive.getinfo(m) for m in paired), *members]:
                 member_name = member.filename.rsplit("/", 1)[-1]
                 unit = f"{name}/{member_name}"
                 context.name = member_name
@@ -401,9 +417,20 @@ def _ingest_zip(
                     if kind != "text":
                         raise IngestError(unit, f"nested {kind} files are not supported")
                     try:
-                        _ingest_text(
-                            member_name, stream, head, context, outputs, tally, unit, layouts
-                        )
+                        if member.filename in paired:
+                            spec = paired[member.filename]
+                            layout = rogers.layout_for(member_name, spec)
+                            names, frames = rogers.usage_frames(
+                                member_name, head, stream, layout, spec
+                            )
+                            tally.read_by(unit, layout, names)
+                            _process_unit(
+                                unit, layout, names, prefetched(frames), context, outputs, tally
+                            )
+                        else:
+                            _ingest_text(
+                                member_name, stream, head, context, outputs, tally, unit, layouts
+                            )
                     except IngestError as exc:
                         exc.file = unit  # name the member, not just the archive
                         raise

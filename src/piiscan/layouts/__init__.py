@@ -7,7 +7,7 @@ not list are kept as extra string columns under a snake_case name.
 
 from __future__ import annotations
 
-from piiscan.layouts import att, bell, generic, mdm, tmobile, verizon
+from piiscan.layouts import att, bell, generic, mdm, rogers, telus, tmobile, verizon
 from piiscan.layouts.model import Column, Format, Kind, Layout, normalize
 
 LAYOUTS: tuple[Layout, ...] = (
@@ -15,6 +15,8 @@ LAYOUTS: tuple[Layout, ...] = (
     *att.LAYOUTS,
     *tmobile.LAYOUTS,
     *bell.LAYOUTS,
+    *rogers.LAYOUTS,
+    *telus.LAYOUTS,
     *mdm.LAYOUTS,
     *generic.LAYOUTS,
 )

@@ -28,7 +28,9 @@ Kind = Literal[
     "time",  # a time of day parsed with Column.fmt, joined to the date of the same target
     "duration",  # a duration in Column.fmt (seconds, minutes, mm:ss, hh:mm:ss) -> minutes
 ]
-Format = Literal["csv", "xlsx", "parquet"]
+# "report": not a delimited table; read by a reader of its own (piiscan.ingest.rogers, .telus),
+# never chosen by header matching.
+Format = Literal["csv", "xlsx", "parquet", "report"]
 # Column.fmt of money and number columns: how thousands and decimals are written.
 NUMBER_FORMATS = ("1,234.56", "1.234,56", "1 234,56", "1234.56", "1234,56")
 DURATION_FORMATS = ("seconds", "minutes", "mm:ss", "hh:mm:ss")
