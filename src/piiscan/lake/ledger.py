@@ -24,6 +24,7 @@ from typing import Any
 
 from piiscan.errors import StorageError
 from piiscan.lake import keys
+from piiscan.lake.faults import checkpoint
 from piiscan.lake.keyring import LedgerKey, load_ledger_key
 from piiscan.lake.reports import read_report, report_keys
 from piiscan.storage import Storage
@@ -120,6 +121,7 @@ def append(
     chained["hash"] = entry_mac(chained, key)
     body = "".join(json.dumps(e, sort_keys=True) + "\n" for e in [*entries, chained])
     storage.write_bytes(keys.ledger(customer), body.encode("utf-8"))
+    checkpoint("before-ledger-head")
     # Written after the ledger: a kill in between leaves the head one entry behind, which
     # verify accepts (the entry after it is signed) and the next append moves on.
     record = {"customer": customer, "seq": chained["seq"], "hash": chained["hash"], "chain": CHAIN}
@@ -179,6 +181,7 @@ class _Walk:
     problem: str | None = None
     unkeyed: list[int] = field(default_factory=list)
     keyed: int = 0
+    heads_seen: int = 0  # keyed entries appended over a head record
 
 
 def _walk(customer: str, entries: list[Any], hashes: list[str], key: _Key) -> _Walk:
@@ -222,18 +225,21 @@ def _entry_problem(
         return f"line {number}: unknown chain {chain!r}"
     if not hmac.compare_digest(str(entry.get("hash")), entry_mac(entry, key.get())):
         return f"line {number}: content was edited (or its hash recomputed without the ledger key)"
-    problem = _head_seen_problem(number, entry.get("head_seen"), bool(walk.keyed), hashes)
+    seen = entry.get("head_seen")
+    problem = _head_seen_problem(number, seen, bool(walk.heads_seen), hashes)
     walk.keyed += 1
+    walk.heads_seen += seen is not None
     return problem
 
 
-def _head_seen_problem(number: int, seen: Any, keyed_before: bool, hashes: list[str]) -> str | None:
-    """A signed entry names the head record it was appended over: it must be an earlier entry."""
+def _head_seen_problem(number: int, seen: Any, head_before: bool, hashes: list[str]) -> str | None:
+    """A signed entry names the head record it was appended over: it must be an earlier entry.
+    None is right until a head record was first written (the first keyed entry's run may have
+    been killed before its head write); once an entry saw one, every later entry must."""
     if seen is None:
-        # The first keyed entry may follow unkeyed ones (no head record existed yet).
         return (
             f"line {number}: appended while the head record was missing or forged"
-            if keyed_before
+            if head_before
             else None
         )
     seq, digest = seen.get("seq"), seen.get("hash")
@@ -342,8 +348,10 @@ def verify(
                 f"the head record is at entry {signed['seq']} of {len(hashes)} (a run killed "
                 "after its ledger write; the next entry moves it on)"
             )
-    elif walk.keyed:
+    elif walk.heads_seen:
         problems.append(f"head record {keys.ledger_head(customer)} is missing")
+    elif walk.keyed:  # a first keyed run killed before its head write; the next append writes it
+        notes.append(f"head record {keys.ledger_head(customer)} not written yet")
     for source, anchor in _anchors(storage, customer):
         anchors += 1
         if problem := _anchor_problem(source, anchor, hashes):
