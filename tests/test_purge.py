@@ -297,7 +297,11 @@ CRASH_POINTS = [
     "after-file-0",
     "journaled-file-3",
     "after-file-7",
+    "journaled-other-0",
+    "after-other-3",
+    "journaled-other-8",
     "before-ledger",
+    "before-ledger-head",
 ]
 
 
@@ -318,6 +322,7 @@ def test_a_killed_apply_leaves_files_before_or_after_and_a_rerun_finishes(
         "acme",
         "--as-of",
         LATER.isoformat(),
+        "--allow-future",  # judged years ahead, so that rows are due
         "--apply",
         "--config",
         str(CONFIGS),
@@ -352,5 +357,16 @@ def test_a_killed_apply_leaves_files_before_or_after_and_a_rerun_finishes(
     }
     assert ledger.verify(LocalStorage(crashed), "acme").ok
     entries = ledger.read_entries(LocalStorage(crashed), "acme")
-    expected = ledger.read_entries(LocalStorage(uninterrupted), "acme")[0]["rows_deleted"]
-    assert sum(e["rows_deleted"] for e in entries) == expected  # the journal kept the count
+    expected = ledger.read_entries(LocalStorage(uninterrupted), "acme")[0]
+    assert (
+        sum(e["rows_deleted"] for e in entries) == expected["rows_deleted"]
+    )  # the journal kept it
+    # Every object removed (zone files, landing files...) is recorded exactly once.
+    for field in ("files", "other_objects_removed"):
+        recorded = sorted(
+            (o["key"], o.get("removed_sha256", o.get("sha256"))) for e in entries for o in e[field]
+        )
+        assert recorded == sorted(
+            (o["key"], o.get("removed_sha256", o.get("sha256"))) for o in expected[field]
+        ), field
+    assert expected["other_objects_removed"]  # the landing files went too

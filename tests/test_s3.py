@@ -246,6 +246,7 @@ def test_nightly_purge_and_termination_on_a_versioned_bucket(
             "acme",
             "--as-of",
             "2033-06-01",
+            "--allow-future",
             "--apply",
             "--json",
             "--lake",

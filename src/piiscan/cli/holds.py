@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,6 +18,7 @@ from piiscan.cli.app import (
     LakeOption,
     app,
     console,
+    err,
     fail,
     load,
     parse_date,
@@ -143,8 +145,23 @@ def holds_release(
     console.print(f"released {hold.id} at {hold.released_at}")
 
 
-ledger_app = typer.Typer(help="The hash-chained record of applied purges.")
+ledger_app = typer.Typer(help="The signed, hash-chained record of applied purges.")
 app.add_typer(ledger_app, name="ledger")
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 as '1-3, 5'."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _plural(n: int) -> str:
+    return f"{n} {'entry' if n == 1 else 'entries'}"
 
 
 @ledger_app.command("verify")
@@ -152,17 +169,67 @@ def ledger_verify(
     customer: Annotated[list[str] | None, typer.Option("--customer", "-c")] = None,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    keys: Annotated[
+        Path | None, typer.Option(help="Folder of key files (ledger keys: <customer>.ledger.json).")
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Recompute every ledger's hash chain; exit 1 on any edit, removal or reordering."""
-    from piiscan.lake.ledger import verify
+    """Check every ledger's signed chain against its head record, reports and certificates;
+    exit 1 on any edit, removal, reordering, cut or replacement, 2 when one cannot be checked."""
+    from piiscan.lake import ledger
+    from piiscan.lake.keyring import load_ledger_key
 
     cfg = load(config)
     storage = open_lake(lake)
-    failed = False
-    for who in customer or [c.id for c in cfg.customers]:
-        result = verify(storage, who)
-        status = "ok" if result.ok else f"[red]BROKEN[/red]: {escape(result.problem or '')}"
-        console.print(f"{who}: {result.entries} entr(ies), {status}")
-        failed |= not result.ok
-    if failed:
-        raise typer.Exit(code=1)
+    configured = [c.id for c in cfg.customers]
+    in_lake = ledger.customers(storage)  # customers gone from the config keep their ledger
+    for who in customer or []:
+        if who not in configured and who not in in_lake:
+            raise fail(
+                PiiscanError(
+                    f"unknown customer {who!r}: not configured ({', '.join(configured) or 'none'})"
+                    " and the lake holds no ledger for it"
+                )
+            )
+    results: list[dict[str, Any]] = []
+    broken = unchecked = False
+    for who in customer or list(dict.fromkeys([*configured, *in_lake])):
+        try:
+            result = ledger.verify(storage, who, partial(load_ledger_key, who, keys))
+        except PiiscanError as exc:
+            unchecked = True
+            results.append({"customer": who, "ok": False, "error": str(exc)})
+            if not as_json:
+                err.print(f"{escape(who)}: [red]error[/red]: {escape(str(exc))}")
+            continue
+        broken |= not result.ok
+        results.append(result.as_json())
+        if not as_json:
+            _print_verification(result)
+    if as_json:
+        console.print_json(json.dumps({"ok": not broken and not unchecked, "ledgers": results}))
+    if broken or unchecked:
+        raise typer.Exit(code=1 if broken else 2)
+
+
+def _print_verification(result: Any) -> None:
+    """One line per ledger, then each further problem and note indented."""
+    unkeyed = (
+        f" ({_plural(len(result.unkeyed))} unkeyed, {_ranges(result.unkeyed)}: written before "
+        "the ledger was keyed)"
+        if result.unkeyed
+        else ""
+    )
+    anchors = f"; {result.anchors} anchor(s) checked"
+    who = escape(result.customer)
+    if result.ok:
+        console.print(f"{who}: {_plural(result.entries)}{unkeyed}, ok{anchors}")
+    else:
+        console.print(
+            f"{who}: {_plural(result.entries)}{unkeyed}, [red]BROKEN[/red]: "
+            f"{escape(result.problem or '')}"
+        )
+        for problem in result.problems[1:]:
+            console.print(f"  {who}: also {escape(problem)}")
+    for note in result.notes:
+        console.print(f"  {who}: note: {escape(note)}")

@@ -62,6 +62,12 @@ def _key_or_none(customer: str, keys: Path | None) -> Any:
         return None  # needed only for holds on numbers and tax/billing rows; fails there
 
 
+def _ledger_key(customer: str, keys: Path | None) -> Any:
+    from piiscan.lake.keyring import load_ledger_key
+
+    return load_ledger_key(customer, keys, create=True)  # beside the key files --keys names
+
+
 @app.command()
 def purge(
     customer: Annotated[str, typer.Option("--customer", "-c")],
@@ -94,7 +100,13 @@ def purge(
             )
         key = _key_or_none(customer, keys)
         plan = plan_purge(storage, cfg, customer, when, key)
-        entry = apply_purge(storage, cfg, plan, key, clock.now()) if apply else None
+        entry = (
+            apply_purge(
+                storage, cfg, plan, key, clock.now(), ledger_key=_ledger_key(customer, keys)
+            )
+            if apply
+            else None
+        )
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -142,7 +154,15 @@ def terminate(
                 _plan_table(plan)
                 console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
             return
-        result = run_termination(storage, cfg, plan, key, clock.now(), key_source(customer, keys))
+        result = run_termination(
+            storage,
+            cfg,
+            plan,
+            key,
+            clock.now(),
+            key_source(customer, keys),
+            _ledger_key(customer, keys),
+        )
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:

@@ -1,5 +1,8 @@
 """The purge journal (state/purge/<customer>.journal.json): changes written before they are made,
-so a run killed between a change and its ledger entry is still accounted for by the next one."""
+so a run killed between a change and its ledger entry is still accounted for by the next one.
+
+A record is a zone (or quarantine) file's change, or an other object (landing, quarantine,
+report, export) about to be deleted: `other_record`, listed under `other_objects_removed`."""
 
 from __future__ import annotations
 
@@ -20,6 +23,22 @@ def write_journal(storage: Storage, customer: str, records: list[dict[str, Any]]
     storage.write_bytes(keys.purge_journal(customer), json.dumps(records).encode())
 
 
+def other_record(apply_id: str, key: str, sha256: str) -> dict[str, Any]:
+    """The journal record of an other object about to be deleted (it counts once gone)."""
+    return {
+        "apply_id": apply_id,
+        "key": key,
+        "other": True,
+        "sha256": sha256,
+        "written_sha256": None,
+    }
+
+
+def is_other(record: dict[str, Any]) -> bool:
+    """Whether a journal record is an other object's deletion (not a zone file's change)."""
+    return bool(record.get("other"))
+
+
 def journal_change(storage: Storage, customer: str, record: dict[str, Any]) -> None:
     """Journal a change made outside a plan (its record needs `apply_id`, `key`,
     `rows_deleted` and `written_sha256`) before making it: the next `apply_purge` for the
@@ -35,7 +54,8 @@ def journal_pending(storage: Storage, customer: str) -> bool:
 
 def recover_journal(storage: Storage, customer: str) -> list[dict[str, Any]]:
     """Files a killed apply changed that no ledger entry records yet. A journaled file counts
-    only if the lake shows its change (gone, or holding the journaled new content)."""
+    only if the lake shows its change (gone, or holding the journaled new content); a journaled
+    other object, only if it is gone."""
     key = keys.purge_journal(customer)
     if not storage.exists(key):
         return []

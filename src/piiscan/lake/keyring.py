@@ -1,14 +1,20 @@
-"""Reading pseudonymization keys at the edge: an environment variable or a key file per customer.
+"""Reading keys at the edge: an environment variable or a key file per customer.
 
 PIISCAN_KEY_<CUSTOMER> (upper case, '-' as '_') holds a key file's JSON; otherwise the file
 <keys dir>/<customer>.json, the folder from PIISCAN_KEYS_DIR (default ./keys). Keys never go into
 the lake, a log or a report. Flows read the same JSON from a Prefect Secret block.
+
+The ledger key, which signs the customer's ledger, is another secret with its own variable
+(PIISCAN_LEDGER_KEY_<CUSTOMER>) and file (<keys dir>/<customer>.ledger.json). It is never
+retired: the ledger must stay verifiable after the customer is gone.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +22,7 @@ from piiscan.errors import KeyMaterialError
 from piiscan.pseudonymize import Key, new_keyring, parse_keyring
 
 DEFAULT_KEYS_DIR = Path("keys")
+LEDGER_KEY_BYTES = 32
 
 
 def env_name(customer: str) -> str:
@@ -119,4 +126,82 @@ def create_key(customer: str, folder: Path | None = None, rotate: bool = False) 
     tmp.write_text(new_keyring(previous), "utf-8")
     tmp.chmod(0o600)
     tmp.replace(path)
+    return path
+
+
+# --- the ledger key ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerKey:
+    """The secret that signs a customer's ledger; repr never shows it."""
+
+    customer: str
+    secret: bytes = field(repr=False)
+
+
+def ledger_env_name(customer: str) -> str:
+    """The environment variable that may hold a customer's ledger key file."""
+    return "PIISCAN_LEDGER_KEY_" + customer.upper().replace("-", "_")
+
+
+def ledger_key_path(customer: str, folder: Path | None = None) -> Path:
+    """The ledger key file of a customer."""
+    return (folder or keys_dir()) / f"{customer}.ledger.json"
+
+
+def parse_ledger_key(customer: str, text: str) -> LedgerKey:
+    """A ledger key from its file's JSON: {"customer": id, "ledger_key": hex}."""
+    try:
+        data = json.loads(text)
+        secret = bytes.fromhex(data["ledger_key"])
+        owner = data["customer"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KeyMaterialError(
+            customer,
+            f"ledger key file must be JSON {{customer, ledger_key: hex}} ({type(exc).__name__})",
+        ) from None
+    if owner != customer:
+        raise KeyMaterialError(customer, f"the ledger key given is customer {owner!r}'s")
+    if len(secret) < LEDGER_KEY_BYTES:
+        raise KeyMaterialError(
+            customer, f"ledger key too short: {len(secret)} bytes, at least {LEDGER_KEY_BYTES}"
+        )
+    return LedgerKey(customer, secret)
+
+
+def load_ledger_key(customer: str, folder: Path | None = None, create: bool = False) -> LedgerKey:
+    """The customer's ledger key (create: make its file when neither variable nor file holds
+    one), or KeyMaterialError saying where it was looked for."""
+    text = os.environ.get(ledger_env_name(customer))
+    if text is None:
+        path = ledger_key_path(customer, folder)
+        if not path.is_file():
+            if not create:
+                raise KeyMaterialError(
+                    customer,
+                    f"ledger key missing: set {ledger_env_name(customer)} or create {path} "
+                    "(it was made by the first ledger entry written with a key)",
+                )
+            create_ledger_key(customer, folder)
+        text = path.read_text("utf-8")
+    return parse_ledger_key(customer, text)
+
+
+def create_ledger_key(customer: str, folder: Path | None = None) -> Path:
+    """Write a ledger key file with a fresh key, unless one exists (it is never replaced)."""
+    path = ledger_key_path(customer, folder)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"customer": customer, "ledger_key": secrets.token_hex(LEDGER_KEY_BYTES)}
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(body, indent=1) + "\n", "utf-8")
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)  # never over another process's new key: the first one made wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
     return path

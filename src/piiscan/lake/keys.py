@@ -15,6 +15,7 @@ state/ingested/<customer>.json                       the ingest manifest
 state/holds/<customer>.json                          audit and legal holds
 state/locks/<customer>.json                          the customer's run lock
 state/purge/<customer>.journal.json                  changes not yet ledgered
+state/ledger/<customer>.head.json                    the ledger's signed head (seq, hash)
 state/requests/<customer>/<request id>.json          completed request records (no identifier)
 ```
 """
@@ -208,10 +209,15 @@ def report_run(key: str) -> str:
     return name_of(key).rsplit(".", 1)[0]
 
 
+def certificates(customer: str) -> str:
+    """A customer's certificate folder."""
+    return join("certificates", customer_id(customer))
+
+
 def certificate(customer: str, stem: str, ext: str = "json") -> str:
     """A deletion certificate (json or html)."""
     stem = _checked(stem, _DATE, "certificate date", "YYYY-MM-DD")
-    return join("certificates", customer_id(customer), f"{stem}.{ext}")
+    return join(certificates(customer), f"{stem}.{ext}")
 
 
 # --- ledger and state -------------------------------------------------------------------------
@@ -219,7 +225,34 @@ def certificate(customer: str, stem: str, ext: str = "json") -> str:
 
 def ledger(customer: str) -> str:
     """A customer's hash-chained ledger."""
-    return join("ledger", f"{customer_id(customer)}.jsonl")
+    return join(ledgers(), f"{customer_id(customer)}.jsonl")
+
+
+def ledgers() -> str:
+    """The ledger folder (one file per customer)."""
+    return "ledger"
+
+
+def ledger_heads() -> str:
+    """The folder of ledger head records."""
+    return join("state", "ledger")
+
+
+def ledger_head(customer: str) -> str:
+    """A customer's ledger head record: the seq and hash of its last entry, signed."""
+    return join(ledger_heads(), f"{customer_id(customer)}.head.json")
+
+
+def ledger_customer(key: str) -> str | None:
+    """The customer whose ledger or head record a key is, or None for another key."""
+    name = name_of(key)
+    for customer, build in (
+        (name.removesuffix(".jsonl"), ledger),
+        (name.removesuffix(".head.json"), ledger_head),
+    ):
+        if _CUSTOMER.fullmatch(customer) and key == build(customer):
+            return customer
+    return None
 
 
 def manifest(customer: str) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from piiscan.detect import ColumnFinding, Detector
+from piiscan.lake import ledger
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.pipeline.ingest import Progress, ingest_landing
 from piiscan.pipeline.pseudonymize import pseudonymize_dataset
@@ -109,14 +110,16 @@ def finish_report(
     datasets: dict[str, Any],
     purge: dict[str, Any],
 ) -> tuple[str, dict[str, Any]]:
-    """Build the run's report against the previous one (drift), write JSON and HTML."""
+    """Build the run's report against the previous one (drift), write JSON and HTML. The
+    report anchors the ledger's head (purge.ledger: seq and hash of its last entry), so a
+    ledger cut short or replaced later no longer holds what the report names."""
     document = build_report(
         customer,
         run_id,
         now,
         ingest=ingest,
         datasets=datasets,
-        purge=purge,
+        purge={**purge, "ledger": ledger.head(storage, customer)},
         previous=previous_report(storage, customer, run_id),
         reviewed=reviewed_columns(datasets),
         confidence_threshold=config.review.confidence_threshold,

@@ -5,9 +5,11 @@ retention period is skipped unread) and only the columns decisions need. Applyin
 customer's lock, checks that every file is still the one planned (a stale plan is refused), then
 per file: drop it when every row is due, or rewrite it (new content verified for row count and
 schema, then swapped in atomically). Each zone decides from its own rows, so a run killed at any
-point leaves every file as before or as after, and a rerun finishes the job. An applied purge
-appends a ledger entry: policy, partitions, rows deleted and kept per hold, hashes of the files
-removed and written.
+point leaves every file as before or as after, and a rerun finishes the job. Every change, zone
+file or other object (landing, quarantine, report, export), is journaled before it is made, so the
+rerun's ledger entry records each one exactly once. An applied purge appends a signed ledger
+entry: policy, partitions, rows deleted and kept per hold, hashes of the objects removed and
+written.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from piiscan.holds import Hold
 from piiscan.lake import keys, ledger
 from piiscan.lake.faults import checkpoint
 from piiscan.lake.holds import load_registry
-from piiscan.lake.journal import recover_journal, write_journal
-from piiscan.lake.keyring import KeySource
+from piiscan.lake.journal import is_other, other_record, recover_journal, write_journal
+from piiscan.lake.keyring import KeySource, LedgerKey
 from piiscan.lake.locks import customer_lock
 from piiscan.lake.manifest import load_manifest
 from piiscan.lake.reports import write_certificate
@@ -235,11 +237,13 @@ def apply_purge(
     subject: tuple[tuple[str, tuple[str, ...]], ...] = (),
     extra: dict[str, Any] | None = None,
     subject_elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    ledger_key: LedgerKey | None = None,
 ) -> dict[str, Any]:
     """Apply a plan under the customer's lock and append its ledger entry (returned).
 
     subject: the rows an erasure request names (Rules.subject, with Rules.subject_elsewhere);
-    extra: PII-free fields for the ledger entry (a request's id and keyed selector hash)."""
+    extra: PII-free fields for the ledger entry (a request's id and keyed selector hash);
+    ledger_key: signs the entry (None: its variable or key file, created when missing)."""
     customer = plan.customer
     with customer_lock(storage, customer, now):
         holds = load_registry(storage, customer).active(plan.as_of)
@@ -276,16 +280,21 @@ def apply_purge(
                     storage.rewrite(new_file, item.key, item.sha256)
                 done.append(record)
             checkpoint(f"after-file-{index}")
-        removed_other = []
-        for other in plan.other_keys:
-            if storage.exists(other):
-                removed_other.append(
-                    {"key": other, "sha256": sha256_bytes(storage.read_bytes(other))}
-                )
-                storage.delete(other)
+        removed_other: list[dict[str, Any]] = []
+        for index, other in enumerate(plan.other_keys):
+            if not storage.exists(other):
+                continue
+            record = other_record(apply_id, other, sha256_bytes(storage.read_bytes(other)))
+            # Journaled like zone files: a kill between deletions still ledgers each one once.
+            write_journal(storage, customer, [*recovered, *done, *removed_other, record])
+            checkpoint(f"journaled-other-{index}")
+            storage.delete(other)
+            removed_other.append(record)
+            checkpoint(f"after-other-{index}")
         checkpoint("before-ledger")
         # Rejected rows removed from quarantine (subject erasure) are listed on their own.
-        changed = [*recovered, *done]
+        changed = [r for r in [*recovered, *done] if not is_other(r)]
+        others = [r for r in [*recovered, *removed_other] if is_other(r)]
         lake_files = [f for f in changed if f.get("zone") != "quarantine"]
         quarantined = [f for f in changed if f.get("zone") == "quarantine"]
         entry = {
@@ -297,13 +306,13 @@ def apply_purge(
             "rows_deleted": sum(f["rows_deleted"] for f in lake_files),
             "rows_kept": plan.kept,
             "files": lake_files,
-            "other_objects_removed": removed_other,
+            "other_objects_removed": [{"key": o["key"], "sha256": o["sha256"]} for o in others],
             "nothing_due": plan.nothing_due and not recovered,
-            "apply_ids": sorted({f["apply_id"] for f in changed} | {apply_id}),
+            "apply_ids": sorted({r["apply_id"] for r in [*changed, *others]} | {apply_id}),
             **({"quarantine_files": quarantined} if quarantined else {}),
             **(extra or {}),
         }
-        chained = ledger.append(storage, customer, entry)
+        chained = ledger.append(storage, customer, entry, ledger_key)
         storage.delete(keys.purge_journal(customer))
         return chained
 
@@ -376,13 +385,15 @@ def terminate(
     key: Key | None,
     now: datetime,
     source: KeySource,
+    ledger_key: LedgerKey | None = None,
 ) -> Termination:
     """Apply a termination plan (plan_purge with terminated=the account end) exactly as it was
     shown, certify it, and retire the key where it lives unless a hold still names lines by
-    token. A stale plan is refused (PurgeError), and nothing is deleted."""
+    token (the ledger key is never retired: the ledger must stay verifiable). A stale plan is
+    refused (PurgeError), and nothing is deleted."""
     if plan.terminated is None:
         raise PurgeError(f"{plan.customer}: not a termination plan (plan it with an account end)")
-    entry = apply_purge(storage, config, plan, key, now, kind="terminate")
+    entry = apply_purge(storage, config, plan, key, now, kind="terminate", ledger_key=ledger_key)
     holds = load_registry(storage, plan.customer).active(plan.terminated)
     key_needed = any(h.number_tokens for h in holds)
     remaining = {d: n for d, n in plan.kept.items() if d not in ("active",)}
