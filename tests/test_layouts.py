@@ -256,3 +256,34 @@ def test_check_names_the_reason_a_file_gets_no_layout(tmp_path: Path) -> None:
     path.write_text("Region,Store\nNorth,S1\n")
     result = runner.invoke(app, ["layouts", "check", str(path), "--config", str(CONFIGS)])
     assert result.exit_code == 1 and "unknown_layout" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "fmt"),
+    [
+        (["4410022", "4410023", "5520019"], "int", None),  # account numbers, not %Y%m%d dates
+        (["20261003", "20261004"], "date", "%Y%m%d"),
+        (["03.10.2026", "04.10.2026"], "date", "%d.%m.%Y"),
+        (["14:02:11", "09:15:00"], "time", "%H:%M:%S"),
+        (["1.234,56", "0,99"], "money", "1.234,56"),
+    ],
+)
+def test_suggest_reads_value_shapes_as_a_person_would(
+    values: list[str], kind: str, fmt: str | None
+) -> None:
+    from piiscan.ingest.suggest import _value_shape
+
+    shape = _value_shape(values)
+    assert shape is not None and shape[:2] == (kind, fmt)
+
+
+@pytest.mark.parametrize(
+    ("canonical", "kind"),
+    [("wireless_number", "phone"), ("other_number", "dialed"), ("account_number", "id")],
+)
+def test_suggest_gives_numbers_the_kind_that_stores_them_canonically(
+    canonical: str, kind: str
+) -> None:
+    from piiscan.ingest.suggest import _kind_of
+
+    assert _kind_of(canonical, "text") == kind

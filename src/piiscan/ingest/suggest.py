@@ -251,6 +251,11 @@ def _all(values: list[str], test: re.Pattern[str] | None = None, fmt: str | None
             parsed = series.str.strptime(pl.Datetime, fmt, strict=False)
         else:
             parsed = series.str.strptime(kind, fmt, strict=False)
+        if kind is pl.Date or fmt in DATETIME_FORMATS:
+            # A 7-digit account number parses as %Y%m%d (year 4410): dates of a carrier export
+            # fall in a plausible span.
+            plausible = parsed.dt.year().is_between(1970, 2100).fill_null(False)
+            return float(plausible.sum()) / len(values)
         return 1.0 - parsed.null_count() / len(values)
     assert test is not None
     return sum(1 for v in values if test.fullmatch(v)) / len(values)
@@ -348,7 +353,7 @@ def _guess(header: str, values: list[str], finding: object) -> Guess:
         elif synonym == "user_name" and "PHONE_NUMBER" in said:
             check = "the header may name a number, the values look like names"
         sure = sure if check is None else 0.5
-        return Guess(header, synonym, "text", None, sure, "header words", check)
+        return Guess(header, synonym, _kind_of(synonym, "text"), None, sure, "header words", check)
     return Guess(header, None, "text", None, 0.0, "", None)
 
 
@@ -367,6 +372,10 @@ def _kind_of(canonical: str, shape: Kind) -> Kind:
         return "int"
     if canonical in ("minutes", "data_kb"):
         return "number"
+    if canonical == "wireless_number":
+        return "phone"  # stored in its canonical form, whatever the file writes
+    if canonical == "other_number":
+        return "dialed"
     return "id" if canonical in ("account_number", "invoice_number", "employee_id") else "text"
 
 
