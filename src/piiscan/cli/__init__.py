@@ -4,7 +4,17 @@ Commands only parse options, call one pipeline (or lake) function and print; the
 piiscan.pipeline.
 """
 
-from piiscan.cli import demo, holds, ingest, purge, report, review, subject  # noqa: F401 (commands)
+from piiscan.cli import (  # noqa: F401 (commands)
+    demo,
+    doctor,
+    holds,
+    ingest,
+    purge,
+    report,
+    review,
+    run,
+    subject,
+)
 from piiscan.cli.app import app
 
 __all__ = ["app"]
