@@ -188,17 +188,25 @@ def print_table(
     empty: str,
     whole: Sequence[str] = (),
 ) -> None:
-    """A table of plain strings: a sentence when empty; rich in a terminal (the columns in
-    `whole` never narrower than their longest value, others folded, never cut); aligned plain
-    lines otherwise (logs, cron, CI), as wide as their values."""
+    """A table of plain strings: a sentence when empty; a rich table in a terminal when it fits
+    without splitting a word or a value of the `whole` columns; else aligned plain lines as
+    wide as their values (always off a terminal: logs, cron, CI)."""
     if not rows:
         say(empty)
         return
-    if console.is_terminal:
+    # Never split a word (a column name, an id) nor a `whole` value: each column at least that
+    # wide, and plain lines when those widths do not fit the terminal.
+    widest = {
+        name: max(
+            len(name),
+            *(len(r[i]) if name in whole else max(map(len, r[i].split()), default=0) for r in rows),
+        )
+        for i, name in enumerate(columns)
+    }
+    if console.is_terminal and sum(widest.values()) + 3 * len(columns) + 1 <= console.width:
         table = Table(title=escape(title), title_justify="left")
-        for i, name in enumerate(columns):
-            widest = max(len(r[i]) for r in rows) if name in whole else None
-            table.add_column(name, overflow="fold", min_width=widest)
+        for name in columns:
+            table.add_column(name, overflow="fold", min_width=widest[name])
         for row in rows:
             table.add_row(*(escape(v) for v in row))
         console.print(table)
