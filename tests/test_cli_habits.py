@@ -252,3 +252,31 @@ def test_run_nightly_runs_one_customer_or_names_those_that_failed(
     assert "acme:" in every.stdout and "globex:" in every.stdout
     assert "failed: initech: StorageError" in every.stderr
     assert "nightly failed for initech" in every.stderr
+
+
+@pytest.mark.integration
+def test_doctor_checks_an_s3_lake(seaweed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = seaweed.create_bucket("doctor-lake", versioned=True)
+    common = ["doctor", "--config", str(CONFIGS), "--json", "--lake"]
+    good = runner.invoke(app, [*common, f"s3://{bucket}/lake"])
+    assert good.exit_code == 0, good.output
+    checks = _checks(good.stdout)
+    assert checks["S3 credentials"]["ok"] and f"bucket {bucket}" in checks["lake"]["detail"]
+    assert not list(seaweed.client().list_objects_v2(Bucket=bucket).get("Contents", []))
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    unreachable = runner.invoke(app, [*common, f"s3://{bucket}/lake"])
+    assert unreachable.exit_code == 1
+    lake = _checks(unreachable.stdout)["lake"]
+    assert "not writable" in lake["detail"] and "AWS_ENDPOINT_URL" in lake["hint"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", seaweed.env["AWS_ENDPOINT_URL"])
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    anonymous = runner.invoke(app, [*common, f"s3://{bucket}/lake"])
+    assert anonymous.exit_code == 1
+    assert not _checks(anonymous.stdout)["S3 credentials"]["ok"]
