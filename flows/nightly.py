@@ -34,7 +34,11 @@ from piiscan.storage import open_lake
 
 
 class CustomersFailed(RuntimeError):
-    """Raised at the end of a run in which some customers failed."""
+    """Raised at the end of a run in which some customers failed; carries the run's outcome."""
+
+    def __init__(self, message: str, outcome: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome or {}
 
 
 @task(name="ingest", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -140,13 +144,16 @@ def run_markdown(run_id: str, results: dict[str, Any], failed: dict[str, str]) -
 
 
 @flow(name="nightly", log_prints=False)
-def nightly(lake: str = "./lake", config_dir: str = "configs") -> dict[str, Any]:
-    """Run every configured customer; fail at the end if any customer failed."""
+def nightly(
+    lake: str = "./lake", config_dir: str = "configs", customers: list[str] | None = None
+) -> dict[str, Any]:
+    """Run every configured customer (or only those named); fail at the end if any failed."""
     config = load_config(config_dir)
+    chosen = config.customers if customers is None else [config.customer(c) for c in customers]
     run_id = new_run_id(clock.now())
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
-    for customer in config.customers:
+    for customer in chosen:
         try:
             results[customer.id] = run_one(lake, config_dir, customer.id, run_id)
         except Exception as exc:  # one customer failing must not stop the others
@@ -168,7 +175,7 @@ def nightly(lake: str = "./lake", config_dir: str = "configs") -> dict[str, Any]
     }
     if failed:
         reasons = "; ".join(f"{c}: {why}" for c, why in sorted(failed.items()))
-        raise CustomersFailed(f"{len(failed)} customer(s) failed: {reasons}")
+        raise CustomersFailed(f"{len(failed)} customer(s) failed: {reasons}", outcome)
     return outcome
 
 

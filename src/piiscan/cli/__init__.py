@@ -6,12 +6,14 @@ piiscan.pipeline.
 
 from piiscan.cli import (  # noqa: F401 (commands)
     demo,
+    doctor,
     holds,
     ingest,
     layouts,
     purge,
     report,
     review,
+    run,
     subject,
 )
 from piiscan.cli.app import app

@@ -1,16 +1,27 @@
-"""The Typer app and what every command shares: options, console, errors, config."""
+"""The Typer app and what every command shares: options, console, errors, config, output.
+
+Output reads the same in a terminal and in a log: tables become plain aligned lines when
+stdout is not a terminal (nothing is cut to the width), and progress bars become plain lines.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+import piiscan
 from piiscan.errors import PiiscanError
 from piiscan.lake import keys as lake_keys
 from piiscan.lake.reports import read_report, report_keys
@@ -26,6 +37,100 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
+def _usage_name(self: typer.core.TyperArgument) -> str:
+    """click's usage form, PATHS... or [PATHS]... (Typer 0.29 writes {paths}...)."""
+    name = (self.metavar or self.name or "").upper()
+    name = name if self.required else f"[{name}]"
+    return f"{name}..." if self.nargs != 1 else name
+
+
+_typer_option_type = typer.core.TyperOption.display_type_rich
+
+
+def _option_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    """No type column for a flag (Typer 0.29 writes <bool> beside --json)."""
+    return None if self.is_flag else _typer_option_type(self, ctx)
+
+
+typer.core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
+typer.core.TyperOption.display_type_rich = _option_type  # type: ignore[method-assign]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"piiscan {piiscan.__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Find, pseudonymize and retire personal data in telecom expense data."""
+
+
+# -- where the configs are ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigFound:
+    """The configs folder a command uses, and how it was found (or where it was looked for)."""
+
+    path: Path
+    how: str
+    found: bool
+    looked: tuple[Path, ...] = ()
+
+
+def find_config(given: Path, source: str, cwd: Path) -> ConfigFound:
+    """--config or PIISCAN_CONFIG as given (source COMMANDLINE, ENVIRONMENT); else ./configs;
+    else the first configs/ holding a customers.yaml in the current folder or one above it."""
+    if source == "COMMANDLINE":
+        return ConfigFound(given, "--config", (given / "customers.yaml").is_file())
+    if source == "ENVIRONMENT":
+        return ConfigFound(given, "PIISCAN_CONFIG", (given / "customers.yaml").is_file())
+    if given.is_dir():
+        return ConfigFound(given, "./configs", (given / "customers.yaml").is_file())
+    looked = (cwd, *cwd.parents)
+    for folder in looked:
+        if (folder / "configs" / "customers.yaml").is_file():
+            return ConfigFound(folder / "configs", f"found above {cwd}", True)
+    return ConfigFound(given, "not found", False, looked)
+
+
+_found: dict[Path, ConfigFound] = {}  # what this command's --config callback found
+
+
+def _config_callback(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    source = ctx.get_parameter_source(param.name or "")
+    found = find_config(value, getattr(source, "name", "DEFAULT"), Path.cwd())
+    _found[found.path] = found
+    return found.path
+
+
+def config_found(path: Path) -> ConfigFound:
+    """How this command's configs were found (for messages and doctor)."""
+    return _found.get(path) or ConfigFound(path, "--config", (path / "customers.yaml").is_file())
+
+
+def config_missing(found: ConfigFound) -> str:
+    """Where configs were looked for, and how to name them."""
+    if found.looked:
+        where = (
+            f"no configs/customers.yaml in {found.looked[0]} or any folder above it "
+            f"(up to {found.looked[-1]})"
+        )
+    else:
+        where = f"{found.path / 'customers.yaml'} (from {found.how}) does not exist"
+    return f"{where}; give the configs folder with --config DIR or PIISCAN_CONFIG=DIR"
+
+
 LakeOption = Annotated[
     str,
     typer.Option(
@@ -34,7 +139,13 @@ LakeOption = Annotated[
 ]
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", envvar="PIISCAN_CONFIG", help="Folder holding customers.yaml etc."),
+    typer.Option(
+        "--config",
+        envvar="PIISCAN_CONFIG",
+        callback=_config_callback,
+        help="Folder holding customers.yaml etc. (default ./configs, else the first "
+        "configs/customers.yaml found walking up from here).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary.")]
 
@@ -45,10 +156,65 @@ def fail(error: PiiscanError) -> typer.Exit:
 
 
 def load(path: Path) -> Config:
+    """The validated configs, or exit 2 naming the file and key (or where configs were sought)."""
+    found = config_found(path)
+    if not found.found:
+        raise fail(PiiscanError(config_missing(found)))
     try:
         return load_config(path)
     except PiiscanError as exc:
         raise fail(exc) from None
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """'1 entry', '2 entries', '0 rows'."""
+    if count == 1:
+        return f"{count} {singular}"
+    if many is None:
+        many = singular[:-1] + "ies" if singular.endswith("y") else singular + "s"
+    return f"{count} {many}"
+
+
+def say(text: str) -> None:
+    """A line of plain text (no markup, no highlighting, never wrapped or cut)."""
+    console.print(text, markup=False, highlight=False)
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    empty: str,
+    whole: Sequence[str] = (),
+) -> None:
+    """A table of plain strings: a sentence when empty; a rich table in a terminal when it fits
+    without splitting a word or a value of the `whole` columns; else aligned plain lines as
+    wide as their values (always off a terminal: logs, cron, CI)."""
+    if not rows:
+        say(empty)
+        return
+    # Never split a word (a column name, an id) nor a `whole` value: each column at least that
+    # wide, and plain lines when those widths do not fit the terminal.
+    widest = {
+        name: max(
+            len(name),
+            *(len(r[i]) if name in whole else max(map(len, r[i].split()), default=0) for r in rows),
+        )
+        for i, name in enumerate(columns)
+    }
+    if console.is_terminal and sum(widest.values()) + 3 * len(columns) + 1 <= console.width:
+        table = Table(title=escape(title), title_justify="left")
+        for name in columns:
+            table.add_column(name, overflow="fold", min_width=widest[name])
+        for row in rows:
+            table.add_row(*(escape(v) for v in row))
+        console.print(table)
+        return
+    widths = [max(len(name), *(len(r[i]) for r in rows)) for i, name in enumerate(columns)]
+    say(title)
+    for line in (columns, *rows):
+        say("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
 
 
 def progress_bar() -> Progress:
@@ -61,6 +227,31 @@ def progress_bar() -> Progress:
         console=err,
         transient=True,
     )
+
+
+@contextmanager
+def progress(description: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A step callback: a rich bar on a terminal, else one plain line per step on stderr."""
+    if err.is_terminal:
+        with progress_bar() as bar:
+            task = bar.add_task(description, total=total, item="")
+            yield lambda item: bar.update(task, advance=1, item=escape(item))
+        return
+    done = 0
+
+    def step(item: str) -> None:
+        nonlocal done
+        done += 1
+        err.print(f"{description} {done}/{total}: {item}", markup=False, highlight=False)
+
+    yield step
+
+
+def local_prefect() -> None:
+    """Prefect's ephemeral mode without telemetry (before flows/ imports Prefect)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 def parse_date(value: str, option: str) -> date:
@@ -103,5 +294,6 @@ RunOption = Annotated[
     str | None, typer.Option("--run", help="A run id (default: the latest report).")
 ]
 CustomerFilter = Annotated[
-    str | None, typer.Option("--customer", help="One customer (default: every configured one).")
+    str | None,
+    typer.Option("--customer", "-c", help="One customer (default: every configured one)."),
 ]

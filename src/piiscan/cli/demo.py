@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -14,10 +13,11 @@ from piiscan.cli.app import (
     ConfigOption,
     LakeOption,
     app,
-    console,
     err,
     load,
     parse_date,
+    plural,
+    say,
 )
 from piiscan.lake import keys as lake_keys
 from piiscan.storage import open_lake
@@ -66,7 +66,7 @@ def fixtures(
         broken=broken,
     )
     files = len({e.file for e in expected})
-    console.print(f"wrote {files} file(s) under {out} (expectations in {out / 'expected.json'})")
+    say(f"wrote {plural(files, 'file')} under {out} (expectations in {out / 'expected.json'})")
 
 
 @app.command()
@@ -81,9 +81,7 @@ def demo(
         from piiscan.testing.stage import stage_fixtures
     except ImportError as exc:
         raise _missing_fixtures_extra(exc, "demo") from None
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    from flows.nightly import nightly  # Prefect is imported only where flows run
+    from piiscan.cli.run import run_nightly
 
     cfg = load(config)
     storage = open_lake(lake)
@@ -91,22 +89,10 @@ def demo(
 
     for customer in cfg.customers:  # demo keys; production keys come from a secret store
         create_key(customer.id)
+    err.print("generating carrier files...", markup=False, highlight=False)
     with tempfile.TemporaryDirectory(prefix="piiscan-fixtures-") as tmp:
         generate(Path(tmp), customers=len(cfg.customers), months=2, lines=12, seed=seed)
         staged = stage_fixtures(storage, Path(tmp))
-    console.print(f"staged {staged} carrier file(s) in {storage.uri(lake_keys.area('landing'))}")
-    state = nightly(lake=lake, config_dir=str(config), return_state=True)
-    result: Any = state.result(raise_on_failure=False)
-    if not state.is_completed():
-        err.print(f"[red]nightly flow ended {state.name}:[/red] {result}")
-        raise typer.Exit(code=1)
-    for customer, summary in result["customers"].items():
-        console.print(
-            f"[bold]{customer}[/bold]: {summary['files_ingested']} ingested, "
-            f"{summary['files_quarantined']} quarantined, rows {summary['rows']}"
-        )
-        console.print(f"  report: {summary['report']}")
-        console.print(f"  html:   {summary['html']}")
-        if summary["needs_review"]:
-            console.print(f"  [red]needs review[/red]: {summary['review_items']} item(s)")
-    console.print(f"analytics zone (pseudonymized): {storage.uri(lake_keys.area('analytics'))}")
+    say(f"staged {plural(staged, 'carrier file')} in {storage.uri(lake_keys.area('landing'))}")
+    run_nightly(lake, config, None)
+    say(f"analytics zone (pseudonymized): {storage.uri(lake_keys.area('analytics'))}")

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from piiscan.cli.app import (
     ConfigOption,
@@ -22,6 +21,9 @@ from piiscan.cli.app import (
     fail,
     load,
     parse_date,
+    plural,
+    print_table,
+    say,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -48,6 +50,7 @@ def holds_add(
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Register a hold; wireless numbers are stored as tokens, never raw."""
 
@@ -82,9 +85,13 @@ def holds_add(
         )
     except PiiscanError as exc:
         raise fail(exc) from None
-    console.print(
-        f"added {hold.id} ({hold.kind}) for {customer}: {len(hold.number_tokens)} line(s), "
-        f"periods {list(hold.periods) or 'all'}, until {hold.until or 'released'}"
+    if as_json:
+        console.print_json(json.dumps(hold.as_json()))
+        return
+    lines = plural(len(hold.number_tokens), "line") if hold.number_tokens else "all lines"
+    say(
+        f"added {hold.id} ({hold.kind}) for {customer}: {lines}, "
+        f"periods {', '.join(hold.periods) or 'all'}, until {hold.until or 'released'}"
     )
 
 
@@ -110,21 +117,25 @@ def holds_list(
             )
         )
         return
-    table = Table(title=f"holds of {customer}")
-    for column in ("id", "kind", "dataset", "lines", "periods", "until", "released", "reason"):
-        table.add_column(column)
-    for h in registry.holds:
-        table.add_row(
-            h.id,
-            h.kind,
-            h.dataset or "all",
-            str(len(h.number_tokens) or "all"),
-            ", ".join(h.periods) or "all",
-            str(h.until or "-"),
-            h.released_at or "-",
-            escape(h.reason),
-        )
-    console.print(table)
+    print_table(
+        f"holds of {customer}",
+        ("id", "kind", "dataset", "lines", "periods", "until", "released", "reason"),
+        [
+            (
+                h.id,
+                h.kind,
+                h.dataset or "all",
+                str(len(h.number_tokens) or "all"),
+                ", ".join(h.periods) or "all",
+                str(h.until or "-"),
+                h.released_at or "-",
+                h.reason,
+            )
+            for h in registry.holds
+        ],
+        empty=f"no holds for {customer}",
+        whole=("id", "released"),
+    )
 
 
 @holds_app.command("release")
@@ -133,6 +144,7 @@ def holds_release(
     hold_id: Annotated[str, typer.Argument(help="The hold's id (see holds list).")],
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
 ) -> None:
     """Release a hold; it stays in the registry with its release time."""
     from piiscan.lake.holds import release_hold
@@ -142,7 +154,10 @@ def holds_release(
         hold = release_hold(open_lake(lake), cfg.customer(customer).id, hold_id, clock.now())
     except PiiscanError as exc:
         raise fail(exc) from None
-    console.print(f"released {hold.id} at {hold.released_at}")
+    if as_json:
+        console.print_json(json.dumps(hold.as_json()))
+        return
+    say(f"released {hold.id} at {hold.released_at}")
 
 
 ledger_app = typer.Typer(help="The signed, hash-chained record of applied purges.")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from piiscan.cli.app import (
     ConfigOption,
@@ -19,7 +18,10 @@ from piiscan.cli.app import (
     err,
     fail,
     load,
-    progress_bar,
+    plural,
+    print_table,
+    progress,
+    say,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -31,29 +33,45 @@ from piiscan.storage import open_lake
 from piiscan.types import IngestSummary
 
 
+def counts(rows: dict[str, int]) -> str:
+    """dataset=n, ... (or none)."""
+    return ", ".join(f"{d}={n}" for d, n in rows.items()) or "none"
+
+
 def _print_ingest(summary: IngestSummary) -> None:
-    table = Table(title=f"ingest {summary.customer} · run {summary.run_id}")
-    columns = ("file", "status", "layout (score)", "delivered", "landed", "rejected", "reference")
-    for column in (*columns, "reason"):
-        table.add_column(column)
-    for result in summary.files:
-        rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
-        chosen = ", ".join(f"{c.layout} ({c.score:g})" for c in result.choices)
-        table.add_row(
-            escape(result.file),
-            result.status,
-            escape(chosen or ", ".join(result.layouts)),
-            str(result.rows_delivered),
-            rows,
-            str(result.rows_rejected or ""),
-            str(result.rows_reference or ""),
-            escape(result.reason or ""),
-        )
-    console.print(table)
-    console.print(
+    print_table(
+        f"ingest {summary.customer} · run {summary.run_id}",
+        (
+            "file",
+            "status",
+            "layout (score)",
+            "delivered",
+            "landed",
+            "rejected",
+            "reference",
+            "reason",
+        ),
+        [
+            (
+                result.file,
+                result.status,
+                ", ".join(f"{c.layout} ({c.score:g})" for c in result.choices)
+                or ", ".join(result.layouts),
+                str(result.rows_delivered),
+                counts(result.rows),
+                str(result.rows_rejected or ""),
+                str(result.rows_reference or ""),
+                result.reason or "",
+            )
+            for result in summary.files
+        ],
+        empty=f"ingest {summary.customer}: no carrier file found",
+        whole=("file", "layout (score)"),
+    )
+    say(
         f"{summary.count('ingested')} ingested, {summary.count('quarantined')} quarantined, "
-        f"{summary.count('skipped')} skipped; {summary.rows_delivered} row(s) delivered: "
-        f"landed {summary.rows}, {summary.rows_rejected} rejected, "
+        f"{summary.count('skipped')} skipped; {plural(summary.rows_delivered, 'row')} delivered: "
+        f"landed {counts(summary.rows)}, {summary.rows_rejected} rejected, "
         f"{summary.rows_reference} reference"
     )
 
@@ -76,12 +94,7 @@ def ingest(
         who = cfg.customer(customer)
         storage = open_lake(lake)
         files = collect_files(paths)
-        with progress_bar() as progress:
-            task = progress.add_task("ingest", total=len(files), item="")
-
-            def step(name: str) -> None:
-                progress.update(task, advance=1, item=name)
-
+        with progress("ingest", len(files)) as step:
             summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step, cfg.layouts)
     except PiiscanError as exc:
         raise fail(exc) from None
@@ -128,6 +141,10 @@ def scan(
         if paths:
             found = scanner.scan(list(paths))
         else:
+            if zone not in lake_keys.ZONES:
+                raise PiiscanError(
+                    f"--zone {zone!r}: unknown zone; expected {' or '.join(lake_keys.ZONES)}"
+                )
             storage = open_lake(lake)
             found = scan_lake(scanner, storage, zone)
             if not found:
@@ -140,29 +157,34 @@ def scan(
         console.print_json(json.dumps({"files": [r.as_json() for r in results]}))
         return
     for result in results:
-        title = f"{result.path}  ·  {result.dataset or 'unknown dataset'}  ·  {result.rows} rows"
+        title = (
+            f"{result.path}  ·  {result.dataset or 'unknown dataset'}  ·  "
+            f"{plural(result.rows or 0, 'row')}"
+        )
         if result.error:
             console.print(f"[bold]{escape(result.path)}[/bold]: [red]{escape(result.error)}[/red]")
             continue
-        table = Table(title=escape(title), title_justify="left")
-        for column in ("column", "entity", "confidence", "action", "evidence"):
-            table.add_column(column)
-        for finding in result.columns:
-            if finding.entity is None:
-                continue
-            shown = ", ".join(finding.evidence.get("examples", [])) or ", ".join(
-                finding.evidence.get("entities", {})
-            )
-            table.add_row(
-                escape(finding.name),
+        rows = [
+            (
+                finding.name,
                 finding.entity,
                 f"{finding.confidence:.2f}",
                 finding.action,
-                escape(shown),
+                ", ".join(finding.evidence.get("examples", []))
+                or ", ".join(finding.evidence.get("entities", {})),
             )
-        console.print(table)
+            for finding in result.columns
+            if finding.entity is not None
+        ]
+        print_table(
+            title,
+            ("column", "entity", "confidence", "action", "evidence"),
+            rows,
+            empty=f"{title}: no personal data found",
+            whole=("column", "evidence"),
+        )
         clean = sum(1 for f in result.columns if f.entity is None)
-        console.print(f"  {clean} column(s) without personal data")
+        say(f"  {plural(clean, 'column')} without personal data")
 
 
 @app.command()
@@ -202,24 +224,22 @@ def pseudonymize(
             json.dumps({"customer": customer, "key_version": key.version, "datasets": body})
         )
         return
-    table = Table(title=f"pseudonymize {customer} (key {key.version})")
-    for column in ("dataset", "files", "rows", "hmac", "dropped", "masked/generalized"):
-        table.add_column(column)
+    rows = []
     for r in results:
         by = {
             a: ", ".join(p.column for p in r.columns if p.action == a)
             for a in ("hmac", "drop", "mask", "generalize")
         }
-        table.add_row(
-            r.dataset,
-            str(r.files),
-            str(r.rows),
-            by["hmac"],
-            by["drop"],
-            ", ".join(x for x in (by["mask"], by["generalize"]) if x),
-        )
-    console.print(table)
-    console.print(f"analytics zone: {storage.uri(lake_keys.area('analytics'))}")
+        masked = ", ".join(x for x in (by["mask"], by["generalize"]) if x)
+        rows.append((r.dataset, str(r.files), str(r.rows), by["hmac"], by["drop"], masked))
+    print_table(
+        f"pseudonymize {customer} (key {key.version})",
+        ("dataset", "files", "rows", "hmac", "dropped", "masked/generalized"),
+        rows,
+        empty=f"pseudonymize {customer}: no dataset in the restricted zone yet",
+        whole=("dataset",),
+    )
+    say(f"analytics zone: {storage.uri(lake_keys.area('analytics'))}")
 
 
 keys_app = typer.Typer(help="Create and rotate per-customer pseudonymization keys.")
@@ -230,10 +250,22 @@ app.add_typer(keys_app, name="keys")
 def keys_create(
     customer: Annotated[str, typer.Option("--customer", "-c")],
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
-    rotate: Annotated[bool, typer.Option(help="Add a new version and make it current.")] = False,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Add a new version and make it current.")
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Create a customer's key file (never printed), or rotate it with --rotate."""
     from piiscan.lake.keyring import create_key, load_key
 
-    path = create_key(customer, keys, rotate=rotate)
-    console.print(f"{path}: current version {load_key(customer, path.parent).version}")
+    try:
+        path = create_key(customer, keys, rotate=rotate)
+        version = load_key(customer, path.parent).version
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if as_json:
+        console.print_json(
+            json.dumps({"customer": customer, "path": str(path), "version": version})
+        )
+        return
+    say(f"{path}: current version {version}")

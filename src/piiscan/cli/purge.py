@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from piiscan.cli.app import (
     ConfigOption,
@@ -18,39 +17,48 @@ from piiscan.cli.app import (
     fail,
     load,
     parse_date,
+    plural,
+    print_table,
+    say,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
 from piiscan.storage import open_lake
 
 
-def _plan_table(plan: Any) -> None:
+def _plan_table(plan: Any, what: str = "purge plan") -> None:
     data = plan.as_json()
-    table = Table(
-        title=f"purge plan {plan.customer} as of {plan.as_of} (policy {plan.policy_version})"
-    )
-    for column in ("zone", "dataset", "period", "action", "rows", "delete", "kept (why)"):
-        table.add_column(column)
+    rows = []
     for f in data["files"]:
         kept = ", ".join(f"{d}={n}" for d, n in f["decisions"].items() if d != "delete")
-        table.add_row(
-            f["zone"],
-            f["dataset"],
-            f["period"],
-            f["action"],
-            str(f["rows"]),
-            str(f["decisions"].get("delete", 0)),
-            kept,
+        rows.append(
+            (
+                f["zone"],
+                f["dataset"],
+                f["period"],
+                f["action"],
+                str(f["rows"]),
+                str(f["decisions"].get("delete", 0)),
+                kept,
+            )
         )
-    console.print(table)
-    console.print(
-        f"{data['rows_deleted']} row(s) to delete; kept by reason {data['rows_kept']}; "
-        f"{len(data['other_objects'])} landing/quarantine/report object(s) past their period; "
-        f"{data['partitions_read']} partition(s) read, {data['partitions_skipped_unread']} "
-        "skipped unread"
+    title = f"{what} {plan.customer} as of {plan.as_of} (policy {plan.policy_version})"
+    print_table(
+        title,
+        ("zone", "dataset", "period", "action", "rows", "delete", "kept (why)"),
+        rows,
+        empty=f"{title}: no data file to change",
+        whole=("dataset", "period"),
+    )
+    kept = ", ".join(f"{r}={n}" for r, n in data["rows_kept"].items()) or "none"
+    say(
+        f"{plural(data['rows_deleted'], 'row')} to delete; kept by reason: {kept}; "
+        f"{plural(len(data['other_objects']), 'landing/quarantine/report object')} past "
+        f"their period; {plural(data['partitions_read'], 'partition')} read, "
+        f"{data['partitions_skipped_unread']} skipped unread"
     )
     for reason, why in data["reasons"].items():
-        console.print(f"  {reason}: {why}")
+        say(f"  {reason}: {why}")
 
 
 def _key_or_none(customer: str, keys: Path | None) -> Any:
@@ -118,9 +126,9 @@ def purge(
     elif plan.nothing_due:
         console.print(f"nothing due; ledger entry {entry['seq']} records the check")
     else:
-        console.print(
-            f"applied: {entry['rows_deleted']} row(s) deleted; ledger entry "
-            f"{entry['seq']} ({entry['hash'][:12]}…)"
+        say(
+            f"applied: {plural(entry['rows_deleted'], 'row')} deleted; ledger entry "
+            f"{entry['seq']} (hash {entry['hash']})"
         )
 
 
@@ -151,7 +159,8 @@ def terminate(
             if as_json:
                 console.print_json(json.dumps({"plan": plan.as_json(), "applied": None}))
             else:
-                _plan_table(plan)
+                _plan_table(plan, "termination plan")
+                _termination_steps(storage, customer, end)
                 console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
             return
         result = run_termination(
@@ -175,11 +184,25 @@ def terminate(
             )
         )
         return
-    console.print(
+    say(
         f"terminated {customer} as of {end}: "
-        f"{result.entry['rows_deleted']} row(s) deleted; ledger entry "
+        f"{plural(result.entry['rows_deleted'], 'row')} deleted; ledger entry "
         f"{result.entry['seq']}"
     )
-    console.print(f"key: {result.certificate['pseudonymization_key']}")
+    say(f"key: {result.certificate['pseudonymization_key']}")
     for key_name in result.certificate_keys:
-        console.print(f"certificate: {storage.uri(key_name)}")
+        say(f"certificate: {storage.uri(key_name)}")
+
+
+def _termination_steps(storage: Any, customer: str, end: Any) -> None:
+    """What --apply does beyond the plan's rows: the key and the certificate."""
+    from piiscan.lake import keys as lake_keys
+    from piiscan.lake.holds import load_registry
+
+    by_token = [h.id for h in load_registry(storage, customer).active(end) if h.number_tokens]
+    if by_token:
+        say(f"with --apply: the key is kept (holds {', '.join(by_token)} name lines by token)")
+    else:
+        say("with --apply: the customer's pseudonymization key is deleted")
+    stem = lake_keys.certificate(customer, end.isoformat()).removesuffix(".json")
+    say(f"and a deletion certificate is written: {storage.uri(stem)}.json and .html")

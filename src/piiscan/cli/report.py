@@ -22,6 +22,7 @@ from piiscan.cli.app import (
     err,
     load,
     load_report,
+    plural,
 )
 from piiscan.lake import keys as lake_keys
 from piiscan.lake.reports import report_keys
@@ -65,12 +66,17 @@ def report_show(
         for item in document["review"]["pending"]:
             console.print(f"  - {escape(describe(item))} (since {item['first_seen']})")
         console.print(
-            f"  ingest: {s['files_ingested']} file(s), {s['files_quarantined']} quarantined, "
-            f"{s['rows_rejected']} row(s) rejected; PII columns: "
-            + ", ".join(f"{e} {n}" for e, n in sorted(s["pii_columns_by_entity"].items()))
+            f"  ingest: {plural(s['files_ingested'], 'file')}, {s['files_quarantined']} "
+            f"quarantined, {plural(s['rows_rejected'], 'row')} rejected; PII columns: "
+            + (
+                ", ".join(f"{e} {n}" for e, n in sorted(s["pii_columns_by_entity"].items()))
+                or "none"
+            )
         )
+        purged = s["purge"]
+        kept = ", ".join(f"{r}={n}" for r, n in (purged["rows_kept"] or {}).items()) or "none"
         console.print(
-            f"  purge: {s['purge']['rows_deleted']} row(s) deleted, kept {s['purge']['rows_kept']}"
+            f"  purge: {plural(purged['rows_deleted'] or 0, 'row')} deleted, kept by reason: {kept}"
         )
         html = storage.uri(lake_keys.report(document["customer"], document["run_id"], "html"))
         console.print(f"  html: {escape(html)}")
@@ -78,7 +84,7 @@ def report_show(
 
 @report_app.command("open")
 def report_open(
-    customer: Annotated[str, typer.Option("--customer", help="The customer.")],
+    customer: Annotated[str, typer.Option("--customer", "-c", help="The customer.")],
     run: RunOption = None,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),

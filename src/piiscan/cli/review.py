@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from piiscan.cli.app import (
     ConfigOption,
@@ -20,6 +19,8 @@ from piiscan.cli.app import (
     err,
     fail,
     load,
+    print_table,
+    say,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -34,7 +35,7 @@ review_app = typer.Typer(
 app.add_typer(review_app, name="review")
 
 ReviewCustomer = Annotated[
-    str, typer.Option("--customer", help="A customer id, or '*' for every customer.")
+    str, typer.Option("--customer", "-c", help="A customer id, or '*' for every customer.")
 ]
 ReviewDataset = Annotated[
     str | None, typer.Option("--dataset", help=f"A lake dataset ({', '.join(DATASET_NAMES)}).")
@@ -64,6 +65,7 @@ def _decide(
     by: str,
     config: Path,
     lake: str,
+    as_json: bool,
 ) -> None:
     from piiscan.review import new_override, overrides_path, record
 
@@ -90,12 +92,13 @@ def _decide(
         record(config, cfg, override)
     except PiiscanError as exc:
         raise fail(exc) from None
+    if as_json:
+        body = {**override.model_dump(mode="json"), "written_to": str(overrides_path(config))}
+        console.print_json(json.dumps(body))
+        return
     target = dataset or f"layout {layout}"
     what = "not personal data" if decision == "reject" else entity
-    console.print(
-        f"{decision}: {customer} {target} {escape(column)} -> {what} "
-        f"(written to {overrides_path(config)})"
-    )
+    say(f"{decision}: {customer} {target} {column} -> {what} (written to {overrides_path(config)})")
 
 
 def _latest_columns(lake: str, customer: str, dataset: str) -> dict[str, dict[str, Any]]:
@@ -131,6 +134,7 @@ def review_confirm(
     ] = None,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
 ) -> None:
     """Confirm a column's entity: it stays whatever later scans say."""
     if entity is None:
@@ -146,6 +150,7 @@ def review_confirm(
         by=by,
         config=config,
         lake=lake,
+        as_json=as_json,
     )
 
 
@@ -159,6 +164,7 @@ def review_reject(
     layout: ReviewLayout = None,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
 ) -> None:
     """Declare a column not personal data (it is kept as is in the analytics zone)."""
     _decide(
@@ -172,6 +178,7 @@ def review_reject(
         by=by,
         config=config,
         lake=lake,
+        as_json=as_json,
     )
 
 
@@ -186,6 +193,7 @@ def review_set(
     layout: ReviewLayout = None,
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
 ) -> None:
     """Set the entity of a column that detection missed or got wrong."""
     _decide(
@@ -199,6 +207,7 @@ def review_set(
         by=by,
         config=config,
         lake=lake,
+        as_json=as_json,
     )
 
 
@@ -214,27 +223,23 @@ def review_list(
     if as_json:
         console.print_json(json.dumps([o.model_dump(mode="json") for o in chosen]))
         return
-    table = Table(title=f"reviewer decisions ({len(chosen)})")
-    for name in (
-        "customer",
-        "dataset/layout",
-        "column",
-        "decision",
-        "entity",
-        "by",
-        "on",
-        "reason",
-    ):
-        table.add_column(name)
-    for o in chosen:
-        table.add_row(
-            o.customer,
-            o.dataset or f"layout:{o.layout}",
-            escape(o.column),
-            o.decision,
-            o.entity or "-",
-            escape(o.decided_by),
-            o.decided_at.isoformat(),
-            escape(o.reason),
-        )
-    console.print(table)
+    whose = f" for {customer}" if customer else ""
+    print_table(
+        f"reviewer decisions{whose} ({len(chosen)})",
+        ("customer", "dataset/layout", "column", "decision", "entity", "by", "on", "reason"),
+        [
+            (
+                o.customer,
+                o.dataset or f"layout:{o.layout}",
+                o.column,
+                o.decision,
+                o.entity or "-",
+                o.decided_by,
+                o.decided_at.isoformat(),
+                o.reason,
+            )
+            for o in chosen
+        ],
+        empty=f"no reviewer decisions{whose} in {config / 'overrides.yaml'}",
+        whole=("dataset/layout", "column"),
+    )

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from piiscan.cli.app import (
     ConfigOption,
@@ -15,8 +14,12 @@ from piiscan.cli.app import (
     LakeOption,
     app,
     console,
+    err,
     fail,
     load,
+    plural,
+    print_table,
+    say,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -35,6 +38,33 @@ ImeiOption = Annotated[str | None, typer.Option("--imei", help="Device IMEI.")]
 MonthsOption = Annotated[
     int, typer.Option("--months", help="Lookback of an export (CCPA: 12 months).")
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Go on with an --employee-id that fits none of the customer's patterns."
+    ),
+]
+
+
+def _check_employee_id(cfg: Any, customer: str, employee_id: str | None, force: bool) -> None:
+    """Exit 2 when an employee ID fits none of the customer's patterns (it would find no row)."""
+    import re
+
+    if employee_id is None:
+        return
+    try:
+        patterns = cfg.employee_id_patterns(cfg.customer(customer).id)
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if not patterns or any(re.fullmatch(p, employee_id.strip()) for p in patterns):
+        return
+    message = (
+        f"--employee-id matches none of {customer}'s employee-ID patterns "
+        f"({', '.join(patterns)} in customers.yaml)"
+    )
+    if not force:
+        raise fail(PiiscanError(f"{message}; check the value, or add --force to go on"))
+    err.print(f"warning: {message}", markup=False, highlight=False)
 
 
 def _selector(
@@ -77,6 +107,7 @@ def subject_export(
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write everything held about the person (every dataset and zone) to --out/<request id>/."""
@@ -86,6 +117,7 @@ def subject_export(
 
     selector = _selector(employee_id, number, email, imei)
     cfg = load(config)
+    _check_employee_id(cfg, customer, employee_id, force)
     try:
         storage = open_lake(lake)
         cfg.customer(customer)
@@ -99,7 +131,7 @@ def subject_export(
         console.print_json(json.dumps(record))
         return
     rows = record["outcome"]["rows"]
-    console.print(f"request {request_id}: {sum(rows.values())} row(s) of the person")
+    say(f"request {request_id}: {plural(sum(rows.values()), 'row')} of the person")
     for name, count in rows.items():
         console.print(f"  {name}: {count}")
     _print_landing(record["outcome"]["landing"])
@@ -110,7 +142,8 @@ def subject_export(
 def _print_unattributed(outcome: dict[str, Any]) -> None:
     if outcome.get("quarantine_rows_unattributed"):
         console.print(
-            f"[yellow]{outcome['quarantine_rows_unattributed']} rejected row(s) in quarantine[/] "
+            f"[yellow]{plural(outcome['quarantine_rows_unattributed'], 'rejected row')} in "
+            "quarantine[/] "
             "are on a number of the person's that another employee also held, with nothing else "
             "to tell whose they are: left in quarantine for a person to decide"
         )
@@ -119,7 +152,7 @@ def _print_unattributed(outcome: dict[str, Any]) -> None:
 def _print_landing(landing: dict[str, Any]) -> None:
     if landing["files"]:
         console.print(
-            f"landing: {landing['files']} delivered file(s) hold the person as received "
+            f"landing: {plural(landing['files'], 'delivered file')} hold the person as received "
             f"(not rewritten; {landing['until']})"
         )
 
@@ -135,6 +168,7 @@ def subject_erase(
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Erase the person's rows where no hold applies (a dry run unless --apply).
@@ -148,6 +182,7 @@ def subject_erase(
 
     selector = _selector(employee_id, number, email, imei)
     cfg = load(config)
+    _check_employee_id(cfg, customer, employee_id, force)
     try:
         cfg.customer(customer)
         storage = open_lake(lake)
@@ -166,10 +201,11 @@ def subject_erase(
         console.print_json(json.dumps({"request_id": request_id, "applied": apply, **outcome}))
         return
     verb = "erased" if apply else "would erase"
-    console.print(
-        f"{verb}: {outcome['rows_deleted']} row(s) deleted, kept under hold "
-        f"{outcome['rows_kept'] or 'none'} ({outcome['files_changed']} file(s)); "
-        f"{outcome['quarantine_rows_deleted']} quarantined row(s)"
+    kept = ", ".join(f"{r}={n}" for r, n in (outcome["rows_kept"] or {}).items()) or "none"
+    say(
+        f"{verb}: {plural(outcome['rows_deleted'], 'row')} deleted, kept under hold: {kept} "
+        f"({plural(outcome['files_changed'], 'file')}); "
+        f"{plural(outcome['quarantine_rows_deleted'], 'quarantined row')}"
     )
     for reason, words in outcome["reasons"].items():
         if reason in outcome["rows_kept"]:
@@ -231,23 +267,30 @@ def subject_list(
     if as_json:
         console.print_json(json.dumps(records))
         return
-    table = Table(title=f"subject requests of {customer} ({len(records)})")
-    for name in ("request", "action", "selector", "received", "completed", "outcome"):
-        table.add_column(name)
+    rows = []
     for r in records:
         outcome = r["outcome"]
         if r["status"] == "rejected":
             brief = f"rejected: {outcome['rejected']}"
         elif r["action"] == "export":
-            brief = f"{sum(outcome['rows'].values())} row(s) exported"
+            brief = f"{plural(sum(outcome['rows'].values()), 'row')} exported"
         else:
-            brief = f"{outcome['rows_deleted']} deleted, kept {outcome['rows_kept']}"
-        table.add_row(
-            r["request_id"],
-            r["action"],
-            f"{r['selector']['kind']} {r['selector']['hash'][:11]}…",
-            r["received_at"],
-            r["completed_at"],
-            brief,
+            kept = ", ".join(f"{k}={n}" for k, n in (outcome["rows_kept"] or {}).items())
+            brief = f"{outcome['rows_deleted']} deleted, kept {kept or 'none'}"
+        rows.append(
+            (
+                r["request_id"],
+                r["action"],
+                f"{r['selector']['kind']} {r['selector']['hash'][:12]}",
+                r["received_at"],
+                r["completed_at"],
+                brief,
+            )
         )
-    console.print(table)
+    print_table(
+        f"subject requests of {customer} ({len(records)})",
+        ("request", "action", "selector", "received", "completed", "outcome"),
+        rows,
+        empty=f"no completed subject requests for {customer}",
+        whole=("request", "selector"),
+    )

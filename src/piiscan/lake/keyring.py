@@ -110,7 +110,11 @@ def load_key(customer: str, folder: Path | None = None) -> Key:
     if text is None:
         path = (folder or keys_dir()) / f"{customer}.json"
         if not path.is_file():
-            raise KeyMaterialError(customer, f"missing: set {env_name(customer)} or create {path}")
+            raise KeyMaterialError(
+                customer,
+                f"missing: set {env_name(customer)} or create {path} "
+                f"(piiscan keys create --customer {customer})",
+            )
         text = path.read_text("utf-8")
     return parse_keyring(customer, text)
 

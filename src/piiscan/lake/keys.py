@@ -275,6 +275,11 @@ def purge_journal(customer: str) -> str:
     return join("state", "purge", f"{customer_id(customer)}.journal.json")
 
 
+def doctor_probe(stamp: str) -> str:
+    """The object `piiscan doctor` writes and deletes to check the lake is writable."""
+    return join("state", "doctor", f"probe-{_name(stamp)}")
+
+
 # --- subject requests -------------------------------------------------------------------------
 
 

@@ -312,7 +312,19 @@ class S3Storage:
             raise StorageError(self.uri(key), f"rewrite left {len(left) - 1} older version(s)")
         source.unlink(missing_ok=True)
 
-    # -- for polars and pyarrow readers ------------------------------------------------------
+    # -- for polars and pyarrow readers and for `piiscan doctor` ---------------------------
+
+    def describe(self) -> str:
+        """Where this lake is and how boto3 reaches it (never a secret), for `piiscan doctor`."""
+        credentials = boto3.Session().get_credentials()
+        found = f"credentials from {credentials.method}" if credentials else "no credentials"
+        endpoint = self.client.meta.endpoint_url
+        region = self.client.meta.region_name or "no region"
+        return f"bucket {self.bucket}, endpoint {endpoint}, {region}, {found}"
+
+    def has_credentials(self) -> bool:
+        """Whether boto3's credential chain finds any credentials."""
+        return boto3.Session().get_credentials() is not None
 
     def storage_options(self) -> dict[str, str]:
         """polars' `storage_options` for this lake, from boto3's own resolved settings."""
