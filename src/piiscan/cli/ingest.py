@@ -82,7 +82,9 @@ def ingest(
             def step(name: str) -> None:
                 progress.update(task, advance=1, item=name)
 
-            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step, cfg.layouts)
+            summary = ingest_paths(
+                storage, who, files, new_run_id(clock.now()), step, cfg.layouts, cfg.ingest
+            )
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
