@@ -57,7 +57,6 @@ _MAGIC = (
         "an OLE document (a legacy .xls or a password-protected workbook)",
     ),
     (b"%PDF-", "a PDF document"),
-    (b"PK\x05\x06", "an empty zip archive"),
 )
 _READABLE = "delimited text, a zip archive, an XLSX workbook or a Parquet file"
 
@@ -69,6 +68,8 @@ def sniff(head: bytes, file: str) -> str:
         raise IngestError(file, f"file {shown}", code="empty")
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    if head.startswith(b"PK\x05\x06"):  # a zip's end record alone
+        raise IngestError(file, "zip archive has no files", code="bad_archive")
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -90,11 +91,9 @@ def sniff(head: bytes, file: str) -> str:
 
 
 def _too_long(file: str, line: int, length: int | None, max_line: int) -> IngestError:
-    size = f"{length:,} bytes" if length is not None else "longer than that"
+    size = f"{length:,} bytes; lines are at most" if length is not None else "longer than"
     return IngestError(
-        file,
-        f"line {line} is {size}; lines are at most {max_line:,} bytes (ingest.max_line_bytes)",
-        code="too_large",
+        file, f"line {line} is {size} {max_line:,} bytes (ingest.max_line_bytes)", code="too_large"
     )
 
 
@@ -276,7 +275,7 @@ def text_frames(
     """All-string frames of the data rows, columns c0..cN, with _line and _ragged."""
     n = len(header.names)
     names = [f"c{i}" for i in range(n)]
-    line_no = header.data_line
+    line_no = block_line = header.data_line
     blocks = _utf8_blocks(
         stream, layout.encoding, header.data_offset, file, header.data_line, max_line
     )
@@ -286,6 +285,7 @@ def text_frames(
             quoted = _quoted_ragged(block, layout.separator, n)
             if quoted is not None:  # a short row with a quoted field is ragged too
                 ragged = ragged | quoted
+            block_line = line_no  # the block's first line, for errors
             lines = np.arange(line_no, line_no + len(blank), dtype=np.int64)
             line_no += len(blank)
             if blank.all():
@@ -319,9 +319,13 @@ def text_frames(
     except pl.exceptions.PolarsError as exc:  # its message may quote a value: only its type
         raise IngestError(
             file,
-            f"cannot parse delimited text near line {line_no} as {layout.name} "
+            f"cannot parse delimited text in {_lines(block_line, line_no - 1)} as {layout.name} "
             f"({layout.separator!r}-separated, {layout.encoding}): {type(exc).__name__}",
         ) from None
+
+
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if last <= first else f"lines {first}-{last}"
 
 
 def prefetched(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
