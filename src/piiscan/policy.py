@@ -17,6 +17,8 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
+    ByteSize,
     ConfigDict,
     Field,
     StrictInt,
@@ -68,10 +70,42 @@ class Customer(_Frozen):
         return value
 
 
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):  # YAML's `yes` is no size
+        raise ValueError("expected a size: bytes, or a number with a unit (1 MiB, 2 GiB)")
+    return value
+
+
+# A size: bytes, or a number with a unit ("512 KiB", "2 GiB"); at least 1 KiB.
+Size = Annotated[ByteSize, BeforeValidator(_no_bool), Field(ge=1024)]
+GIB = 1024**3
+
+
+class IngestLimits(_Frozen):
+    """How much one delivered file may hold; a file over a limit is quarantined `too_large`
+    before it is read whole (configs/customers.yaml, `ingest:`)."""
+
+    max_member_bytes: Size = Field(
+        default=ByteSize(2 * GIB),
+        description="Decompressed bytes of one zip member or XLSX part, or one Parquet row group.",
+    )
+    max_archive_bytes: Size = Field(
+        default=ByteSize(4 * GIB),
+        description="Decompressed bytes of all the members of one zip archive or XLSX workbook.",
+    )
+    max_line_bytes: Size = Field(
+        default=ByteSize(1024 * 1024),
+        description="Bytes of one line of delimited text, a header line too.",
+    )
+
+
 class CustomersFile(_Frozen):
     """configs/customers.yaml."""
 
     customers: tuple[Customer, ...] = Field(min_length=1)
+    ingest: IngestLimits = Field(
+        default_factory=IngestLimits, description="Limits on what one delivered file may hold."
+    )
 
     @field_validator("customers")
     @classmethod
@@ -253,6 +287,7 @@ class Config(_Frozen):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     customers: tuple[Customer, ...]
+    ingest: IngestLimits = Field(default_factory=IngestLimits)
     actions: dict[EntityName, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
     retention: RetentionFile | None = None
@@ -489,6 +524,7 @@ def load_config(config_dir: str | Path) -> Config:
             )
     return Config(
         customers=customers.customers,
+        ingest=customers.ingest,
         actions=actions.entities,
         column_actions=actions.columns,
         retention=retention,

@@ -95,7 +95,9 @@ def ingest(
         storage = open_lake(lake)
         files = collect_files(paths)
         with progress("ingest", len(files)) as step:
-            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step, cfg.layouts)
+            summary = ingest_paths(
+                storage, who, files, new_run_id(clock.now()), step, cfg.layouts, cfg.ingest
+            )
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:

@@ -1,7 +1,15 @@
 """Parsing one delivered file: rows converted, checked, routed to outputs or rejections.
 
 Outputs stay in a local folder until the caller commits them, so a file that fails half-way
-leaves nothing behind.
+leaves nothing behind. Whatever a file holds, reading it ends in rows or an IngestError naming
+the file (the archive member, the sheet) and what was expected: a damaged or hostile file never
+raises anything else, so one bad file never stops a batch. A fault of the machine (OSError: a
+full disk) and a fault of piiscan (a TypeError, an AssertionError) are not the file's and are
+raised as they are.
+
+A workbook is read sheet by sheet, each with its own layout, like the members of a zip: it is
+all-or-nothing too, so a sheet no layout fits quarantines the workbook with every such sheet
+named (an empty sheet holds nothing to lose and is passed over).
 """
 
 from __future__ import annotations
@@ -9,13 +17,15 @@ from __future__ import annotations
 import contextlib
 import threading
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Full, Queue
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
@@ -28,14 +38,18 @@ from piiscan.ingest.reader import (
     HEAD_BYTES,
     LINE,
     RAGGED,
-    excel_frames,
+    BoundedMember,
+    checked_members,
+    excel_sheets,
     parquet_frames,
     prefetched,
+    read_head,
     sniff,
     text_frames,
 )
 from piiscan.layouts import LAYOUTS, Column, Layout, normalize
 from piiscan.layouts.model import TIME_OF
+from piiscan.policy import IngestLimits
 from piiscan.schema import PERIOD_COLUMN, conform, snake_case
 from piiscan.types import LayoutChoice
 
@@ -375,7 +389,14 @@ def _ingest_text(
     tally: Tally,
     unit: str,
     layouts: Sequence[Layout],
+    limits: IngestLimits,
 ) -> None:
+    if b"\n" not in head and b"\r" in head.rstrip(b"\r"):
+        raise IngestError(
+            unit,
+            "lines end with a carriage return alone (classic Mac OS); expected LF or CRLF "
+            "line ends",
+        )
     title = telus.report_title(head)  # report-style text, not a table: a reader of its own
     if title is not None:
         for index, (layout, names, frames) in enumerate(telus.report_tables(name, stream, title)):
@@ -385,19 +406,26 @@ def _ingest_text(
         return
     layout, header, best, runner_up = detect_text(name, head, layouts)
     tally.chose(unit, best, runner_up)
-    frames = prefetched(text_frames(stream, layout, header, unit))
+    frames = prefetched(text_frames(stream, layout, header, unit, limits.max_line_bytes))
     _process_unit(unit, layout, header.names, frames, context, outputs, tally)
 
 
 def _ingest_zip(
-    name: str, path: Path, outputs: Outputs, tally: Tally, layouts: Sequence[Layout]
+    name: str,
+    path: Path,
+    outputs: Outputs,
+    tally: Tally,
+    layouts: Sequence[Layout],
+    limits: IngestLimits,
 ) -> None:
     context = FileContext(name=name)
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
+            members = checked_members(
+                archive, name, limits.max_member_bytes, limits.max_archive_bytes
+            )
             if not members:
-                raise IngestError(name, "archive has no files")
+                raise IngestError(name, "archive has no files", code="bad_archive")
             # Reference files first: their rows complete their siblings' rows.
             members.sort(
                 key=lambda m: not m.filename.rsplit("/", 1)[-1].startswith("AccountSummary")
@@ -408,20 +436,28 @@ def _ingest_zip(
                 member_name = member.filename.rsplit("/", 1)[-1]
                 unit = f"{name}/{member_name}"
                 context.name = member_name
-                with archive.open(member) as stream:
+
+                def opened(member: zipfile.ZipInfo = member, unit: str = unit) -> IO[bytes]:
+                    bounded = BoundedMember(archive.open(member), unit, limits.max_member_bytes)
+                    return cast(IO[bytes], bounded)
+
+                with opened() as stream:
                     head = stream.read(HEAD_BYTES)
-                with archive.open(member) as stream:
                     kind = sniff(head, unit)
                     if kind == "utf16":
                         raise EncodingError(unit, "UTF-16 text; carrier layouts are 8-bit text")
                     if kind != "text":
-                        raise IngestError(unit, f"nested {kind} files are not supported")
+                        raise IngestError(
+                            unit, f"nested {kind} files are not supported", code="bad_archive"
+                        )
+                    head = read_head(stream, unit, limits.max_line_bytes, head)
+                with opened() as stream:
                     try:
                         if member.filename in paired:
                             spec = paired[member.filename]
                             layout = rogers.layout_for(member_name, spec)
                             names, frames = rogers.usage_frames(
-                                member_name, head, stream, layout, spec
+                                member_name, head, stream, layout, spec, limits.max_line_bytes
                             )
                             tally.read_by(unit, layout, names)
                             _process_unit(
@@ -429,39 +465,142 @@ def _ingest_zip(
                             )
                         else:
                             _ingest_text(
-                                member_name, stream, head, context, outputs, tally, unit, layouts
+                                member_name,
+                                stream,
+                                head,
+                                context,
+                                outputs,
+                                tally,
+                                unit,
+                                layouts,
+                                limits,
                             )
                     except IngestError as exc:
-                        exc.file = unit  # name the member, not just the archive
+                        if not exc.file.startswith(unit):
+                            exc.file = unit  # name the member, not just the archive
                         raise
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
         raise IngestError(
-            name, f"damaged or truncated zip archive ({exc})", code="bad_archive"
+            name, f"damaged or truncated zip archive ({type(exc).__name__})", code="bad_archive"
         ) from None
 
 
-def parse_file(
-    name: str, path: Path, outputs: Outputs, tally: Tally, layouts: Sequence[Layout] = LAYOUTS
+def _ingest_workbook(
+    name: str,
+    path: Path,
+    outputs: Outputs,
+    tally: Tally,
+    layouts: Sequence[Layout],
+    limits: IngestLimits,
 ) -> None:
-    """Parse one delivered file with the layout its evidence names (of `layouts`)."""
+    """Every sheet of an XLSX workbook with its own layout (a sheet is a unit, `name/Sheet`,
+    when the workbook has more than one); sheets no layout fits quarantine the workbook."""
+    try:
+        with zipfile.ZipFile(path) as archive:  # an XLSX is a zip: a bomb is refused unopened
+            checked_members(archive, name, limits.max_member_bytes, limits.max_archive_bytes)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+        raise IngestError(
+            name, f"damaged or truncated XLSX workbook ({type(exc).__name__})", code="bad_archive"
+        ) from None
+    sheets = excel_sheets(str(path), name)
+    if not sheets:
+        raise IngestError(name, "workbook has no sheet holding cells", code="empty")
+    chosen = []
+    failed: list[IngestError] = []
+    for sheet in sheets:
+        unit = name if len(sheets) == 1 else f"{name}/{sheet.name}"
+        try:
+            chosen.append((unit, sheet, *detect_columns(name, sheet.header, "xlsx", layouts)))
+        except IngestError as exc:
+            exc.file = unit
+            failed.append(exc)
+    if failed:
+        if len(sheets) == 1:
+            raise failed[0]
+        codes = Counter(exc.code for exc in failed)
+        listed = "; ".join(
+            f"sheet {exc.file.rsplit('/', 1)[-1]!r}: {exc.problem}" for exc in failed
+        )
+        raise IngestError(
+            name,
+            f"{len(failed)} of {len(sheets)} sheets fit no layout, so none of the workbook "
+            f"lands: {listed}",
+            code=codes.most_common(1)[0][0],
+        )
+    for unit, sheet, layout, best, runner_up in chosen:
+        tally.chose(unit, best, runner_up)
+        _process_unit(unit, layout, sheet.header, sheet.frames(), FileContext(name), outputs, tally)
+
+
+# Content a reader or a conversion step cannot take, beyond what raises IngestError: polars and
+# Arrow refusing values, decoders, numbers out of range, a polars panic. An OSError is the
+# machine's (a full disk), not the file's, and is raised as it is.
+_CONTENT_ERRORS = (
+    pl.exceptions.PolarsError,
+    pa.ArrowException,
+    UnicodeError,
+    ValueError,
+    ArithmeticError,
+    pl.exceptions.PanicException,
+)
+
+
+def parse_file(
+    name: str,
+    path: Path,
+    outputs: Outputs,
+    tally: Tally,
+    layouts: Sequence[Layout] = LAYOUTS,
+    limits: IngestLimits | None = None,
+) -> None:
+    """Parse one delivered file with the layout its evidence names (of `layouts`); whatever
+    the content, a file that cannot be read raises IngestError (see the module docstring)."""
+    limits = limits or IngestLimits()
+    try:
+        _parse(name, path, outputs, tally, layouts, limits)
+    except (IngestError, Stopped, OSError):
+        raise
+    except _CONTENT_ERRORS as exc:  # its message may quote a value: only its type is told
+        raise IngestError(
+            name,
+            f"content cannot be read ({type(exc).__name__}); expected {_expected(tally)}",
+        ) from None
+
+
+def _expected(tally: Tally) -> str:
+    if tally.layouts:
+        return f"rows of layout {', '.join(dict.fromkeys(tally.layouts))}"
+    return "delimited text, a zip archive, an XLSX workbook or a Parquet file of a known layout"
+
+
+def _parse(
+    name: str,
+    path: Path,
+    outputs: Outputs,
+    tally: Tally,
+    layouts: Sequence[Layout],
+    limits: IngestLimits,
+) -> None:
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
-    kind = sniff(head, name)
-    if (kind == "zip" and name.lower().endswith(".xlsx")) or kind == "parquet":
-        fmt = "parquet" if kind == "parquet" else "xlsx"
-        if kind == "parquet":
-            header, frames = parquet_frames(str(path), name)
-        else:
-            header, frames = excel_frames(str(path), name)
-        layout, best, runner_up = detect_columns(name, header, fmt, layouts)
+        kind = sniff(head, name)
+        if kind == "text":
+            head = read_head(handle, name, limits.max_line_bytes, head)
+    if kind == "zip" and name.lower().endswith(".xlsx"):
+        _ingest_workbook(name, path, outputs, tally, layouts, limits)
+    elif kind == "parquet":
+        header, frames = parquet_frames(str(path), name, max_bytes=limits.max_member_bytes)
+        layout, best, runner_up = detect_columns(name, header, "parquet", layouts)
         tally.chose(name, best, runner_up)
         _process_unit(name, layout, header, frames, FileContext(name), outputs, tally)
     elif kind == "zip":
-        _ingest_zip(name, path, outputs, tally, layouts)
+        _ingest_zip(name, path, outputs, tally, layouts, limits)
     elif kind == "utf16":
         raise EncodingError(
             name, "UTF-16 text; carrier layouts are delivered as 8-bit text (UTF-8 or ISO-8859-1)"
         )
     else:
         with path.open("rb") as stream:
-            _ingest_text(name, stream, head, FileContext(name), outputs, tally, name, layouts)
+            _ingest_text(
+                name, stream, head, FileContext(name), outputs, tally, name, layouts, limits
+            )

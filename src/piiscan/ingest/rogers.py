@@ -19,7 +19,7 @@ from typing import IO
 import polars as pl
 
 from piiscan.errors import IngestError, LayoutError, SchemaError
-from piiscan.ingest.reader import RAGGED, Header, decode_head, text_frames
+from piiscan.ingest.reader import MAX_LINE_BYTES, RAGGED, Header, decode_head, text_frames
 from piiscan.ingest.steps import FileContext, Step
 from piiscan.layouts import Layout, normalize
 from piiscan.layouts.rogers import KINDS, USAGE, field_names
@@ -169,7 +169,12 @@ def layout_for(member: str, spec: Spec) -> Layout:
 
 
 def usage_frames(
-    member: str, head: bytes, stream: IO[bytes], layout: Layout, spec: Spec
+    member: str,
+    head: bytes,
+    stream: IO[bytes],
+    layout: Layout,
+    spec: Spec,
+    max_line: int = MAX_LINE_BYTES,
 ) -> tuple[tuple[str, ...], Iterator[pl.DataFrame]]:
     """The field names and all-string row frames of a data member, as text_frames gives them.
 
@@ -195,7 +200,7 @@ def usage_frames(
     header = Header((*names, "")[:count], data_line=1, data_offset=0)
 
     def frames() -> Iterator[pl.DataFrame]:
-        for frame in text_frames(stream, layout, header, member):
+        for frame in text_frames(stream, layout, header, member, max_line):
             if trailing:
                 last = f"c{len(names)}"
                 extra = pl.col(last).fill_null("").str.strip_chars() != ""

@@ -9,6 +9,8 @@ Every file ends landed (some rows landed), quarantined (a reason code and a sent
 file and what was expected) or skipped; a file none of whose rows landed is quarantined
 (`no_rows_landed`), never counted as ingested. Per file, rows delivered = landed + rejected +
 reference (summary and reference rows that inform other rows, Verizon AccountSummary).
+Whatever a file holds, it ends so and the batch goes on (piiscan.ingest.parse); a file whose name
+cannot be a lake key (`bad_name`) is quarantined under a shortened name.
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.lake import keys
 from piiscan.lake.manifest import load_manifest, save_manifest
 from piiscan.layouts import LAYOUTS, Layout
-from piiscan.policy import Customer
+from piiscan.policy import Customer, IngestLimits
 from piiscan.storage import Storage
 from piiscan.types import FileResult, IngestSummary
 
 Progress = Callable[[str], None]
+# A delivered name longer than this cannot name its quarantine objects (`<name>.reason.json`,
+# `<name>.rejected-<n>.parquet`, their temporary siblings) within a file system's 255 bytes.
+MAX_NAME_BYTES = 200
 
 
 def sha256_file(path: Path) -> str:
@@ -89,6 +94,26 @@ def _seen(entry: dict[str, Any]) -> str:
     return f"already {done} in run {entry['run_id']}"
 
 
+def _name_problem(name: str) -> str | None:
+    """Why a delivered file's name cannot be a lake key, or None."""
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_NAME_BYTES:
+        return f"the file name is {size} bytes; names are at most {MAX_NAME_BYTES} bytes"
+    if name in (".", "..") or any(c in name for c in "/\\") or not name.isprintable():
+        return "the file name holds a path separator or a control character"
+    return None
+
+
+def _stored_name(name: str, checksum: str) -> str:
+    """The name a file is kept under in quarantine: as delivered when it can be a lake key,
+    else its printable start and its checksum."""
+    if _name_problem(name) is None:
+        return name
+    kept = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in name)
+    start = kept.encode("utf-8", "ignore")[:80].decode("utf-8", "ignore").strip(". ")
+    return f"{start or 'file'}~{checksum[:16]}"
+
+
 def _landing_key(storage: Storage, customer: str, carrier: str, name: str, checksum: str) -> str:
     key = keys.landing(customer, carrier, name)
     if storage.exists(key):
@@ -108,11 +133,13 @@ class Ingestor:
         customer: Customer,
         run_id: str,
         layouts: Sequence[Layout] = LAYOUTS,
+        limits: IngestLimits | None = None,
     ) -> None:
         self.storage = storage
         self.customer = customer
         self.run_id = run_id
         self.layouts = tuple(layouts)
+        self.limits = limits or IngestLimits()
         self.manifest = load_manifest(storage, customer.id)
 
     def ingest_file(
@@ -152,7 +179,10 @@ class Ingestor:
                 )
                 failure = None
                 try:
-                    parse_file(name, path, outputs, tally, self.layouts)
+                    bad_name = _name_problem(name)
+                    if bad_name is not None:
+                        raise IngestError(name, bad_name, code="bad_name")
+                    parse_file(name, path, outputs, tally, self.layouts, self.limits)
                     outputs.finish()
                     failure = nothing_landed(name, tally)
                 except Stopped:
@@ -267,10 +297,11 @@ class Ingestor:
         copy: Path | None,
         tally: Tally,
     ) -> FileResult:
+        stored = _stored_name(name, checksum)
         self.storage.put_file(
-            copy or _copy_to_temp(path), keys.quarantine(self.customer.id, self.run_id, name)
+            copy or _copy_to_temp(path), keys.quarantine(self.customer.id, self.run_id, stored)
         )
-        reason_key = keys.quarantine_reason(self.customer.id, self.run_id, name)
+        reason_key = keys.quarantine_reason(self.customer.id, self.run_id, stored)
         self._write_reason(
             reason_key,
             {
@@ -334,9 +365,10 @@ def ingest_paths(
     run_id: str,
     progress: Progress | None = None,
     layouts: Sequence[Layout] = LAYOUTS,
+    limits: IngestLimits | None = None,
 ) -> IngestSummary:
     """Ingest local files delivered for a customer; each lands in landing/ or quarantine/."""
-    ingestor = Ingestor(storage, customer, run_id, layouts)
+    ingestor = Ingestor(storage, customer, run_id, layouts, limits)
     results = []
     for path in paths:
         if progress:
@@ -351,9 +383,10 @@ def ingest_landing(
     run_id: str,
     progress: Progress | None = None,
     layouts: Sequence[Layout] = LAYOUTS,
+    limits: IngestLimits | None = None,
 ) -> IngestSummary:
     """Ingest the files waiting in landing/<customer>/ that are not ingested yet."""
-    ingestor = Ingestor(storage, customer, run_id, layouts)
+    ingestor = Ingestor(storage, customer, run_id, layouts, limits)
     results = []
     for key in list(storage.list(keys.landing(customer.id))):
         name = key.rsplit("/", 1)[-1]
