@@ -42,7 +42,11 @@ def ingest_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> di
     """New landing files into the restricted zone; returns the ingest summary."""
     config = load_config(config_dir)
     result = ingest_landing(
-        open_lake(lake), config.customer(customer_id), run_id, layouts=config.layouts
+        open_lake(lake),
+        config.customer(customer_id),
+        run_id,
+        layouts=config.layouts,
+        now=clock.now(),
     ).as_json()
     get_run_logger().info(
         "%s: %s ingested, %s quarantined, %s skipped",

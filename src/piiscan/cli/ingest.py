@@ -20,6 +20,7 @@ from piiscan.cli.app import (
     fail,
     load,
     progress_bar,
+    writing,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -68,21 +69,39 @@ def ingest(
     ],
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    keys: Annotated[
+        Path | None, typer.Option(help="Folder of key files (the ledger key, for superseding).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest delivered carrier files into the restricted zone (bad files go to quarantine)."""
+    """Ingest delivered carrier files into the restricted zone (bad files go to quarantine).
+
+    Holds the customer's lock: while another run of the customer writes, it exits 75 and
+    changes nothing; run it again then."""
+    from piiscan.lake.keyring import load_ledger_key
+
     cfg = load(config)
     try:
         who = cfg.customer(customer)
         storage = open_lake(lake)
         files = collect_files(paths)
-        with progress_bar() as progress:
+        with writing(storage, who.id), progress_bar() as progress:
             task = progress.add_task("ingest", total=len(files), item="")
 
             def step(name: str) -> None:
                 progress.update(task, advance=1, item=name)
 
-            summary = ingest_paths(storage, who, files, new_run_id(clock.now()), step, cfg.layouts)
+            now = clock.now()
+            summary = ingest_paths(
+                storage,
+                who,
+                files,
+                new_run_id(now),
+                step,
+                cfg.layouts,
+                now=now,
+                ledger_key=load_ledger_key(who.id, keys, create=True),
+            )
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -184,8 +203,9 @@ def pseudonymize(
         cfg.customer(customer)
         key = load_key(customer, keys)
         storage = open_lake(lake)
-        findings = detect_datasets(storage, customer, detector_for(cfg, customer), cfg)
-        results = pseudonymize_customer(storage, cfg, customer, key, findings)
+        with writing(storage, customer):
+            findings = detect_datasets(storage, customer, detector_for(cfg, customer), cfg)
+            results = pseudonymize_customer(storage, cfg, customer, key, findings)
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:

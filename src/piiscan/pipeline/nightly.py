@@ -138,7 +138,7 @@ def run_customer(
     progress: Progress | None = None,
 ) -> CustomerRun:
     """Ingest new landing files, detect, pseudonymize, purge what is due, write the report."""
-    ingest = ingest_landing(storage, customer, run_id, progress, config.layouts).as_json()
+    ingest = ingest_landing(storage, customer, run_id, progress, config.layouts, now=now).as_json()
     findings = detect_datasets(storage, customer.id, detector, config)
     pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
     purged = purge_due(storage, config, customer.id, key, now)
