@@ -100,7 +100,7 @@ def ingest(
                 step,
                 cfg.layouts,
                 now=now,
-                ledger_key=load_ledger_key(who.id, keys, create=True),
+                ledger_key=load_ledger_key(who.id, keys, create=True) if keys else None,
             )
     except PiiscanError as exc:
         raise fail(exc) from None
