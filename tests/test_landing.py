@@ -525,3 +525,41 @@ def test_a_locked_ingest_changes_nothing_and_its_retry_lands(tmp_path: Path) -> 
     lake.delete(keys.lock("acme"))  # the other run ends
     assert runner.invoke(app, args, env=env).exit_code == 0
     assert [e["file"] for e in load_manifest(lake, "acme").values()] == ["invoice_lines_a.csv"]
+
+
+def test_a_supersede_killed_midway_is_finished_and_ledgered_once_by_the_rerun(
+    tmp_path: Path, config: Config
+) -> None:
+    lake = LocalStorage(tmp_path / "lake")
+    ingest_paths(
+        lake,
+        config.customer("acme"),
+        [_invoice(tmp_path / "invoice_lines_a.csv", ORIGINAL)],
+        _run(1),
+    )
+    _mirror(lake)
+    fix = _invoice(tmp_path / "invoice_lines_a_fix.csv", CORRECTED)
+    env = {**os.environ, "PIISCAN_CONFIG": str(CONFIGS), "PIISCAN_LAKE": str(tmp_path / "lake")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO)])
+    args = ["ingest", str(fix), "-c", "acme"]
+    # Killed once the mirror is rewritten and the restricted file's change journaled.
+    killed = _piiscan(*args, env={**env, "PIISCAN_CRASH_AT": "supersede-journaled-1"})
+    killed.communicate(timeout=300)
+    assert killed.returncode == 70
+    rerun = _piiscan(*args, env=env)
+    _, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, stderr
+
+    assert _totals(_zone(lake, "restricted")) == {
+        ("2125550101", date(2026, 10, 15)): Decimal("12.50"),
+        ("2125550102", date(2026, 10, 15)): Decimal("18.00"),
+        ("2125550109", date(2026, 10, 15)): Decimal("5.00"),
+        ("2125550101", date(2026, 9, 15)): Decimal("9.00"),
+    }
+    [entry] = [e for e in ledger.read_entries(lake, "acme") if e["kind"] == "supersede"]
+    steps = [(f["zone"], f["action"]) for f in entry["files"]]
+    # The killed run's mirror rewrite, then the rerun's: the file, and the mirror it left stale.
+    assert steps == [("analytics", "rewrite"), ("analytics", "drop"), ("restricted", "rewrite")]
+    assert len({f["key"] for f in entry["files"] if f["zone"] == "restricted"}) == 1
+    assert ledger.verify(lake, "acme").ok
+    assert not lake.exists(keys.purge_journal("acme"))

@@ -40,7 +40,7 @@ from piiscan.lake import keys
 from piiscan.lake.keyring import LedgerKey
 from piiscan.lake.manifest import Manifest, load_manifest, update_manifest
 from piiscan.layouts import LAYOUTS, Layout
-from piiscan.pipeline.supersede import supersede
+from piiscan.pipeline.supersede import supersede, supersede_apply_id
 from piiscan.policy import Customer
 from piiscan.storage import Storage
 from piiscan.types import FileResult, IngestSummary
@@ -344,7 +344,7 @@ class Ingestor:
             self.customer.id,
             written,
             {"file": name, "checksum": checksum, "run_id": self.run_id},
-            f"supersede-{self.run_id}-{checksum[:12]}",
+            supersede_apply_id(self.run_id, checksum),
             self.now,
             self.ledger_key,
         )

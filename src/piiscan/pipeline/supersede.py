@@ -29,6 +29,13 @@ from piiscan.lake.manifest import Manifest, update_manifest
 from piiscan.storage import Storage
 from piiscan.supersede import supersede_keys, superseded_rows
 
+APPLY_PREFIX = "supersede-"  # the apply ids of superseding changes (journal and ledger)
+
+
+def supersede_apply_id(run_id: str, checksum: str) -> str:
+    """The apply id of superseding one landed file's rows in one run."""
+    return f"{APPLY_PREFIX}{run_id}-{checksum[:12]}"
+
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -63,7 +70,9 @@ def _change(
 def _planned(
     storage: Storage, customer: str, outputs: Sequence[str], tmp: Path
 ) -> list[tuple[dict[str, Any], Path | None]]:
-    """Every change superseding the new outputs' rows makes (restricted, then its mirror)."""
+    """Every change superseding the new outputs' rows makes: per earlier file its analytics
+    mirror first, then the file (a kill in between leaves a mirror shorter than its file, which
+    the rerun sees as stale and removes)."""
     changes = []
     for output in outputs:
         new = keys.parse_partition_file(output)
@@ -80,14 +89,14 @@ def _planned(
             mask = superseded_rows(pl.read_parquet(data), new.dataset, replaced)
             if not mask.any():
                 continue
-            changes.append(_change(key, data, mask, tmp))
             mirror = keys.mirror(key, "analytics")
             if storage.exists(mirror):
                 copy = storage.read_bytes(mirror)
                 height = pl.read_parquet(copy).height
-                if height != mask.len():  # a stale mirror: it goes; the next pseudonymize
-                    mask = pl.Series([True] * height, dtype=pl.Boolean)  # writes it again
-                changes.append(_change(mirror, copy, mask, tmp))
+                stale = height != mask.len()  # it goes; the next pseudonymize writes it again
+                every = pl.Series([True] * height, dtype=pl.Boolean)
+                changes.append(_change(mirror, copy, every if stale else mask, tmp))
+            changes.append(_change(key, data, mask, tmp))
     return changes
 
 
@@ -105,9 +114,9 @@ def supersede(
     by: PII-free facts of the new file (name, checksum, run id). Call under the customer lock."""
     with tempfile.TemporaryDirectory(prefix="piiscan-supersede-") as folder:
         changes = _planned(storage, customer, outputs, Path(folder))
-        if not changes:
-            return None
         recovered = recover_journal(storage, customer)
+        if not changes and not recovered:
+            return None
         done: list[dict[str, Any]] = []
         for index, (record, new_file) in enumerate(changes):
             record["apply_id"] = apply_id
@@ -120,7 +129,13 @@ def supersede(
             done.append(record)
     changed = [r for r in [*recovered, *done] if not is_other(r)]
     others = [r for r in recovered if is_other(r)]
-    restricted = [r for r in done if r["zone"] == "restricted"]
+    # Changes of a killed purge that no entry records yet are ledgered here too, but are not
+    # superseded rows.
+    restricted = [
+        r
+        for r in changed
+        if r.get("zone") == "restricted" and r["apply_id"].startswith(APPLY_PREFIX)
+    ]
     by_dataset: Counter[str] = Counter()
     for record in restricted:
         by_dataset[record["dataset"]] += record["rows_deleted"]
@@ -128,7 +143,7 @@ def supersede(
         "kind": "supersede",
         "at": now.astimezone(UTC).isoformat(timespec="seconds") if now else None,
         "by": by,
-        "rows_deleted": sum(r["rows_deleted"] for r in changed if r["zone"] == "restricted"),
+        "rows_deleted": sum(r["rows_deleted"] for r in changed if r.get("zone") == "restricted"),
         "rows_superseded": dict(by_dataset),
         "files": [r for r in changed if r.get("zone") != "quarantine"],
         "other_objects_removed": [{"key": o["key"], "sha256": o["sha256"]} for o in others],
