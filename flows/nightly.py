@@ -51,6 +51,7 @@ def ingest_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> di
         run_id,
         layouts=config.layouts,
         limits=config.ingest,
+        now=clock.now(),
     ).as_json()
     get_run_logger().info(
         "%s: %s ingested, %s quarantined, %s skipped",

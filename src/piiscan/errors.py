@@ -5,7 +5,8 @@ Every error carries its context as attributes and never a raw personal value.
     PiiscanError
     ├── ConfigError          a configs/*.yaml file is invalid (file, key)
     ├── StorageError         the lake could not be read or written (uri); .transient for retries
-    │   └── NotFoundError    the object does not exist
+    │   ├── NotFoundError    the object does not exist
+    │   └── LinkRefusedError the key is a symbolic link (or under one): never followed
     ├── IngestError          a carrier file cannot be ingested (file, code); goes to quarantine
     │   ├── LayoutError      no known layout matches the file
     │   ├── EncodingError    the bytes are not in the layout's encoding
@@ -51,6 +52,14 @@ class NotFoundError(StorageError):
 
     def __init__(self, uri: str) -> None:
         super().__init__(uri, "not found")
+
+
+class LinkRefusedError(StorageError):
+    """The key names a symbolic link, or lies under one: a lake never follows links (one in a
+    customer's landing folder could point at another customer's file)."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri, "a symbolic link (or under one): refused, links are never followed")
 
 
 class IngestError(PiiscanError):

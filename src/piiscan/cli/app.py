@@ -22,8 +22,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import piiscan
-from piiscan.errors import PiiscanError
+from piiscan.errors import LockedError, PiiscanError
+from piiscan.lake import clock
 from piiscan.lake import keys as lake_keys
+from piiscan.lake.locks import customer_lock
 from piiscan.lake.reports import read_report, report_keys
 from piiscan.policy import Config, load_config
 from piiscan.storage import Storage
@@ -150,9 +152,25 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary.")]
 
 
+# Exit code of a command refused because another run holds the customer's lock: try again
+# later (EX_TEMPFAIL); every other error exits 2.
+EXIT_LOCKED = 75
+
+
 def fail(error: PiiscanError) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(str(error))}")
+    if isinstance(error, LockedError):
+        err.print("nothing was changed; run the command again once the other run has finished")
+        return typer.Exit(code=EXIT_LOCKED)
     return typer.Exit(code=2)
+
+
+@contextmanager
+def writing(storage: Storage, customer: str) -> Iterator[None]:
+    """The customer's lock, held by a command while it writes the lake: one writer per
+    customer at a time (a second one fails at once with LockedError, exit EXIT_LOCKED)."""
+    with customer_lock(storage, customer, clock.now()):
+        yield
 
 
 def load(path: Path) -> Config:

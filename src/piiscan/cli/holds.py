@@ -24,6 +24,7 @@ from piiscan.cli.app import (
     plural,
     print_table,
     say,
+    writing,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -70,19 +71,21 @@ def holds_add(
     end = parse_date(until, "--until") if until else None
     try:
         cfg.customer(customer)
-        hold = add_line_hold(
-            open_lake(lake),
-            customer,
-            "legal" if kind == "legal" else "audit",
-            reason,
-            clock.now(),
-            lambda: load_key(customer, keys),
-            dataset=dataset,
-            numbers=number or (),
-            periods=period or (),
-            until=end,
-            allow_empty=allow_empty,
-        )
+        storage = open_lake(lake)
+        with writing(storage, customer):
+            hold = add_line_hold(
+                storage,
+                customer,
+                "legal" if kind == "legal" else "audit",
+                reason,
+                clock.now(),
+                lambda: load_key(customer, keys),
+                dataset=dataset,
+                numbers=number or (),
+                periods=period or (),
+                until=end,
+                allow_empty=allow_empty,
+            )
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -151,7 +154,9 @@ def holds_release(
 
     cfg = load(config)
     try:
-        hold = release_hold(open_lake(lake), cfg.customer(customer).id, hold_id, clock.now())
+        storage = open_lake(lake)
+        with writing(storage, cfg.customer(customer).id):
+            hold = release_hold(storage, cfg.customer(customer).id, hold_id, clock.now())
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:

@@ -22,6 +22,7 @@ from piiscan.cli.app import (
     print_table,
     progress,
     say,
+    writing,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -86,17 +87,34 @@ def ingest(
     ],
     lake: LakeOption = "./lake",
     config: ConfigOption = Path("configs"),
+    keys: Annotated[
+        Path | None, typer.Option(help="Folder of key files (the ledger key, for superseding).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest delivered carrier files into the restricted zone (bad files go to quarantine)."""
+    """Ingest delivered carrier files into the restricted zone (bad files go to quarantine).
+
+    Holds the customer's lock: while another run of the customer writes, it exits 75 and
+    changes nothing; run it again then."""
+    from piiscan.lake.keyring import load_ledger_key
+
     cfg = load(config)
     try:
         who = cfg.customer(customer)
         storage = open_lake(lake)
         files = collect_files(paths)
-        with progress("ingest", len(files)) as step:
+        with writing(storage, who.id), progress("ingest", len(files)) as step:
+            now = clock.now()
             summary = ingest_paths(
-                storage, who, files, new_run_id(clock.now()), step, cfg.layouts, cfg.ingest
+                storage,
+                who,
+                files,
+                new_run_id(now),
+                step,
+                cfg.layouts,
+                cfg.ingest,
+                now=now,
+                ledger_key=load_ledger_key(who.id, keys, create=True) if keys else None,
             )
     except PiiscanError as exc:
         raise fail(exc) from None
@@ -208,8 +226,9 @@ def pseudonymize(
         cfg.customer(customer)
         key = load_key(customer, keys)
         storage = open_lake(lake)
-        findings = detect_datasets(storage, customer, detector_for(cfg, customer), cfg)
-        results = pseudonymize_customer(storage, cfg, customer, key, findings)
+        with writing(storage, customer):
+            findings = detect_datasets(storage, customer, detector_for(cfg, customer), cfg)
+            results = pseudonymize_customer(storage, cfg, customer, key, findings)
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:

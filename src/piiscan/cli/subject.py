@@ -20,6 +20,7 @@ from piiscan.cli.app import (
     plural,
     print_table,
     say,
+    writing,
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
@@ -123,8 +124,9 @@ def subject_export(
         cfg.customer(customer)
         key = load_key(customer, keys)
         now = clock.now()
-        request_id = create_request(storage, cfg, customer, "export", selector, months, now)
-        record = run_request(storage, cfg, request_id, key, now, out=out)
+        with writing(storage, customer):
+            request_id = create_request(storage, cfg, customer, "export", selector, months, now)
+            record = run_request(storage, cfg, request_id, key, now, out=out)
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -193,8 +195,9 @@ def subject_erase(
             _, outcome = preview_erase(storage, cfg, customer, identity, key, now.date())
             request_id = None
         else:
-            request_id = create_request(storage, cfg, customer, "erase", selector, 12, now)
-            outcome = run_request(storage, cfg, request_id, key, now)["outcome"]
+            with writing(storage, customer):
+                request_id = create_request(storage, cfg, customer, "erase", selector, 12, now)
+                outcome = run_request(storage, cfg, request_id, key, now)["outcome"]
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -241,9 +244,11 @@ def subject_request(
     selector = _selector(employee_id, number, email, imei)
     cfg = load(config)
     try:
-        request_id = create_request(
-            open_lake(lake), cfg, customer, action, selector, months, clock.now()
-        )
+        storage = open_lake(lake)
+        with writing(storage, cfg.customer(customer).id):
+            request_id = create_request(
+                storage, cfg, customer, action, selector, months, clock.now()
+            )
     except PiiscanError as exc:
         raise fail(exc) from None
     console.print(request_id)

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 
 from piiscan.errors import PiiscanError
 from piiscan.schema import DATASETS
+from piiscan.storage.base import is_staging as is_staging  # pipeline code asks keys
 from piiscan.storage.base import join
 
 ZONES = ("restricted", "analytics")
@@ -75,6 +76,21 @@ def area(name: str) -> str:
     if name not in AREAS:
         raise PiiscanError(f"unknown lake area {name!r}; expected one of {', '.join(AREAS)}")
     return name
+
+
+def customer_prefixes(customer: str) -> list[str]:
+    """Every folder holding one customer's objects that a purge may touch (zones, landing,
+    quarantine, reports, exports, requests; not certificates): where staging objects left by
+    a killed write are looked for."""
+    return [
+        *(dataset_folder(z, d, customer) for z in ZONES for d in DATASETS),
+        landing(customer),
+        quarantine(customer),
+        reports(customer),
+        exports(customer),
+        pending_requests(customer),
+        request_records(customer),
+    ]
 
 
 def name_of(key: str) -> str:

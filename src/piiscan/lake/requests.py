@@ -30,7 +30,7 @@ def create_request(
         raise RequestError(f"unknown action {action!r}; expected export or erase")
     if not 1 <= months <= 120:
         raise RequestError("the lookback must be 1 to 120 months")
-    for key in storage.list(keys.pending_requests(customer)):
+    for key in _finished(storage, keys.pending_requests(customer)):
         pending = json.loads(storage.read_bytes(key))
         asked = (pending["action"], pending["selector"], pending["months"])
         if asked == (action, {"kind": selector.kind, "value": selector.value}, months):
@@ -55,7 +55,9 @@ def load_request(storage: Storage, request_id: str) -> tuple[dict[str, Any], Sel
     """A pending request and its selector."""
     if not re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", request_id):
         raise RequestError(f"{request_id!r} is not a request id")
-    found = [k for k in storage.list(keys.pending_requests()) if keys.request_of(k) == request_id]
+    found = [
+        k for k in _finished(storage, keys.pending_requests()) if keys.request_of(k) == request_id
+    ]
     if not found:
         raise RequestError(f"request {request_id} is not pending (unknown or already complete)")
     key = found[0]
@@ -95,4 +97,10 @@ def complete_request(
 
 def completed_requests(storage: Storage, customer: str) -> list[dict[str, Any]]:
     """The customer's completed request records (no identifier), oldest first."""
-    return [json.loads(storage.read_bytes(k)) for k in storage.list(keys.request_records(customer))]
+    found = _finished(storage, keys.request_records(customer))
+    return [json.loads(storage.read_bytes(k)) for k in found]
+
+
+def _finished(storage: Storage, prefix: str) -> list[str]:
+    """The keys under prefix, without staging objects (a write in progress or killed)."""
+    return [k for k in storage.list(prefix) if not keys.is_staging(k)]

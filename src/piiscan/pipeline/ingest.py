@@ -11,6 +11,14 @@ file and what was expected) or skipped; a file none of whose rows landed is quar
 reference (summary and reference rows that inform other rows, Verizon AccountSummary).
 Whatever a file holds, it ends so and the batch goes on (piiscan.ingest.parse); a file whose name
 cannot be a lake key (`bad_name`) is quarantined under a shortened name.
+
+Landing integrity: a symbolic link is never followed (quarantined as `symlink`: a reason, no
+content), a path in the lake other than the customer's own landing folder is refused, a file
+whose layout's carrier the customer has no contract with is quarantined
+(`carrier_not_contracted`), and staging objects are left to purge. A file identical to one
+already ingested except for its line endings is skipped (`content_sha256`), and a landed file
+supersedes the rows earlier files landed for the same invoices (piiscan.pipeline.supersede).
+Manifest updates are compare-and-swap (piiscan.lake.manifest); callers hold the customer lock.
 """
 
 from __future__ import annotations
@@ -24,14 +32,17 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from piiscan.errors import IngestError
+from piiscan.errors import IngestError, LinkRefusedError, PiiscanError
 from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.lake import keys
-from piiscan.lake.manifest import load_manifest, save_manifest
+from piiscan.lake.keyring import LedgerKey
+from piiscan.lake.manifest import Manifest, load_manifest, update_manifest
 from piiscan.layouts import LAYOUTS, Layout
+from piiscan.pipeline.supersede import supersede, supersede_apply_id
 from piiscan.policy import Customer, IngestLimits
 from piiscan.storage import Storage
 from piiscan.types import FileResult, IngestSummary
@@ -49,6 +60,42 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class _Digest:
+    """SHA-256 of a file's bytes, and of its content with line endings made LF (a file whose
+    first block holds a NUL byte is binary: its content digest is its byte digest)."""
+
+    def __init__(self) -> None:
+        self.raw = hashlib.sha256()
+        self.text = hashlib.sha256()
+        self.binary: bool | None = None
+        self.cr = False  # the previous block ended with CR
+
+    def update(self, block: bytes) -> None:
+        self.raw.update(block)
+        if self.binary is None:
+            self.binary = b"\0" in block[:8192]
+        if self.binary:
+            return
+        if self.cr:
+            block = b"\r" + block
+        self.cr = block.endswith(b"\r")
+        if self.cr:
+            block = block[:-1]
+        self.text.update(block.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+
+    def content(self) -> str:
+        if self.binary is not False:
+            return self.raw.hexdigest()
+        if self.cr:
+            self.text.update(b"\n")
+            self.cr = False
+        return self.text.hexdigest()
+
+
+def _carriers_of(used: list[str], layouts: Sequence[Layout]) -> set[str]:
+    return {lay.carrier for lay in layouts if lay.name in used}
 
 
 def _carrier_of(used: list[str], layouts: Sequence[Layout]) -> str:
@@ -88,10 +135,11 @@ RECOGNISED_REPORTS = frozenset(
 )
 
 
-def _seen(entry: dict[str, Any]) -> str:
+def _seen(entry: dict[str, Any], same_bytes: bool = True) -> str:
     """Why a file already in the manifest is skipped."""
     done = "quarantined as a report without line data" if entry.get("quarantine") else "ingested"
-    return f"already {done} in run {entry['run_id']}"
+    alike = "" if same_bytes else f" as {entry['file']} (the same content, other line endings)"
+    return f"already {done}{alike} in run {entry['run_id']}"
 
 
 def _name_problem(name: str) -> str | None:
@@ -124,6 +172,11 @@ def _landing_key(storage: Storage, customer: str, carrier: str, name: str, check
     return key
 
 
+def _by_content(manifest: Manifest) -> dict[str, str]:
+    """Content digest -> checksum of the manifest's files."""
+    return {e["content_sha256"]: c for c, e in manifest.items() if e.get("content_sha256")}
+
+
 class Ingestor:
     """Ingests delivered files for one customer into a lake."""
 
@@ -134,13 +187,56 @@ class Ingestor:
         run_id: str,
         layouts: Sequence[Layout] = LAYOUTS,
         limits: IngestLimits | None = None,
+        *,
+        now: datetime | None = None,
+        ledger_key: LedgerKey | None = None,
     ) -> None:
         self.storage = storage
         self.customer = customer
         self.run_id = run_id
         self.layouts = tuple(layouts)
         self.limits = limits or IngestLimits()
+        self.now = now  # when superseding rows is ledgered (None: the entry has no time)
+        self.ledger_key = ledger_key
         self.manifest = load_manifest(storage, customer.id)
+        self._by_content = _by_content(self.manifest)
+
+    def _known(self, checksum: str | None, content: str | None) -> str | None:
+        """The manifest entry of a file with these bytes, or this content (line endings
+        aside)."""
+        if checksum in self.manifest:
+            return checksum
+        return self._by_content.get(content) if content is not None else None
+
+    def _update(self, change: Any) -> None:
+        """Change the manifest compare-and-swap; ours then holds other writers' entries too."""
+        self.manifest = update_manifest(self.storage, self.customer.id, change)
+        self._by_content = _by_content(self.manifest)
+
+    def _not_contracted(self, name: str, tally: Tally) -> IngestError | None:
+        """Why a parsed file's carrier is not the customer's (None: it is)."""
+        foreign = sorted(_carriers_of(tally.layouts, self.layouts) - set(self.customer.carriers))
+        if not foreign:
+            return None
+        return IngestError(
+            name,
+            f"layout {', '.join(dict.fromkeys(tally.layouts))} is a {', '.join(foreign)} file, "
+            f"and {self.customer.id} has no contract with {', '.join(foreign)} (carriers in "
+            f"configs/customers.yaml: {', '.join(self.customer.carriers)})",
+            code="carrier_not_contracted",
+        )
+
+    def refuse(self, name: str, code: str, reason: str, landing_key: str | None) -> FileResult:
+        """Quarantine a file that must not be read (a symbolic link): its reason only, none
+        of its content; a landing link is removed (the link, not what it points at)."""
+        reason_key = keys.quarantine_reason(self.customer.id, self.run_id, name)
+        body = {"file": name, "checksum": None, "run_id": self.run_id, "code": code}
+        self._write_reason(reason_key, {**body, "reason": reason})
+        if landing_key is not None:
+            self.storage.delete(landing_key)
+        return FileResult(
+            name, "", "quarantined", reason_code=code, reason=reason, quarantine_key=reason_key
+        )
 
     def ingest_file(
         self, path: Path, *, name: str | None = None, landing_key: str | None = None
@@ -151,15 +247,18 @@ class Ingestor:
 
         abandoned = threading.Event()
 
+        content: list[str] = []  # the digest of the content, line endings aside
+
         def checksum_and_copy() -> tuple[str | None, Path | None]:
-            digest = hashlib.sha256()
+            digest = _Digest()
             with path.open("rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     if abandoned.is_set():
                         return None, None
                     digest.update(block)
-            checksum = digest.hexdigest()
-            if abandoned.is_set() or landing_key or checksum in self.manifest:
+            checksum = digest.raw.hexdigest()
+            content.append(digest.content())
+            if abandoned.is_set() or landing_key or self._known(checksum, content[0]):
                 return checksum, None
             # The file's copy for landing/ (or quarantine/) is made here too, off the parse's way.
             return checksum, _copy_to_temp(path)
@@ -175,7 +274,11 @@ class Ingestor:
             try:
                 outputs = Outputs(
                     Path(tmp),
-                    stop=lambda: background.done() and background.result()[0] in self.manifest,
+                    stop=lambda: (
+                        background.done()
+                        and self._known(background.result()[0], content[0] if content else None)
+                        is not None
+                    ),
                 )
                 failure = None
                 try:
@@ -194,17 +297,21 @@ class Ingestor:
                 taken = background.result()
                 checksum, copy = taken
                 assert checksum is not None  # only an abandoned hash has none
-                if checksum in self.manifest:
+                seen = self._known(checksum, content[0])
+                if seen is not None:
                     return FileResult(
                         name,
                         checksum,
                         "skipped",
-                        reason=_seen(self.manifest[checksum]),
+                        reason=_seen(self.manifest[seen], seen == checksum),
                         landing_key=landing_key,
                     )
+                failure = failure or self._not_contracted(name, tally)
                 if failure is not None:
                     return self._quarantine(path, name, checksum, failure, landing_key, copy, tally)
-                return self._commit(path, name, checksum, outputs, tally, landing_key, copy)
+                return self._commit(
+                    path, name, (checksum, content[0]), outputs, tally, landing_key, copy
+                )
             finally:
                 # The copy holds the delivered file (personal data): never leave it behind, also
                 # when the parse raised something unexpected.
@@ -219,12 +326,13 @@ class Ingestor:
         self,
         path: Path,
         name: str,
-        checksum: str,
+        digests: tuple[str, str],
         outputs: Outputs,
         tally: Tally,
         landing_key: str | None,
         copy: Path | None,
     ) -> FileResult:
+        checksum, content = digests
         carrier = _carrier_of(tally.layouts, self.layouts)
         written = []
         for dataset, period, local in outputs.partitions():
@@ -260,7 +368,17 @@ class Ingestor:
         if landing_key is None:
             landing_key = _landing_key(self.storage, self.customer.id, carrier, name, checksum)
             self.storage.put_file(copy or _copy_to_temp(path), landing_key)
-        self.manifest[checksum] = {
+        # A re-sent invoice replaces the rows earlier files landed for it (both zones, ledgered).
+        supersede(
+            self.storage,
+            self.customer.id,
+            written,
+            {"file": name, "checksum": checksum, "run_id": self.run_id},
+            supersede_apply_id(self.run_id, checksum),
+            self.now,
+            self.ledger_key,
+        )
+        entry = {
             "file": name,
             "run_id": self.run_id,
             "layouts": tally.layouts,
@@ -269,8 +387,13 @@ class Ingestor:
             "rows_reference": tally.reference,
             "outputs": written,
             "landing": landing_key,
+            "content_sha256": content,
         }
-        save_manifest(self.storage, self.customer.id, self.manifest)
+
+        def add(manifest: Manifest) -> None:
+            manifest[checksum] = entry
+
+        self._update(add)
         return FileResult(
             name,
             checksum,
@@ -319,7 +442,7 @@ class Ingestor:
         if exc.code in RECOGNISED_REPORTS:
             # A report recognised as holding no line rows is what it is: the same bytes sent
             # again are skipped, not quarantined once more.
-            self.manifest[checksum] = {
+            entry: dict[str, Any] = {
                 "file": name,
                 "run_id": self.run_id,
                 "layouts": tally.layouts,
@@ -328,7 +451,11 @@ class Ingestor:
                 "landing": None,
                 "quarantine": reason_key,
             }
-            save_manifest(self.storage, self.customer.id, self.manifest)
+
+            def add(manifest: Manifest) -> None:
+                manifest[checksum] = entry
+
+            self._update(add)
         if landing_key is not None:  # the file moves from landing to quarantine
             self.storage.delete(landing_key)
         # Nothing of a quarantined file lands: its rows all count as rejected with it.
@@ -366,15 +493,61 @@ def ingest_paths(
     progress: Progress | None = None,
     layouts: Sequence[Layout] = LAYOUTS,
     limits: IngestLimits | None = None,
+    *,
+    now: datetime | None = None,
+    ledger_key: LedgerKey | None = None,
 ) -> IngestSummary:
-    """Ingest local files delivered for a customer; each lands in landing/ or quarantine/."""
-    ingestor = Ingestor(storage, customer, run_id, layouts, limits)
+    """Ingest local files delivered for a customer; each lands in landing/ or quarantine/.
+    A path in the lake other than the customer's own landing folder is refused (PiiscanError,
+    nothing ingested); files of the customer's landing folder are ingested where they are."""
+    in_landing = own_landing_keys(storage, customer.id, paths)
+    ingestor = Ingestor(storage, customer, run_id, layouts, limits, now=now, ledger_key=ledger_key)
     results = []
     for path in paths:
         if progress:
             progress(path.name)
-        results.append(ingestor.ingest_file(path))
+        if _is_link(path):
+            results.append(ingestor.refuse(path.name, "symlink", _LINK, in_landing.get(path)))
+        else:
+            results.append(ingestor.ingest_file(path, landing_key=in_landing.get(path)))
     return IngestSummary(customer.id, run_id, tuple(results))
+
+
+_LINK = (
+    "a symbolic link: never followed (it may point at another customer's file); "
+    "deliver the file itself"
+)
+
+
+def _is_link(path: Path) -> bool:
+    return path.is_symlink()
+
+
+def own_landing_keys(storage: Storage, customer: str, paths: Sequence[Path]) -> dict[Path, str]:
+    """The landing keys of paths that are files of the customer's own landing folder of a local
+    lake; PiiscanError for a path anywhere else in the lake (another customer's landing folder,
+    a zone, quarantine): ingesting it would file its rows under the wrong customer or twice."""
+    root = storage.uri(keys.area("landing"))
+    if "://" in root:
+        return {}
+    landing = Path(root)
+    lake = landing.parent
+    found = {}
+    for path in paths:
+        where = path.parent.resolve() / path.name  # a link named stays the link
+        if lake != where and lake not in where.parents:
+            continue
+        relative = where.relative_to(lake).parts
+        if len(relative) >= 3 and relative[0] == "landing" and relative[1] == customer:
+            found[path] = "/".join(relative)
+            continue
+        owner = relative[1] if relative[0] == "landing" and len(relative) > 1 else None
+        whose = f"{owner}'s landing folder" if owner else f"the lake's {relative[0]} area"
+        raise PiiscanError(
+            f"{path} is in {whose}: refused (only files delivered for {customer}, or "
+            f"{customer}'s own landing folder, are ingested as {customer}'s)"
+        )
+    return found
 
 
 def ingest_landing(
@@ -384,25 +557,43 @@ def ingest_landing(
     progress: Progress | None = None,
     layouts: Sequence[Layout] = LAYOUTS,
     limits: IngestLimits | None = None,
+    *,
+    now: datetime | None = None,
+    ledger_key: LedgerKey | None = None,
 ) -> IngestSummary:
-    """Ingest the files waiting in landing/<customer>/ that are not ingested yet."""
-    ingestor = Ingestor(storage, customer, run_id, layouts, limits)
+    """Ingest the files waiting in landing/<customer>/ that are not ingested yet. Staging
+    objects (a write in progress, or killed) are left to purge; a symbolic link is quarantined
+    unread."""
+    ingestor = Ingestor(storage, customer, run_id, layouts, limits, now=now, ledger_key=ledger_key)
     results = []
     for key in list(storage.list(keys.landing(customer.id))):
+        if keys.is_staging(key):
+            continue
         name = key.rsplit("/", 1)[-1]
         if progress:
             progress(name)
-        with storage.local_copy(key) as local:
-            results.append(ingestor.ingest_file(local, name=name, landing_key=key))
+        try:
+            with storage.local_copy(key) as local:
+                results.append(ingestor.ingest_file(local, name=name, landing_key=key))
+        except LinkRefusedError:
+            results.append(ingestor.refuse(name, "symlink", _LINK, key))
     return IngestSummary(customer.id, run_id, tuple(results))
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
-    """Files named directly, and files under named folders (sorted); skips expected.json."""
+    """Files named directly, and files under named folders (sorted); skips expected.json.
+    Symbolic links are collected, not followed (ingest refuses them with a reason); a
+    folder's staging objects are skipped."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.name != "expected.json")
+        if path.is_dir() and not path.is_symlink():
+            inside = []
+            for folder, subfolders, files in os.walk(path):  # never descends into a link
+                links = [d for d in subfolders if (Path(folder) / d).is_symlink()]
+                inside += [Path(folder) / name for name in (*files, *links)]
+            found += sorted(
+                p for p in inside if p.name != "expected.json" and not keys.is_staging(p.name)
+            )
         else:
             found.append(path)
     return found

@@ -139,7 +139,7 @@ def run_customer(
 ) -> CustomerRun:
     """Ingest new landing files, detect, pseudonymize, purge what is due, write the report."""
     ingest = ingest_landing(
-        storage, customer, run_id, progress, config.layouts, config.ingest
+        storage, customer, run_id, progress, config.layouts, config.ingest, now=now
     ).as_json()
     findings = detect_datasets(storage, customer.id, detector, config)
     pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)

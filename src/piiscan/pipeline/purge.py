@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from piiscan.certificate import build_certificate
-from piiscan.errors import PurgeError
+from piiscan.errors import LinkRefusedError, PurgeError
 from piiscan.holds import Hold
 from piiscan.lake import keys, ledger
 from piiscan.lake.faults import checkpoint
@@ -215,6 +215,10 @@ def _expired_objects(
             due.append(key)
     if ending:
         due.extend(storage.list(keys.pending_requests(customer)))
+    # Staging objects are writes killed midway (no writer runs while the purge holds the lock;
+    # one made since the plan makes it stale): partial copies of personal data, due at once.
+    for prefix in keys.customer_prefixes(customer):
+        due.extend(k for k in storage.list(prefix) if keys.is_staging(k) and k not in due)
     # Records of subject requests (keyed hashes and counts, no identifier) are kept 24 months.
     request_cutoff = date(as_of.year - 2, as_of.month, 1)
     for key in storage.list(keys.request_records(customer)):
@@ -284,7 +288,7 @@ def apply_purge(
         for index, other in enumerate(plan.other_keys):
             if not storage.exists(other):
                 continue
-            record = other_record(apply_id, other, sha256_bytes(storage.read_bytes(other)))
+            record = other_record(apply_id, other, _object_sha256(storage, other))
             # Journaled like zone files: a kill between deletions still ledgers each one once.
             write_journal(storage, customer, [*recovered, *done, *removed_other, record])
             checkpoint(f"journaled-other-{index}")
@@ -315,6 +319,14 @@ def apply_purge(
         chained = ledger.append(storage, customer, entry, ledger_key)
         storage.delete(keys.purge_journal(customer))
         return chained
+
+
+def _object_sha256(storage: Storage, key: str) -> str:
+    """An object's SHA-256; a symbolic link (never read) is recorded as one."""
+    try:
+        return sha256_bytes(storage.read_bytes(key))
+    except LinkRefusedError:
+        return "symlink"
 
 
 def _check_fresh(storage: Storage, item: FilePlan) -> bytes:

@@ -42,7 +42,8 @@ class Storage(Protocol):
         ...
 
     def list(self, prefix: str) -> Iterator[str]:
-        """Keys under prefix (a folder-like prefix), in sorted order."""
+        """Keys under prefix (a folder-like prefix), in sorted order: every object, whatever
+        its name (`.tmp` too), staging objects included (`is_staging`)."""
         ...
 
     def delete(self, key: str) -> None:
@@ -54,6 +55,18 @@ class Storage(Protocol):
         """Replace an object holding personal data with a finished local file, leaving no older
         version; refuse (StorageError) if the object no longer has the planned content."""
         ...
+
+
+# Objects being written are staged beside their key under this name prefix (local folders only;
+# S3 and memory writes are atomic). Listing returns them like any object, so a write killed
+# midway leaves a staging object that purge and termination see and delete; readers of a
+# folder skip them (a staging object is never a finished file).
+STAGING_PREFIX = ".piiscan-staging-"
+
+
+def is_staging(key: str) -> bool:
+    """Whether a key names a staging object (a write in progress, or one killed midway)."""
+    return key.rsplit("/", 1)[-1].startswith(STAGING_PREFIX)
 
 
 def join(*parts: str) -> str:

@@ -1,4 +1,9 @@
-"""A lake in a local folder; writes go to a temporary file in the same folder, then rename."""
+"""A lake in a local folder; writes go to a staging file in the same folder, then rename.
+
+Symbolic links are never followed: a key naming a link, or lying under one, is refused for
+reading and writing (LinkRefusedError); listing returns a link as an object without descending
+into it, and deleting one removes the link, never what it points at. Staging files
+(`STAGING_PREFIX`) are listed like any object, so a write killed midway is seen and purged."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from piiscan.errors import NotFoundError, StorageError
+from piiscan.errors import LinkRefusedError, NotFoundError, StorageError
+from piiscan.storage.base import STAGING_PREFIX
 
 
 def _sha256_fd(fd: int) -> str:
@@ -98,9 +104,26 @@ class LocalStorage:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
+        """The key's path, lexically (no link resolved): never outside the root."""
+        path = Path(os.path.normpath(self.root / key))
         if path != self.root and self.root not in path.parents:
             raise StorageError(str(path), f"key {key!r} escapes the lake root")
+        return path
+
+    def _unlinked(self, path: Path) -> Path:
+        """path, if no folder between the root and it is a symbolic link."""
+        for parent in path.parents:
+            if parent == self.root or self.root not in parent.parents:
+                break
+            if parent.is_symlink():
+                raise LinkRefusedError(str(path))
+        return path
+
+    def _real(self, key: str) -> Path:
+        """The key's path, refusing a symbolic link at it or above it."""
+        path = self._unlinked(self._path(key))
+        if path.is_symlink():
+            raise LinkRefusedError(str(path))
         return path
 
     def uri(self, key: str) -> str:
@@ -108,7 +131,14 @@ class LocalStorage:
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            fd = os.open(self._real(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise NotFoundError(self.uri(key)) from None
+        except OSError as exc:
+            raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                return handle.read()
         except FileNotFoundError:
             raise NotFoundError(self.uri(key)) from None
         except OSError as exc:
@@ -116,9 +146,9 @@ class LocalStorage:
 
     def _staged(self, key: str, data: bytes) -> tuple[Path, Path]:
         """The key's path, and a synced temporary file beside it holding data."""
-        target = self._path(key)
+        target = self._unlinked(self._path(key))
         _private_folder(target.parent)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
         try:
             _write_synced(fd, data)
         except BaseException:
@@ -147,14 +177,14 @@ class LocalStorage:
         return True
 
     def put_file(self, source: Path, key: str) -> None:
-        target = self._path(key)
+        target = self._unlinked(self._path(key))
         _private_folder(target.parent)
         try:
             source.chmod(PRIVATE_FILE)
             source.replace(target)
         except OSError:
             # Different filesystem: copy next to the target first so the final step is a rename.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
             os.close(fd)
             try:
                 shutil.copyfile(source, tmp)
@@ -166,34 +196,43 @@ class LocalStorage:
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
-        path = self._path(key)
+        path = self._real(key)
         if not path.is_file():
             raise NotFoundError(str(path))
         yield path
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        path = self._path(key)
+        try:
+            self._unlinked(path)
+        except LinkRefusedError:
+            return False  # what lies under a link is not in the lake
+        return path.is_symlink() or path.is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
         base = self._path(prefix)
-        if not base.is_dir():
+        try:
+            self._unlinked(base)
+        except LinkRefusedError:
             return iter(())
-        keys = (
-            p.relative_to(self.root).as_posix()
-            for p in base.rglob("*")
-            if p.is_file() and not p.name.endswith(".tmp")
-        )
-        return iter(sorted(keys))
+        if base.is_symlink() or not base.is_dir():
+            return iter(())
+        found = []
+        for folder, subfolders, files in os.walk(base):  # never descends into a link
+            links = [d for d in subfolders if (Path(folder) / d).is_symlink()]
+            for name in (*files, *links):
+                found.append((Path(folder) / name).relative_to(self.root).as_posix())
+        return iter(sorted(found))
 
     def rewrite(self, source: Path, key: str, expected_sha256: str) -> None:
-        with _locked(self._path(key)) as fd:
+        with _locked(self._real(key)) as fd:
             if fd is None or _sha256_fd(fd) != expected_sha256:
                 raise StorageError(self.uri(key), "rewrite refused: changed since it was planned")
             self.put_file(source, key)
 
     def delete(self, key: str) -> None:
-        path = self._path(key)
-        path.unlink(missing_ok=True)
+        path = self._unlinked(self._path(key))
+        path.unlink(missing_ok=True)  # a link: the link goes, never what it points at
         # Empty partition folders would read as a partition with no files: remove them too.
         for parent in path.parents:
             if parent == self.root or self.root not in parent.parents:
