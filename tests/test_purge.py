@@ -23,7 +23,8 @@ from piiscan.lake.keyring import KeyFile, KeySource, create_key, load_key
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
-from piiscan.pipeline.purge import Termination, apply_purge, plan_purge, terminate
+from piiscan.pipeline.purge import apply_purge, plan_purge
+from piiscan.pipeline.terminate import Termination, terminate
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
 from piiscan.storage import LocalStorage
