@@ -120,14 +120,16 @@ def call(method: str, url: str, **kw: Any) -> httpx.Response:
     return response.raise_for_status()
 
 
-def start_deployment(api: str, name: str, parameters: dict[str, Any]) -> str:
-    """Trigger a deployment through the API; returns the flow run's id."""
+def start_deployment(
+    api: str, name: str, parameters: dict[str, Any], env: dict[str, str] | None = None
+) -> str:
+    """Trigger a deployment through the API (env: the run's extra environment); returns the
+    flow run's id."""
     deployment = call("GET", f"{api}/deployments/name/{name}").json()
-    run = call(
-        "POST",
-        f"{api}/deployments/{deployment['id']}/create_flow_run",
-        json={"parameters": parameters},
-    ).json()
+    body: dict[str, Any] = {"parameters": parameters}
+    if env:
+        body["job_variables"] = {"env": env}
+    run = call("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json=body).json()
     return str(run["id"])
 
 
@@ -156,7 +158,8 @@ def approve(api: str, run_id: str, answer: bool) -> dict[str, Any]:
 
 
 def terminate_initech(api: str, lake: Path) -> str:
-    """Start the terminate-customer deployment for initech (applying, once approved)."""
+    """Start the terminate-customer deployment for initech on its effective date (applying,
+    once approved; started earlier, it would only schedule the termination)."""
     return start_deployment(
         api,
         "terminate-customer/terminate-customer",
@@ -166,6 +169,7 @@ def terminate_initech(api: str, lake: Path) -> str:
             "dry_run": False,
             "lake": str(lake),
         },
+        env={"PIISCAN_NOW": "2026-12-31T09:00:00Z"},
     )
 
 
