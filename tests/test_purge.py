@@ -458,10 +458,10 @@ def test_a_second_apply_adds_a_certificate_naming_the_first_and_overwrites_nothi
     assert second["pseudonymization_key"] == first.certificate["pseudonymization_key"]
     assert set(first.certificate["ledger_entries"]).isdisjoint(second["ledger_entries"])
     assert ledger.verify(lake, "initech").ok
+    end = date(2027, 1, 31)
+    other = plan_purge(lake, config, "initech", end, None, terminated=end)
     with pytest.raises(PurgeError, match="terminated effective 2026-12-31"):
-        end = date(2027, 1, 31)
-        terminate(lake, config, plan_purge(lake, config, "initech", end, None, end), None, NOW,
-                  source)  # fmt: skip
+        terminate(lake, config, other, None, NOW, source)
 
 
 def test_the_certificate_covers_both_zones_landing_and_quarantine(
