@@ -1,5 +1,7 @@
 """The `nightly` flow: for every configured customer, ingest new landing files, detect,
-pseudonymize into the analytics zone, purge what retention makes due, and report.
+pseudonymize into the analytics zone, purge what retention makes due, and report. A termination
+due today (scheduled by `terminate --apply`, or retention.yaml's `terminated:`) is applied first;
+a terminated customer is then only purged as its holds run out, and reported.
 
 Tasks are thin wrappers over piiscan functions that pass lake addresses and PII-free summaries;
 none is cached (Prefect would persist results of steps that read personal data), and only the
@@ -16,18 +18,26 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import customer_key, failure_reason
+from flows.common import (
+    customer_key,
+    customer_key_copies,
+    customer_key_or_none,
+    failure_reason,
+)
 from piiscan.lake import clock
 from piiscan.lake.keys import new_run_id
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import ingest_landing
 from piiscan.pipeline.nightly import (
+    apply_due_termination,
     detect_datasets,
     finish_report,
     pseudonymize_customer,
     purge_due,
+    skipped_ingest,
 )
 from piiscan.pipeline.scan import detector_for
+from piiscan.pipeline.terminate import is_terminated
 from piiscan.policy import load_config
 from piiscan.report import datasets_json, markdown, summary
 from piiscan.storage import open_lake
@@ -76,11 +86,39 @@ def protect_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]
     return datasets_json(findings, results)
 
 
-@task(name="purge", cache_policy=NO_CACHE)
-def purge_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any]:
-    """Apply what retention makes due today (ledgered); returns the plan's counts."""
+@task(name="terminate-if-due", cache_policy=NO_CACHE)
+def termination_task(lake: str, config_dir: str, customer_id: str) -> dict[str, Any] | None:
+    """Apply the customer's termination if it is due today (scheduled, or retention.yaml's
+    date reached); returns the certificate's key and counts, None when none is due."""
     config = load_config(config_dir)
-    return purge_due(open_lake(lake), config, customer_id, customer_key(customer_id), clock.now())
+    return apply_due_termination(
+        open_lake(lake),
+        config,
+        customer_id,
+        customer_key_or_none(customer_id),
+        clock.now(),
+        customer_key_copies(customer_id),
+    )
+
+
+@task(name="purge", cache_policy=NO_CACHE)
+def purge_task(
+    lake: str, config_dir: str, customer_id: str, terminated: bool = False
+) -> dict[str, Any]:
+    """Apply what retention makes due today (ledgered); returns the plan's counts. A
+    terminated customer's key may be gone; it is retired once nothing needs it."""
+    config = load_config(config_dir)
+    if not terminated:
+        key = customer_key(customer_id)
+        return purge_due(open_lake(lake), config, customer_id, key, clock.now())
+    return purge_due(
+        open_lake(lake),
+        config,
+        customer_id,
+        customer_key_or_none(customer_id),
+        clock.now(),
+        customer_key_copies(customer_id),
+    )
 
 
 @task(name="report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -120,8 +158,17 @@ def report_task(
 
 
 def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
-    """One customer's tasks, in order, under the customer's lock."""
-    with customer_lock(open_lake(lake), customer_id, clock.now()):
+    """One customer's tasks, in order, under the customer's lock. A termination due today is
+    applied first; a terminated customer is not ingested or pseudonymized again, only purged
+    as its holds run out, and reported."""
+    storage = open_lake(lake)
+    with customer_lock(storage, customer_id, clock.now()):
+        applied = termination_task(lake, config_dir, customer_id)
+        if is_terminated(storage, customer_id):
+            purged = purge_task(lake, config_dir, customer_id, terminated=True)
+            purged["termination"] = {**(purged.get("termination") or {}), "applied": applied}
+            ingest = skipped_ingest(customer_id, run_id)
+            return report_task(lake, config_dir, customer_id, run_id, ingest, {}, purged)
         ingest = ingest_task(lake, config_dir, customer_id, run_id)
         datasets = protect_task(lake, config_dir, customer_id)
         purged = purge_task(lake, config_dir, customer_id)

@@ -1,4 +1,5 @@
-"""The `terminate-customer` flow: the deletion rerun at a customer's account end.
+"""The `terminate-customer` flow: the deletion rerun at a customer's account end (an effective
+date after today is scheduled once approved; the nightly of that day applies it).
 
 Parameters name the customer and dates, never a person. The plan is published as an artifact
 before anything is deleted, and exactly that plan is applied: if the lake changed in between
@@ -21,11 +22,10 @@ from prefect.input import RunInput
 from prefect.runtime import deployment
 from pydantic import Field
 
-from flows.common import customer_key, customer_key_copies
-from piiscan.errors import PiiscanError
+from flows.common import customer_key_copies, customer_key_or_none
 from piiscan.lake import clock
 from piiscan.lake.locks import customer_lock
-from piiscan.pipeline.purge import plan_purge, terminate
+from piiscan.pipeline.terminate import plan_termination, schedule_termination, terminate
 from piiscan.policy import load_config
 from piiscan.purge import PurgePlan
 from piiscan.storage import open_lake
@@ -58,7 +58,8 @@ def plan_markdown(plan: PurgePlan) -> str:
         "Rows kept: " + (", ".join(f"{k}: {v}" for k, v in plan.kept.items()) or "none"),
         "",
         "Applying deletes the customer's pseudonymization key unless a hold still names lines "
-        "by token, and writes a deletion certificate.",
+        "by token or a held row keeps raw identifiers, and writes a deletion certificate. An "
+        "effective date after today is only scheduled: the nightly of that day applies it.",
     ]
     lines += [f"- **{reason}**: {why}" for reason, why in plan.reasons.items()]
     return "\n".join(lines) + "\n"
@@ -75,8 +76,8 @@ def plan_task(lake: str, config_dir: str, customer: str, effective: date) -> Pur
     """The termination plan, published as an artifact."""
     config = load_config(config_dir)
     config.customer(customer)
-    plan = plan_purge(
-        open_lake(lake), config, customer, effective, _key_or_none(customer), terminated=effective
+    plan = plan_termination(
+        open_lake(lake), config, customer, effective, clock.today(), customer_key_or_none(customer)
     )
     create_markdown_artifact(
         key=f"termination-plan-{customer}",
@@ -88,19 +89,30 @@ def plan_task(lake: str, config_dir: str, customer: str, effective: date) -> Pur
 
 @task(name="apply-termination", cache_policy=NO_CACHE)
 def apply_task(lake: str, config_dir: str, plan: PurgePlan) -> dict[str, Any]:
-    """Apply the published plan (refused if stale), certify, retire the key unless a hold
-    still needs it."""
+    """Apply the published plan (refused if stale), certify, retire the key unless a hold or
+    a held raw row still needs it; an effective date after today is only scheduled (the
+    nightly of that day applies it)."""
     config = load_config(config_dir)
     storage = open_lake(lake)
     customer = plan.customer
+    assert plan.terminated is not None
+    if plan.terminated > clock.today():
+        record = schedule_termination(
+            storage, customer, plan.terminated, clock.now(), "terminate-customer flow"
+        )
+        get_run_logger().info(
+            "termination of %s scheduled for %s: nothing deleted", customer, record.effective
+        )
+        return {"scheduled": record.effective.isoformat(), "rows_deleted": 0}
     with customer_lock(storage, customer, clock.now()):
         result = terminate(
             storage,
             config,
             plan,
-            _key_or_none(customer),
+            customer_key_or_none(customer),
             clock.now(),
             customer_key_copies(customer),
+            requested_by="terminate-customer flow",
         )
     certificate = result.certificate
     create_markdown_artifact(
@@ -120,13 +132,6 @@ def apply_task(lake: str, config_dir: str, plan: PurgePlan) -> dict[str, Any]:
         "rows_deleted": result.entry["rows_deleted"],
         "key_deleted": not result.key_needed,
     }
-
-
-def _key_or_none(customer: str) -> Any:
-    try:
-        return customer_key(customer)
-    except PiiscanError:
-        return None  # only holds on numbers and tax/billing rows need it; they fail loudly
 
 
 @flow(name="terminate-customer", log_prints=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,38 @@ def test_a_new_column_of_emails_marks_the_customer_needs_review(
     html = Path(result["customers"]["acme"]["html"]).read_text()
     assert "Needs review: 1 item(s)" in html
     assert not [v for v in [*_values(fixture_tree), *emails] if v in summary + acme + html]
+
+
+def test_the_nightly_applies_a_termination_due_today_and_then_only_purges_and_reports(
+    staged_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a terminated customer's next nightly failed on the missing key."""
+    from flows.nightly import nightly
+    from piiscan.lake.keyring import create_key
+    from piiscan.lake.terminations import load_termination, save_termination, scheduled
+
+    monkeypatch.setenv("PIISCAN_KEYS_DIR", str(tmp_path / "keys"))
+    for customer in ("acme", "globex", "initech"):
+        create_key(customer, tmp_path / "keys")
+    storage = LocalStorage(staged_lake)
+    first = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert first.is_completed()
+    record = scheduled("initech", date(2026, 11, 29), "2026-11-28T09:00:00+00:00", "test")
+    save_termination(storage, record)
+    monkeypatch.setenv("PIISCAN_NOW", "2026-11-29T02:00:00Z")
+    second = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert second.is_completed(), second
+    applied = load_termination(storage, "initech")
+    assert applied is not None and applied.applied and applied.key_state == "retired"
+    assert not (tmp_path / "keys" / "initech.json").exists()
+    assert not list(storage.list("landing/initech"))
+    monkeypatch.setenv("PIISCAN_NOW", "2026-11-30T02:00:00Z")
+    (staged_lake / "landing" / "initech" / "att").mkdir(parents=True, exist_ok=True)
+    (staged_lake / "landing" / "initech" / "att" / "late.csv").write_text("late,file\n1,2\n")
+    third = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert third.is_completed(), third  # no key, nothing ingested, no failure
+    result: dict[str, Any] = third.result()
+    assert result["customers"]["initech"]["files_ingested"] == 0
+    report = json.loads(Path(result["customers"]["initech"]["report"]).read_text())
+    assert report["ingest"]["skipped"] == "customer terminated"
+    assert report["purge"]["termination"]["status"] == "applied"

@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 
 from piiscan.lake import ledger
-from piiscan.lake.keyring import create_key
+from piiscan.lake.keyring import create_key, load_ledger_key
 from piiscan.storage import LocalStorage
 from piiscan.testing.stage import stage_fixtures
 
@@ -120,14 +120,16 @@ def call(method: str, url: str, **kw: Any) -> httpx.Response:
     return response.raise_for_status()
 
 
-def start_deployment(api: str, name: str, parameters: dict[str, Any]) -> str:
-    """Trigger a deployment through the API; returns the flow run's id."""
+def start_deployment(
+    api: str, name: str, parameters: dict[str, Any], env: dict[str, str] | None = None
+) -> str:
+    """Trigger a deployment through the API (env: the run's extra environment); returns the
+    flow run's id."""
     deployment = call("GET", f"{api}/deployments/name/{name}").json()
-    run = call(
-        "POST",
-        f"{api}/deployments/{deployment['id']}/create_flow_run",
-        json={"parameters": parameters},
-    ).json()
+    body: dict[str, Any] = {"parameters": parameters}
+    if env:
+        body["job_variables"] = {"env": env}
+    run = call("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json=body).json()
     return str(run["id"])
 
 
@@ -156,7 +158,8 @@ def approve(api: str, run_id: str, answer: bool) -> dict[str, Any]:
 
 
 def terminate_initech(api: str, lake: Path) -> str:
-    """Start the terminate-customer deployment for initech (applying, once approved)."""
+    """Start the terminate-customer deployment for initech on its effective date (applying,
+    once approved; started earlier, it would only schedule the termination)."""
     return start_deployment(
         api,
         "terminate-customer/terminate-customer",
@@ -166,6 +169,7 @@ def terminate_initech(api: str, lake: Path) -> str:
             "dry_run": False,
             "lake": str(lake),
         },
+        env={"PIISCAN_NOW": "2026-12-31T09:00:00Z"},
     )
 
 
@@ -232,7 +236,8 @@ def test_terminate_customer_runs_with_parameters_and_certifies(
     storage = LocalStorage(staged)
     assert not list(storage.list("landing/initech")) and not list(storage.list("reports/initech"))
     certificate = json.loads(storage.read_bytes("certificates/initech/2026-12-31.json"))
-    assert ledger.verify(storage, "initech").ok
+    signed = server["keys"]  # the worker's keys folder holds the ledger key it created
+    assert ledger.verify(storage, "initech", lambda: load_ledger_key("initech", signed)).ok
     assert certificate["ledger"]["seq"] == len(ledger.read_entries(storage, "initech"))
     assert not (server["keys"] / "initech.json").exists()  # no hold needs the key
     text = prefect_text(server["api"], state["id"])

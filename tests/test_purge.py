@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import jsonschema
 import polars as pl
 import pytest
 
@@ -23,7 +24,8 @@ from piiscan.lake.keyring import KeyFile, KeySource, create_key, load_key
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.ingest import collect_files, ingest_paths
 from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
-from piiscan.pipeline.purge import Termination, apply_purge, plan_purge, terminate
+from piiscan.pipeline.purge import apply_purge, plan_purge
+from piiscan.pipeline.terminate import Termination, terminate
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
 from piiscan.storage import LocalStorage
@@ -370,3 +372,211 @@ def test_a_killed_apply_leaves_files_before_or_after_and_a_rerun_finishes(
             (o["key"], o.get("removed_sha256", o.get("sha256"))) for o in expected[field]
         ), field
     assert expected["other_objects_removed"]  # the landing files went too
+
+
+# --- termination as a state: scheduled, applied, certified, the key retired when unneeded ----
+
+
+def held_number(lake: LocalStorage, customer: str, key: Key) -> str:
+    """The token of a line with usage rows (for a hold naming it)."""
+    number = rows(lake, "restricted", "usage_events", customer)["wireless_number"][0]
+    return tokens([number], key, "PHONE_NUMBER")[number]
+
+
+def test_termination_pseudonymizes_tax_and_billing_rows_so_later_purges_need_no_key(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    """Before: raw wireless numbers of rows in their dispute window stayed, the key went, and
+    every later purge failed for want of it."""
+    create_key("initech", tmp_path)
+    key = load_key("initech", tmp_path)
+    result = terminate_on(lake, config, "initech", key, KeyFile(tmp_path / "initech.json"))
+    assert not result.key_needed and not (tmp_path / "initech.json").exists()
+    invoices = rows(lake, "restricted", "invoice_lines", "initech")
+    assert invoices.height and invoices["wireless_number"].str.starts_with("k1-").all()
+    assert invoices["user_name"].null_count() == invoices.height
+    for when in (date(2027, 3, 1), date(2030, 1, 1), date(2034, 6, 1)):  # window, then tax ends
+        plan = plan_purge(lake, config, "initech", when, None)
+        apply_purge(lake, config, plan, None, NOW)  # no key: nothing needs it
+    left = rows(lake, "restricted", "invoice_lines", "initech")  # open or disputed invoices
+    assert set(left["invoice_status"].str.to_lowercase()) <= {"open", "disputed"}
+    assert left["wireless_number"].str.starts_with("k1-").all()
+    assert ledger.verify(lake, "initech").ok
+
+
+def test_the_key_stays_while_legal_hold_rows_are_raw_and_goes_once_they_are_dealt_with(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    from piiscan.lake.holds import release_hold
+    from piiscan.lake.terminations import load_termination
+    from piiscan.pipeline.nightly import purge_due
+
+    create_key("globex", tmp_path)
+    key = load_key("globex", tmp_path)
+    source = KeyFile(tmp_path / "globex.json")
+    hold = add_hold(lake, "globex", "legal", "case 4", NOW, dataset="invoice_lines")
+    result = terminate_on(lake, config, "globex", key, source)
+    assert result.key_needed and (tmp_path / "globex.json").exists()
+    assert "legal or audit hold" in result.certificate["pseudonymization_key"]
+    held = rows(lake, "restricted", "invoice_lines", "globex")
+    assert held.height and not held["wireless_number"].str.starts_with("k1-").any()  # as is
+    record = load_termination(lake, "globex")
+    assert record is not None and record.applied and record.key_state == "kept"
+    later = datetime(2027, 2, 1, tzinfo=UTC)
+    purge_due(lake, config, "globex", key, later, source)  # the hold still runs: key stays
+    assert (tmp_path / "globex.json").exists()
+    release_hold(lake, "globex", hold.id, later)
+    summary = purge_due(lake, config, "globex", key, later, source)
+    assert summary["applied"] and summary["termination"]["key"] == "retired"
+    released = rows(lake, "restricted", "invoice_lines", "globex")
+    assert released.height == held.height  # kept for tax, now pseudonymized
+    assert released["wireless_number"].str.starts_with("k1-").all()
+    assert not (tmp_path / "globex.json").exists()
+    record = load_termination(lake, "globex")
+    assert record is not None and record.key["detail"].startswith("deleted")
+    assert purge_due(lake, config, "globex", None, later, source)["files_changed"] == 0
+
+
+def test_a_second_apply_adds_a_certificate_naming_the_first_and_overwrites_nothing(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    create_key("initech", tmp_path)
+    key = load_key("initech", tmp_path)
+    source = KeyFile(tmp_path / "initech.json")
+    first = terminate_on(lake, config, "initech", key, source)
+    body = lake.read_bytes(first.certificate_keys[0])
+    again = terminate_on(lake, config, "initech", None, source)  # type: ignore[arg-type]
+    assert first.certificate_keys[0] == "certificates/initech/2026-12-31.json"
+    assert again.certificate_keys == (
+        "certificates/initech/2026-12-31-2.json",
+        "certificates/initech/2026-12-31-2.html",
+    )
+    assert lake.read_bytes(first.certificate_keys[0]) == body  # never written over
+    second = again.certificate
+    assert second["supersedes"] == first.certificate_keys[0]
+    assert second["rows_deleted"] == {} and second["objects_deleted"] == 0
+    assert second["pseudonymization_key"] == first.certificate["pseudonymization_key"]
+    assert set(first.certificate["ledger_entries"]).isdisjoint(second["ledger_entries"])
+    assert ledger.verify(lake, "initech").ok
+    end = date(2027, 1, 31)
+    other = plan_purge(lake, config, "initech", end, None, terminated=end)
+    with pytest.raises(PurgeError, match="terminated effective 2026-12-31"):
+        terminate(lake, config, other, None, NOW, source)
+
+
+def test_the_certificate_covers_both_zones_landing_and_quarantine(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    create_key("acme", tmp_path)
+    key = load_key("acme", tmp_path)
+    quarantined = len(list(lake.list("quarantine/acme")))
+    landed = len(list(lake.list("landing/acme")))
+    add_hold(lake, "acme", "audit", "audit 2026", NOW, dataset="usage_events")
+    result = terminate_on(lake, config, "acme", key, KeyFile(tmp_path / "acme.json"))
+    certificate = result.certificate
+    zones = certificate["rows_remaining_by_zone"]
+    assert zones["restricted"]["audit"] == zones["analytics"]["audit"] > 0
+    assert rows(lake, "analytics", "usage_events", "acme").height == zones["analytics"]["audit"]
+    assert set(certificate["rows_deleted_by_zone"]) == {"restricted", "analytics"}
+    assert certificate["objects_deleted_by_area"]["quarantine"] == quarantined > 0
+    assert certificate["objects_deleted_by_area"]["landing"] == landed > 0
+    assert certificate["objects_remaining"] == {"landing": 0, "quarantine": 0}
+    page = lake.read_bytes(result.certificate_keys[1]).decode()
+    assert "Rows remaining per zone" in page and "analytics: audit" in page
+
+
+def test_a_future_effective_date_is_scheduled_and_applied_by_the_nightly_of_that_day(
+    lake: LocalStorage, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from piiscan.cli import app
+    from piiscan.detect import Detector, Settings
+    from piiscan.lake.terminations import load_termination
+    from piiscan.pipeline.nightly import run_customer
+
+    create_key("initech", tmp_path)
+    before = snapshot(lake)
+    runner = CliRunner()
+    command = ["terminate", "-c", "initech", "--effective", "2026-12-31", "--apply", "--json"]
+    command += ["--lake", lake.uri(""), "--config", str(CONFIGS), "--keys", str(tmp_path)]
+    done = runner.invoke(app, command)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["scheduled"]["status"] == "scheduled"
+    after = snapshot(lake)
+    assert set(after) - set(before) == {"state/terminations/initech.json"}
+    assert {k: after[k] for k in before} == before
+    assert (tmp_path / "initech.json").exists()  # nothing deleted, key kept
+    monkeypatch.setenv("PIISCAN_KEYS_DIR", str(tmp_path))
+    customer = config.customer("initech")
+    detector = Detector(Settings())
+    key = load_key("initech", tmp_path)
+    night = datetime(2026, 12, 30, 2, tzinfo=UTC)  # the day before: an ordinary night
+    run_customer(lake, config, customer, "20261230T020000Z-aaaaaa", night, key, detector)
+    record = load_termination(lake, "initech")
+    assert record is not None and record.status == "scheduled"
+    assert list(lake.list("landing/initech"))
+    day = datetime(2026, 12, 31, 2, tzinfo=UTC)
+    run = run_customer(lake, config, customer, "20261231T020000Z-bbbbbb", day, key, detector)
+    record = load_termination(lake, "initech")
+    assert record is not None and record.applied and record.key_state == "retired"
+    assert not list(lake.list("landing/initech")) and not (tmp_path / "initech.json").exists()
+    assert record.certificates == ("certificates/initech/2026-12-31.json",)
+    report = json.loads(lake.read_bytes(run.report_key))
+    assert report["ingest"]["skipped"] == "customer terminated"
+    schema = REPO / "src" / "piiscan" / "schemas" / "report.schema.json"
+    jsonschema.validate(report, json.loads(schema.read_text()))
+    assert not report["needs_review"]  # nothing was detected: nothing to review
+    assert report["purge"]["termination"]["applied"]["certificate"] == record.certificates[0]
+    # The nights after: no key, no ingest, no failure; the report still comes.
+    new = datetime(2027, 1, 1, 2, tzinfo=UTC)
+    run_customer(lake, config, customer, "20270101T020000Z-cccccc", new, None, detector)
+    assert ledger.verify(lake, "initech").ok
+
+
+def test_a_termination_configured_in_retention_yaml_is_applied_as_a_scheduled_one(
+    lake: LocalStorage, config: Config, tmp_path: Path
+) -> None:
+    from piiscan.lake.terminations import load_termination
+    from piiscan.pipeline.nightly import apply_due_termination
+
+    assert config.retention is not None
+    ending = config.retention.customers["initech"].model_copy(
+        update={"terminated": date(2026, 12, 31)}
+    )
+    retention = config.retention.model_copy(
+        update={"customers": {**config.retention.customers, "initech": ending}}
+    )
+    configured = config.model_copy(update={"retention": retention})
+    create_key("initech", tmp_path)
+    key = load_key("initech", tmp_path)
+    source = KeyFile(tmp_path / "initech.json")
+    early = datetime(2026, 12, 30, 2, tzinfo=UTC)
+    assert apply_due_termination(lake, configured, "initech", key, early, source) is None
+    day = datetime(2026, 12, 31, 2, tzinfo=UTC)
+    applied = apply_due_termination(lake, configured, "initech", key, day, source)
+    assert applied is not None and applied["certificate"].endswith("2026-12-31.json")
+    record = load_termination(lake, "initech")
+    assert record is not None and record.requested_by == "retention.yaml" and record.applied
+    assert apply_due_termination(lake, configured, "initech", None, day, source) is None
+
+
+def test_pseudonymizing_held_rows_needs_no_key_when_no_raw_value_is_left() -> None:
+    from piiscan.purge import _pseudonymize_held
+    from piiscan.retention import DECISION
+
+    frame = pl.DataFrame(
+        {
+            "wireless_number": ["k1-" + "a" * 32, None],
+            "user_name": ["x", None],
+            DECISION: ["tax", "tax"],
+            "_billing": [False, False],
+        }
+    )
+    done = _pseudonymize_held(frame, None, "acme")
+    assert done["wireless_number"].to_list() == frame["wireless_number"].to_list()
+    assert done["user_name"].null_count() == 2
+    raw = frame.with_columns(pl.Series("wireless_number", ["5551230000", None]))
+    with pytest.raises(Exception, match="needed to pseudonymize"):
+        _pseudonymize_held(raw, None, "acme")
+    assert _pseudonymize_held(raw, None, "acme", retired=True)["wireless_number"].null_count() == 2

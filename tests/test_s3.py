@@ -284,6 +284,7 @@ def test_nightly_purge_and_termination_on_a_versioned_bucket(
             "--keys",
             str(keys),
         ],
+        env={"PIISCAN_NOW": "2026-12-31T09:00:00Z"},  # on the day: before it, only scheduled
     )
     assert terminated.exit_code == 0, terminated.output
     certificate = json.loads(terminated.output)

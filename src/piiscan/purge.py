@@ -23,6 +23,8 @@ TOKEN = r"^k\d+-[0-9a-f]{32}$"
 _TOKEN_COLUMN = "_line_token"
 _BILLING = "_billing"
 PERSONAL = tuple(KNOWN_ENTITIES)
+_DROPPED = ("PERSON", "EMAIL_ADDRESS", "LOCATION")  # held rows lose these; others become tokens
+TOKENISED = tuple(c for c in PERSONAL if KNOWN_ENTITIES[c] not in _DROPPED)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class PurgePlan:
     # A digest of every object of the customer the plan looked at: applying refuses a plan
     # whose lake has changed since (None: only the planned files' checksums are checked).
     listing: str | None = None
+    # Rows kept per zone and decision in the partitions read (the analytics zone mirrors the
+    # restricted one): what a termination certificate says remains.
+    kept_by_zone: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def nothing_due(self) -> bool:
@@ -82,6 +87,7 @@ class PurgePlan:
             "other_objects": list(self.other_keys),
             "reasons": self.reasons,
             "listing": self.listing,
+            "rows_kept_by_zone": self.kept_by_zone,
         }
 
     @classmethod
@@ -99,6 +105,7 @@ class PurgePlan:
             other_keys=tuple(data["other_objects"]),
             reasons=dict(data["reasons"]),
             listing=data.get("listing"),
+            kept_by_zone={z: dict(c) for z, c in data.get("rows_kept_by_zone", {}).items()},
         )
 
 
@@ -107,7 +114,8 @@ REASONS = {
     "audit": "audit hold: kept exactly as it is",
     "tax": "tax retention: kept, personal columns pseudonymized",
     "billing": "open or disputed invoice, or inside the dispute window: kept, personal columns "
-    "other than the wireless number pseudonymized",
+    "other than the wireless number pseudonymized (the wireless number too once the account "
+    "is terminated)",
     "no_clock": "no date to run the retention clock from: kept (when in doubt, keep)",
     "active": "inside its retention period",
     "delete": "retention period over (or account terminated) and no hold",
@@ -175,12 +183,16 @@ def _with_tokens(frame: pl.DataFrame, zone: str, key: Key | None, rules: Rules) 
 def _decisions(frame: pl.DataFrame, zone: str, key: Key | None, rules: Rules) -> pl.DataFrame:
     frame = _with_tokens(frame, zone, key, rules)
     token = _TOKEN_COLUMN if _TOKEN_COLUMN in frame.columns else None
+    # Once the account has ended no raw wireless number is kept for a billing dispute: rows
+    # kept for tax or billing are pseudonymized whole at termination.
+    ended = rules.terminated is not None and rules.as_of >= rules.terminated
+    billing = pl.lit(False) if ended else billing_needed(rules, frame.columns)
     # Lazy, so that sub-expressions shared by the decision's branches are computed once.
     return (
         frame.lazy()
         .with_columns(
             decide(rules, frame.columns, token),
-            billing_needed(rules, frame.columns).alias(_BILLING),
+            billing.alias(_BILLING),
         )
         .collect()
     )
@@ -199,10 +211,14 @@ def _raw_personal(frame: pl.DataFrame, zone: str) -> pl.Expr:
     return raw
 
 
-def _pseudonymize_held(frame: pl.DataFrame, key: Key | None, customer: str) -> pl.DataFrame:
+def _pseudonymize_held(
+    frame: pl.DataFrame, key: Key | None, customer: str, retired: bool = False
+) -> pl.DataFrame:
     """Tax and billing rows keep only what their holds need: identifiers become tokens, names,
     e-mails and addresses go; a row a billing dispute may need keeps its wireless number (even
-    when tax is the stronger reason to keep it)."""
+    when tax is the stronger reason to keep it). The key is needed only for raw values still to
+    tokenise; retired: the customer's key was destroyed (after termination), so such a value
+    is removed instead of tokenised (KeyMaterialError otherwise)."""
     held = pl.col(DECISION).is_in(list(PSEUDONYMIZE))
     columns = []
     for column in PERSONAL:
@@ -210,20 +226,37 @@ def _pseudonymize_held(frame: pl.DataFrame, key: Key | None, customer: str) -> p
             continue
         entity = KNOWN_ENTITIES[column]
         keep_raw = pl.col(_BILLING) if column == "wireless_number" else pl.lit(False)
-        if entity in ("PERSON", "EMAIL_ADDRESS", "LOCATION"):
+        if entity in _DROPPED:
             replacement = pl.lit(None, pl.String)
         else:
-            if key is None:
+            wanted = frame.filter(held & ~keep_raw)[column].drop_nulls().cast(pl.String).unique()
+            raw = [v for v in wanted.to_list() if not _is_token(v)]
+            value = pl.col(column).cast(pl.String)
+            if not raw:
+                replacement = value  # tokens already: nothing needs the key
+            elif key is not None:
+                replacement = value.replace(tokens(raw, key, entity))
+            elif retired:
+                replacement = pl.when(value.str.contains(TOKEN)).then(value)
+            else:
                 raise KeyMaterialError(
                     customer, "needed to pseudonymize rows kept for tax or billing"
                 )
-            values = frame.filter(held)[column].drop_nulls().cast(pl.String).unique().to_list()
-            mapping = tokens([v for v in values if not _is_token(v)], key, entity)
-            replacement = pl.col(column).cast(pl.String).replace(mapping)
         columns.append(
             pl.when(held & ~keep_raw).then(replacement).otherwise(pl.col(column)).alias(column)
         )
     return frame.with_columns(columns) if columns else frame
+
+
+def raw_tokenisable_rows(frame: pl.DataFrame) -> int:
+    """Rows holding a raw value (not a token) in a column that pseudonymizing would tokenise:
+    the rows that may still need the customer's key (a restricted frame)."""
+    raw = pl.lit(False)
+    for column in TOKENISED:
+        if column in frame.columns:
+            value = pl.col(column).cast(pl.String)
+            raw |= value.is_not_null() & ~value.str.contains(TOKEN)
+    return int(frame.select(raw.fill_null(False).sum()).item())
 
 
 def _is_token(value: str) -> bool:
@@ -248,16 +281,22 @@ def decide_file(
 
 
 def rewrite_frame(
-    item: FilePlan, frame: pl.DataFrame, rules: Rules, key: Key | None, customer: str
+    item: FilePlan,
+    frame: pl.DataFrame,
+    rules: Rules,
+    key: Key | None,
+    customer: str,
+    retired: bool = False,
 ) -> pl.DataFrame:
     """The file's new content: due rows gone, held restricted rows pseudonymized where their
-    hold allows; PurgeError when rows or schema differ from the plan."""
+    hold allows (retired: the key is destroyed, see _pseudonymize_held); PurgeError when rows
+    or schema differ from the plan."""
     decided = _decisions(
         frame.with_columns(pl.lit(item.period).alias("period")), item.zone, key, rules
     )
     kept = decided.filter(pl.col(DECISION) != DELETE)
     if item.zone == "restricted":
-        kept = _pseudonymize_held(kept, key, customer)
+        kept = _pseudonymize_held(kept, key, customer, retired)
     result = kept.drop(DECISION, _BILLING, "period", _TOKEN_COLUMN, strict=False)
     if result.height != item.rows - item.deleted or dict(result.schema) != dict(frame.schema):
         raise PurgeError(f"{item.key}: rewrite check failed (rows or schema differ from plan)")

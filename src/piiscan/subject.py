@@ -141,6 +141,21 @@ class Identity:
     def counts(self) -> dict[str, int]:
         return {c: len(v) for c, v in sorted(self.values.items()) if v}
 
+    def as_json(self) -> dict[str, Any]:
+        """JSON form (raw values: it belongs with the pending request, in the restricted zone)."""
+        return {
+            "values": {c: sorted(v) for c, v in sorted(self.values.items())},
+            "holders": [[m, n, sorted(who)] for (m, n), who in sorted(self.holders.items())],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Identity:
+        """The identity as_json wrote."""
+        return cls(
+            {c: set(v) for c, v in data["values"].items()},
+            {(m, n): set(who) for m, n, who in data["holders"]},
+        )
+
 
 def identify(frames: list[pl.DataFrame], selector: Selector) -> Identity:
     """The person's identifiers, from restricted rows of the linking datasets (LINKING)."""

@@ -93,7 +93,9 @@ def purge(
 ) -> None:
     """Plan (default) or apply the retention purge of a customer; applied purges are ledgered."""
 
+    from piiscan.lake.keyring import key_source
     from piiscan.pipeline.purge import apply_purge, plan_purge
+    from piiscan.pipeline.terminate import due_termination, is_terminated, settle_key
 
     cfg = load(config)
     try:
@@ -106,15 +108,22 @@ def purge(
                 "date deletes what is still inside its retention period; add --allow-future "
                 "to mean it"
             )
+        due = due_termination(storage, cfg, customer, when)
+        if due is not None:
+            raise PiiscanError(
+                f"{customer}'s termination (effective {due[0]}) is due and not applied: run "
+                f"`piiscan terminate -c {customer} --effective {due[0]} --apply` (or let the "
+                "nightly apply it), which certifies it"
+            )
         key = _key_or_none(customer, keys)
         plan = plan_purge(storage, cfg, customer, when, key)
-        entry = (
-            apply_purge(
+        entry = None
+        if apply:
+            entry = apply_purge(
                 storage, cfg, plan, key, clock.now(), ledger_key=_ledger_key(customer, keys)
             )
-            if apply
-            else None
-        )
+            if is_terminated(storage, customer):  # the key goes once nothing needs it
+                settle_key(storage, customer, when, key_source(customer, keys), clock.now())
     except PiiscanError as exc:
         raise fail(exc) from None
     if as_json:
@@ -142,26 +151,48 @@ def terminate(
     keys: Annotated[Path | None, typer.Option(help="Folder of key files.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Plan (default) or apply the deletion of all of a customer's personal data at account end."""
+    """Plan (default) or apply the deletion of all of a customer's personal data at account end.
+
+    An effective date after today is scheduled by --apply (recorded in the lake, nothing
+    deleted): the nightly of that day applies it. A rerun adds a certificate naming the first.
+    """
 
     from piiscan.lake.keyring import key_source
-    from piiscan.pipeline.purge import plan_purge
-    from piiscan.pipeline.purge import terminate as run_termination
+    from piiscan.pipeline.terminate import plan_termination, schedule_termination
+    from piiscan.pipeline.terminate import terminate as run_termination
 
     cfg = load(config)
     try:
         cfg.customer(customer)
         storage = open_lake(lake)
         end = parse_date(effective, "--effective")
+        today = clock.today()
         key = _key_or_none(customer, keys)
-        plan = plan_purge(storage, cfg, customer, end, key, terminated=end)
+        plan = plan_termination(storage, cfg, customer, end, today, key)
         if not apply:
             if as_json:
-                console.print_json(json.dumps({"plan": plan.as_json(), "applied": None}))
+                body = {"plan": plan.as_json(), "applied": None, "scheduled": None}
+                console.print_json(json.dumps(body))
             else:
                 _plan_table(plan, "termination plan")
-                _termination_steps(storage, customer, end)
+                if end > today:
+                    say(
+                        f"{end} is after today: --apply schedules it (nothing is deleted "
+                        "before that day; the nightly of that day applies it)"
+                    )
+                else:
+                    _termination_steps(storage, customer, end)
                 console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
+            return
+        if end > today:
+            record = schedule_termination(storage, customer, end, clock.now(), "terminate --apply")
+            if as_json:
+                console.print_json(json.dumps({"scheduled": record.as_json()}))
+            else:
+                console.print(
+                    f"scheduled: {customer} terminates effective {end}; nothing deleted now, "
+                    "the nightly of that day applies it"
+                )
             return
         result = run_termination(
             storage,
@@ -180,6 +211,7 @@ def terminate(
                 {
                     "certificate": result.certificate,
                     "certificate_keys": list(result.certificate_keys),
+                    "termination": result.record.as_json() if result.record else None,
                 }
             )
         )
@@ -203,6 +235,9 @@ def _termination_steps(storage: Any, customer: str, end: Any) -> None:
     if by_token:
         say(f"with --apply: the key is kept (holds {', '.join(by_token)} name lines by token)")
     else:
-        say("with --apply: the customer's pseudonymization key is deleted")
-    stem = lake_keys.certificate(customer, end.isoformat()).removesuffix(".json")
-    say(f"and a deletion certificate is written: {storage.uri(stem)}.json and .html")
+        say(
+            "with --apply: the pseudonymization key is retired, unless held rows keep raw "
+            "identifiers that need it later (the certificate says which)"
+        )
+    folder = storage.uri(lake_keys.certificates(customer))
+    say(f"and a deletion certificate is written under {folder}/")

@@ -9,7 +9,7 @@ restricted/requests/<customer>/<request id>.json     pending subject requests (s
 restricted/exports/<customer>/<request id>/...       export bundles made by the flow
 quarantine/<customer>/<run id>/<file> + <file>.reason.json (+ <file>.rejected-<n>.parquet)
 reports/<customer>/<run id>.json and .html
-certificates/<customer>/<effective date>.json and .html
+certificates/<customer>/<effective date>[-<n>].json and .html   append-only: a rerun adds -2, -3...
 ledger/<customer>.jsonl
 state/ingested/<customer>.json                       the ingest manifest
 state/holds/<customer>.json                          audit and legal holds
@@ -17,6 +17,7 @@ state/locks/<customer>.json                          the customer's run lock
 state/purge/<customer>.journal.json                  changes not yet ledgered
 state/ledger/<customer>.head.json                    the ledger's signed head (seq, hash)
 state/requests/<customer>/<request id>.json          completed request records (no identifier)
+state/terminations/<customer>.json                   termination: scheduled or applied, key state
 ```
 """
 
@@ -36,7 +37,7 @@ ZONES = ("restricted", "analytics")
 _CUSTOMER = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # as policy.CustomerId
 _RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")  # run and request ids: one safe part
 _CARRIER = re.compile(r"[a-z0-9][a-z0-9_&-]{0,39}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CERTIFICATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-([1-9]\d{0,5}))?")
 _PERIOD = re.compile(r"\d{4}-\d{2}")
 
 
@@ -231,9 +232,26 @@ def certificates(customer: str) -> str:
 
 
 def certificate(customer: str, stem: str, ext: str = "json") -> str:
-    """A deletion certificate (json or html)."""
-    stem = _checked(stem, _DATE, "certificate date", "YYYY-MM-DD")
+    """A deletion certificate (json or html): stem is its effective date, and -<n> for the
+    n-th certificate of a termination rerun (certificate_stem builds it)."""
+    stem = _checked(stem, _CERTIFICATE, "certificate name", "YYYY-MM-DD or YYYY-MM-DD-<n>")
     return join(certificates(customer), f"{stem}.{ext}")
+
+
+def certificate_stem(effective: str, number: int) -> str:
+    """The name of a termination's n-th certificate: the date, then -2, -3... for reruns."""
+    return effective if number == 1 else f"{effective}-{number}"
+
+
+def certificate_number(key: str) -> tuple[str, int] | None:
+    """(effective date, n) of a certificate's JSON key, or None for another key."""
+    name = name_of(key)
+    if not name.endswith(".json"):
+        return None
+    found = _CERTIFICATE.fullmatch(name.removesuffix(".json"))
+    if found is None:
+        return None
+    return found.group(1), int(found.group(2) or 1)
 
 
 # --- ledger and state -------------------------------------------------------------------------
@@ -294,6 +312,16 @@ def purge_journal(customer: str) -> str:
 def doctor_probe(stamp: str) -> str:
     """The object `piiscan doctor` writes and deletes to check the lake is writable."""
     return join("state", "doctor", f"probe-{_name(stamp)}")
+
+
+def terminations() -> str:
+    """The folder of termination records."""
+    return join("state", "terminations")
+
+
+def termination(customer: str) -> str:
+    """A customer's termination record: scheduled or applied, certificates, key state."""
+    return join(terminations(), f"{customer_id(customer)}.json")
 
 
 # --- subject requests -------------------------------------------------------------------------

@@ -53,10 +53,47 @@ def write_report(storage: Storage, document: Mapping[str, Any]) -> str:
     return key
 
 
+def certificate_keys(storage: Storage, customer: str) -> list[str]:
+    """The customer's certificate JSON keys in the order they were written (date, then -n)."""
+    found = [(keys.certificate_number(k), k) for k in storage.list(keys.certificates(customer))]
+    return [k for number, k in sorted((n, k) for n, k in found if n is not None)]
+
+
+def read_certificate(storage: Storage, key: str) -> dict[str, Any]:
+    """A certificate document; StorageError naming the object when it is not one."""
+    try:
+        document: dict[str, Any] = json.loads(storage.read_bytes(key))
+    except ValueError as exc:
+        raise StorageError(storage.uri(key), f"certificate unreadable: {exc}") from None
+    return document
+
+
 def write_certificate(storage: Storage, certificate: Mapping[str, Any]) -> tuple[str, str]:
-    """Write certificates/<customer>/<effective date>.json and .html; returns both keys."""
-    customer, stem = certificate["customer"], certificate["effective_date"]
-    json_key, html_key = keys.certificate(customer, stem), keys.certificate(customer, stem, "html")
-    storage.write_bytes(json_key, (json.dumps(certificate, indent=1) + "\n").encode())
+    """Write certificates/<customer>/<effective date>.json and .html, or <date>-2, -3... when
+    the date has certificates already: one is never written over. Returns both keys."""
+    customer, effective = certificate["customer"], certificate["effective_date"]
+    taken = [keys.certificate_number(k) for k in certificate_keys(storage, customer)]
+    number = 1 + max((n for date, n in (t for t in taken if t) if date == effective), default=0)
+    body = (json.dumps(certificate, indent=1) + "\n").encode()
+    while True:
+        stem = keys.certificate_stem(effective, number)
+        json_key = keys.certificate(customer, stem)
+        if storage.create(json_key, body):
+            break
+        number += 1  # written meanwhile by another process (callers hold the customer lock)
+    html_key = keys.certificate(customer, stem, "html")
     storage.write_bytes(html_key, render_certificate(dict(certificate)).encode())
     return json_key, html_key
+
+
+def repair_certificate_pages(storage: Storage, customer: str) -> list[str]:
+    """Write the HTML page of every certificate whose page is missing (a run killed between
+    the two writes); returns the pages written."""
+    written = []
+    for json_key in certificate_keys(storage, customer):
+        html_key = json_key.removesuffix(".json") + ".html"
+        if not storage.exists(html_key):
+            page = render_certificate(read_certificate(storage, json_key))
+            storage.write_bytes(html_key, page.encode())
+            written.append(html_key)
+    return written

@@ -51,6 +51,13 @@ def create_request(
     return request_id
 
 
+def save_request(storage: Storage, request: dict[str, Any]) -> None:
+    """Rewrite a pending request (e.g. with the identity an erasure resolved before its first
+    change, so that a rerun after a kill erases the same person's rows)."""
+    key = keys.pending_request(request["customer"], request["request_id"])
+    storage.write_bytes(key, json.dumps(request, indent=1).encode())
+
+
 def load_request(storage: Storage, request_id: str) -> tuple[dict[str, Any], Selector]:
     """A pending request and its selector."""
     if not re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", request_id):

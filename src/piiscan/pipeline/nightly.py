@@ -8,17 +8,27 @@ from typing import Any
 
 from piiscan.detect import ColumnFinding, Detector
 from piiscan.lake import ledger
+from piiscan.lake.keyring import KeySource, key_source
 from piiscan.lake.reports import previous_report, write_report
+from piiscan.lake.terminations import TerminationRecord
 from piiscan.pipeline.ingest import Progress, ingest_landing
 from piiscan.pipeline.pseudonymize import pseudonymize_dataset
 from piiscan.pipeline.purge import apply_purge, plan_purge
 from piiscan.pipeline.scan import sample_lake_files, zone_files
+from piiscan.pipeline.terminate import (
+    due_termination,
+    is_terminated,
+    plan_termination,
+    settle_key,
+    terminate,
+)
 from piiscan.policy import Config, Customer
 from piiscan.pseudonymize import DatasetResult, Key
 from piiscan.report import build_report, datasets_json, summary
 from piiscan.review import apply_overrides
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage
+from piiscan.types import IngestSummary
 
 
 @dataclass(frozen=True)
@@ -70,23 +80,74 @@ def pseudonymize_customer(
 
 
 def purge_due(
-    storage: Storage, config: Config, customer: str, key: Key, now: datetime
+    storage: Storage,
+    config: Config,
+    customer: str,
+    key: Key | None,
+    now: datetime,
+    source: KeySource | None = None,
 ) -> dict[str, Any]:
-    """Apply what retention makes due today; a night with nothing due adds no ledger entry."""
+    """Apply what retention makes due today; a night with nothing due adds no ledger entry.
+    For a terminated customer (key: None once retired), source is where its key lives: it is
+    retired by the first purge after which nothing needs it."""
     plan = plan_purge(storage, config, customer, now.date(), key)
     summary = plan.as_json()
-    summary.pop("files")
-    summary.pop("other_objects")
-    summary.pop("listing")
+    for name in ("files", "other_objects", "listing", "rows_kept_by_zone"):
+        summary.pop(name)
     summary["files_changed"] = len(plan.files)
     if plan.nothing_due:
         summary["ledger_seq"] = None
         summary["applied"] = False
-        return summary
-    entry = apply_purge(storage, config, plan, key, now)
-    summary["ledger_seq"] = entry["seq"]
-    summary["applied"] = True
+    else:
+        entry = apply_purge(storage, config, plan, key, now)
+        summary["ledger_seq"] = entry["seq"]
+        summary["applied"] = True
+    if source is not None and is_terminated(storage, customer):
+        record = settle_key(storage, customer, now.date(), source, now)
+        summary["termination"] = termination_summary(record)
     return summary
+
+
+def termination_summary(record: TerminationRecord | None) -> dict[str, Any] | None:
+    """What a report says of a customer's termination (None: not terminated)."""
+    if record is None:
+        return None
+    return {
+        "effective_date": record.effective.isoformat(),
+        "status": record.status,
+        "certificates": list(record.certificates),
+        "key": record.key_state,
+    }
+
+
+def apply_due_termination(
+    storage: Storage,
+    config: Config,
+    customer: str,
+    key: Key | None,
+    now: datetime,
+    source: KeySource,
+) -> dict[str, Any] | None:
+    """Apply the customer's termination if it is due today (scheduled for today or earlier, a
+    killed application, or retention.yaml's date reached); returns its PII-free outcome."""
+    due = due_termination(storage, config, customer, now.date())
+    if due is None:
+        return None
+    effective, by = due
+    plan = plan_termination(storage, config, customer, effective, now.date(), key)
+    result = terminate(storage, config, plan, key, now, source, requested_by=by)
+    return {
+        "effective_date": effective.isoformat(),
+        "rows_deleted": result.entry["rows_deleted"],
+        "ledger_seq": result.entry["seq"],
+        "certificate": result.certificate_keys[0],
+        "key": result.certificate["pseudonymization_key"],
+    }
+
+
+def skipped_ingest(customer: str, run_id: str) -> dict[str, Any]:
+    """The ingest summary of a terminated customer's run: nothing read, nothing landed."""
+    return {**IngestSummary(customer, run_id, ()).as_json(), "skipped": "customer terminated"}
 
 
 def reviewed_columns(datasets: dict[str, Any]) -> list[tuple[str, str]]:
@@ -133,17 +194,29 @@ def run_customer(
     customer: Customer,
     run_id: str,
     now: datetime,
-    key: Key,
+    key: Key | None,
     detector: Detector,
     progress: Progress | None = None,
+    source: KeySource | None = None,
 ) -> CustomerRun:
-    """Ingest new landing files, detect, pseudonymize, purge what is due, write the report."""
-    ingest = ingest_landing(
-        storage, customer, run_id, progress, config.layouts, config.ingest, now=now
-    ).as_json()
-    findings = detect_datasets(storage, customer.id, detector, config)
-    pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
-    purged = purge_due(storage, config, customer.id, key, now)
+    """Ingest new landing files, detect, pseudonymize, purge what is due, write the report. A
+    termination due today is applied first; a terminated customer is only purged (as holds run
+    out) and reported. source: where the key lives, to retire it (None: key files and variable)."""
+    source = source or key_source(customer.id)
+    terminated = apply_due_termination(storage, config, customer.id, key, now, source)
+    if is_terminated(storage, customer.id):
+        purged = purge_due(storage, config, customer.id, key, now, source)
+        purged["termination"] = {**(purged.get("termination") or {}), "applied": terminated}
+        ingest, datasets = skipped_ingest(customer.id, run_id), {}
+    else:
+        assert key is not None, "a customer not terminated needs its key"
+        ingest = ingest_landing(
+            storage, customer, run_id, progress, config.layouts, config.ingest, now=now
+        ).as_json()
+        findings = detect_datasets(storage, customer.id, detector, config)
+        pseudonymized = pseudonymize_customer(storage, config, customer.id, key, findings)
+        purged = purge_due(storage, config, customer.id, key, now)
+        datasets = datasets_json(findings, pseudonymized)
     report_key, document = finish_report(
         storage,
         config,
@@ -151,7 +224,7 @@ def run_customer(
         run_id,
         now,
         ingest=ingest,
-        datasets=datasets_json(findings, pseudonymized),
+        datasets=datasets,
         purge=purged,
     )
     return CustomerRun(customer.id, run_id, report_key, summary(document))

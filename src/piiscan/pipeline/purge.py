@@ -20,24 +20,23 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from piiscan.certificate import build_certificate
 from piiscan.errors import LinkRefusedError, PurgeError
 from piiscan.holds import Hold
 from piiscan.lake import keys, ledger
 from piiscan.lake.faults import checkpoint
 from piiscan.lake.holds import load_registry
 from piiscan.lake.journal import is_other, other_record, recover_journal, write_journal
-from piiscan.lake.keyring import KeySource, LedgerKey
+from piiscan.lake.keyring import LedgerKey
 from piiscan.lake.locks import customer_lock
 from piiscan.lake.manifest import load_manifest
-from piiscan.lake.reports import write_certificate
+from piiscan.lake.terminations import load_termination
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key
 from piiscan.purge import (
@@ -116,12 +115,13 @@ def plan_purge(
 ) -> PurgePlan:
     """What is due for a customer on a date (terminated: the account end, if any)."""
     assert config.retention is not None
-    terminated = terminated or config.terminated(customer)
+    terminated = terminated or termination_date(storage, config, customer)
     listing = lake_listing(storage, customer)
     holds = load_registry(storage, customer).active(as_of)
     invoices = open_invoices(storage, customer, config.retention.billing.statuses)
     files: list[FilePlan] = []
     kept: Counter[str] = Counter()
+    by_zone: dict[str, Counter[str]] = {zone: Counter() for zone in keys.ZONES}
     read = skipped = 0
     for dataset in DATASETS:
         rules = rules_for(config, customer, dataset, as_of, holds, invoices, terminated)
@@ -138,8 +138,10 @@ def plan_purge(
                 read += 1
                 for file_key in (k for k in found if keys.period_of(k) == period):
                     plan = plan_file(storage, zone, dataset, period, file_key, key, rules)
+                    held = {d: n for d, n in plan.decisions.items() if d != DELETE}
+                    by_zone[zone].update(held)
                     if zone == "restricted":  # the analytics zone mirrors these rows
-                        kept.update({d: n for d, n in plan.decisions.items() if d != DELETE})
+                        kept.update(held)
                     if plan.action != "none":
                         files.append(plan)
     other = _expired_objects(storage, config, customer, as_of, terminated, holds)
@@ -155,7 +157,23 @@ def plan_purge(
         other,
         {d: REASONS[d] for d in kept | {DELETE: 1}},
         listing,
+        {zone: dict(counts) for zone, counts in by_zone.items()},
     )
+
+
+def termination_date(storage: Storage, config: Config, customer: str) -> date | None:
+    """The customer's account end: its termination record in the lake (scheduled or applied),
+    else retention.yaml's `terminated:` (None: not terminated)."""
+    record = load_termination(storage, customer)
+    return record.effective if record is not None else config.terminated(customer)
+
+
+def key_retired(storage: Storage, customer: str, key: Key | None) -> bool:
+    """Whether the customer's key is gone for good: its termination was applied and no key
+    is at hand (retired, or removed by the operator). Values a held row would have tokenised
+    are then removed instead, so no purge fails for want of the key."""
+    record = load_termination(storage, customer)
+    return key is None and record is not None and record.applied
 
 
 def plan_file(
@@ -253,14 +271,8 @@ def apply_purge(
         holds = load_registry(storage, customer).active(plan.as_of)
         assert config.retention is not None
         invoices = open_invoices(storage, customer, config.retention.billing.statuses)
-        # Refuse a stale plan before touching anything.
-        if plan.listing is not None and lake_listing(storage, customer) != plan.listing:
-            raise PurgeError(
-                f"stale plan: {customer}'s lake changed since the plan was made (objects added, "
-                "removed or holds changed); plan again"
-            )
-        for item in plan.files:
-            _check_fresh(storage, item)
+        refuse_stale(storage, plan)  # before touching anything
+        retired = key_retired(storage, customer, key)
         apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}"
         recovered = recover_journal(storage, customer)
         done: list[dict[str, Any]] = []
@@ -272,7 +284,7 @@ def apply_purge(
             )
             if subject:
                 rules = replace(rules, subject=subject, subject_elsewhere=subject_elsewhere)
-            with _prepared(item, data, rules, key, customer) as (record, new_file):
+            with _prepared(item, data, rules, key, customer, retired) as (record, new_file):
                 record["apply_id"] = apply_id
                 # Journal first: a kill right after the swap is still accounted for on rerun.
                 write_journal(storage, customer, [*recovered, *done, record])
@@ -329,6 +341,18 @@ def _object_sha256(storage: Storage, key: str) -> str:
         return "symlink"
 
 
+def refuse_stale(storage: Storage, plan: PurgePlan) -> None:
+    """PurgeError if the lake changed since the plan was made (objects added or removed,
+    holds changed, a planned file rewritten)."""
+    if plan.listing is not None and lake_listing(storage, plan.customer) != plan.listing:
+        raise PurgeError(
+            f"stale plan: {plan.customer}'s lake changed since the plan was made (objects "
+            "added, removed or holds changed); plan again"
+        )
+    for item in plan.files:
+        _check_fresh(storage, item)
+
+
 def _check_fresh(storage: Storage, item: FilePlan) -> bytes:
     """The file's bytes if it is still the one planned; PurgeError otherwise."""
     if not storage.exists(item.key):
@@ -341,7 +365,7 @@ def _check_fresh(storage: Storage, item: FilePlan) -> bytes:
 
 @contextmanager
 def _prepared(
-    item: FilePlan, data: bytes, rules: Rules, key: Key | None, customer: str
+    item: FilePlan, data: bytes, rules: Rules, key: Key | None, customer: str, retired: bool
 ) -> Iterator[tuple[dict[str, Any], Path | None]]:
     """The ledger record of one file and its verified new content (None: drop the file)."""
     record: dict[str, Any] = {
@@ -364,7 +388,7 @@ def _prepared(
             None,
         )
         return
-    result = rewrite_frame(item, pl.read_parquet(data), rules, key, customer)
+    result = rewrite_frame(item, pl.read_parquet(data), rules, key, customer, retired)
     with tempfile.TemporaryDirectory(prefix="piiscan-purge-") as tmp:
         path = Path(tmp) / "new.parquet"
         result.write_parquet(path)
@@ -378,41 +402,3 @@ def _prepared(
             },
             path,
         )
-
-
-@dataclass(frozen=True)
-class Termination:
-    """The outcome of an applied termination."""
-
-    entry: dict[str, Any]
-    certificate: dict[str, Any]
-    certificate_keys: tuple[str, str]
-    key_needed: bool  # a hold still refers to lines by token: the key must stay
-
-
-def terminate(
-    storage: Storage,
-    config: Config,
-    plan: PurgePlan,
-    key: Key | None,
-    now: datetime,
-    source: KeySource,
-    ledger_key: LedgerKey | None = None,
-) -> Termination:
-    """Apply a termination plan (plan_purge with terminated=the account end) exactly as it was
-    shown, certify it, and retire the key where it lives unless a hold still names lines by
-    token (the ledger key is never retired: the ledger must stay verifiable). A stale plan is
-    refused (PurgeError), and nothing is deleted."""
-    if plan.terminated is None:
-        raise PurgeError(f"{plan.customer}: not a termination plan (plan it with an account end)")
-    entry = apply_purge(storage, config, plan, key, now, kind="terminate", ledger_key=ledger_key)
-    holds = load_registry(storage, plan.customer).active(plan.terminated)
-    key_needed = any(h.number_tokens for h in holds)
-    remaining = {d: n for d, n in plan.kept.items() if d not in ("active",)}
-    if key_needed:
-        named = ", ".join(h.id for h in holds if h.number_tokens)
-        status = f"kept: holds {named} refer to lines by token ({source.describe()})"
-    else:
-        status = source.retire()
-    certificate = build_certificate(plan.customer, plan.terminated, entry, remaining, status)
-    return Termination(entry, certificate, write_certificate(storage, certificate), key_needed)

@@ -22,7 +22,7 @@ from piiscan.lake.holds import load_registry
 from piiscan.lake.journal import journal_change, journal_pending
 from piiscan.lake.locks import customer_lock
 from piiscan.lake.manifest import load_manifest
-from piiscan.lake.requests import complete_request, load_request
+from piiscan.lake.requests import complete_request, load_request, save_request
 from piiscan.phones import canonical_numbers
 from piiscan.pipeline.purge import apply_purge, open_invoices, plan_file
 from piiscan.pipeline.scan import zone_files
@@ -334,7 +334,12 @@ def run_request(
     request, selector = load_request(storage, request_id)
     customer = request["customer"]
     try:
-        identity = resolve(storage, customer, selector)
+        # An erasure killed midway has removed rows that named the person: its rerun uses the
+        # identity resolved before the first change, not what the rows left say now.
+        remembered = request.get("identity")
+        identity = (
+            Identity.from_json(remembered) if remembered else resolve(storage, customer, selector)
+        )
     except RequestError as exc:  # cannot succeed on a rerun: record why and stop
         complete_request(
             storage, request, selector, key, {"rejected": str(exc)}, now, status="rejected"
@@ -362,6 +367,9 @@ def run_request(
             outcome["bundle"] = _bundle_to_lake(storage, request, found, identity)
     else:
         with customer_lock(storage, customer, now):
+            if not remembered:
+                request = {**request, "identity": identity.as_json()}
+                save_request(storage, request)
             plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
             holds = load_registry(storage, customer).active(now.date())
             quarantine = erase_quarantined(storage, customer, identity, holds, now, request_id)

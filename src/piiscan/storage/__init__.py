@@ -11,11 +11,14 @@ __all__ = ["LocalStorage", "MemoryStorage", "Storage", "join", "open_lake"]
 
 
 def open_lake(lake: str) -> Storage:
-    """Storage for a lake address: a local folder, or s3://bucket/prefix."""
+    """Storage for a lake address: a local folder, or s3://bucket/prefix (wrapped for fault
+    injection when a crash test asks for it: piiscan.lake.faults)."""
+    from piiscan.lake.faults import with_faults
+
     if lake.startswith("s3://"):
         from piiscan.storage.s3 import S3Storage  # boto3 is imported only for S3 lakes
 
-        return S3Storage(lake)
+        return with_faults(S3Storage(lake))
     if "://" in lake:
         raise StorageError(lake, "expected a local folder or s3://bucket/prefix")
-    return LocalStorage(lake)
+    return with_faults(LocalStorage(lake))
