@@ -49,7 +49,7 @@ def test_nightly_ingests_every_customer_and_writes_reports(
     result: dict[str, Any] = state.result()
     assert set(result["customers"]) == {"acme", "globex", "initech"} and result["failed"] == {}
     acme = result["customers"]["acme"]
-    assert acme["files_quarantined"] == 7 and acme["rows"]["usage_events"] > 0
+    assert acme["files_quarantined"] == 8 and acme["rows"]["usage_events"] > 0
     for customer, summary in result["customers"].items():
         report = json.loads(Path(summary["report"]).read_text())
         assert report["customer"] == customer and report["run_id"] == result["run_id"]

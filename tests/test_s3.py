@@ -211,10 +211,10 @@ def test_nightly_purge_and_termination_on_a_versioned_bucket(
     result = _nightly(lake)
     assert set(result["customers"]) == {"acme", "globex", "initech"} and not result["failed"]
     acme = result["customers"]["acme"]
-    assert acme["files_quarantined"] == 7 and acme["report"].startswith(f"s3://{bucket}/lake/")
+    assert acme["files_quarantined"] == 8 and acme["report"].startswith(f"s3://{bucket}/lake/")
     report = json.loads(storage.read_bytes(acme["report"].removeprefix(f"s3://{bucket}/lake/")))
     moved = {f["file"] for f in report["ingest"]["files"] if f["status"] == "quarantined"}
-    assert len(moved) == 7
+    assert len(moved) == 8
     assert {k.rsplit("/", 1)[-1] for k in storage.list("quarantine/acme")} >= moved
     landing = _all_versions(seaweed, bucket, "lake/landing/acme/")
     assert landing and not [v for v in landing if v["Key"].rsplit("/", 1)[-1] in moved]
