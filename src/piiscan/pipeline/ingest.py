@@ -163,13 +163,27 @@ def _stored_name(name: str, checksum: str) -> str:
 
 
 def _landing_key(storage: Storage, customer: str, carrier: str, name: str, checksum: str) -> str:
-    key = keys.landing(customer, carrier, name)
-    if storage.exists(key):
-        stem, dot, ext = name.rpartition(".")
-        key = keys.landing(
-            customer, carrier, f"{stem or ext}.{checksum[:8]}{dot}{ext if stem else ''}"
-        )
-    return key
+    """Where a delivered file's landing copy goes: its name, or <name>.<checksum> when another
+    file holds that name. A key that already holds these very bytes is reused (a run killed
+    between the copy and its manifest write left it): a rerun never lands a second copy."""
+    plain = keys.landing(customer, carrier, name)
+    stem, dot, ext = name.rpartition(".")
+    suffixed = keys.landing(
+        customer, carrier, f"{stem or ext}.{checksum[:8]}{dot}{ext if stem else ''}"
+    )
+    for key in (plain, suffixed):
+        if not storage.exists(key) or _holds(storage, key, checksum):
+            return key
+    return suffixed
+
+
+def _holds(storage: Storage, key: str, checksum: str) -> bool:
+    """Whether the object at key has this SHA-256 (a symbolic link never does)."""
+    try:
+        with storage.local_copy(key) as local:
+            return sha256_file(local) == checksum
+    except LinkRefusedError:
+        return False
 
 
 def _by_content(manifest: Manifest) -> dict[str, str]:
