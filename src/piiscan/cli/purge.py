@@ -180,8 +180,7 @@ def terminate(
                         f"{end} is after today: --apply schedules it (nothing is deleted "
                         "before that day; the nightly of that day applies it)"
                     )
-                else:
-                    _termination_steps(storage, customer, end)
+                _termination_steps(storage, customer, end)
                 console.print("[yellow]dry run[/yellow]: nothing changed; add --apply")
             return
         if end > today:
@@ -236,8 +235,14 @@ def _termination_steps(storage: Any, customer: str, end: Any) -> None:
         say(f"with --apply: the key is kept (holds {', '.join(by_token)} name lines by token)")
     else:
         say(
-            "with --apply: the pseudonymization key is retired, unless held rows keep raw "
-            "identifiers that need it later (the certificate says which)"
+            "with --apply: the customer's pseudonymization key is deleted once no held row "
+            "keeps a raw identifier that may need it (the certificate says when)"
         )
-    folder = storage.uri(lake_keys.certificates(customer))
-    say(f"and a deletion certificate is written under {folder}/")
+    written = [
+        k
+        for k in storage.list(lake_keys.certificates(customer))
+        if lake_keys.certificate_number(k) is not None
+    ]
+    stem = lake_keys.certificate_stem(end.isoformat(), len(written) + 1)
+    certificate = storage.uri(lake_keys.certificate(customer, stem))
+    say(f"and a deletion certificate is written: {certificate}")
