@@ -1,10 +1,19 @@
-"""What the flows share: keys from Prefect Secret blocks and safe failure reasons."""
+"""What the flows share: keys from Prefect Secret blocks, safe failure reasons, retries of
+transient failures only, and the per-customer concurrency limit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
+from prefect import get_client
 from prefect.blocks.system import Secret
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.objects import State
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from piiscan.errors import PiiscanError
 from piiscan.lake.keyring import KeyCopies, KeySource, key_source, load_key
@@ -65,3 +74,63 @@ def failure_reason(error: object) -> str:
     if isinstance(error, PiiscanError):
         return f"{type(error).__name__}: {error}"
     return type(error).__name__
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """Whether a failure may pass on a retry: a piiscan error marked transient (the lake or S3
+    briefly unavailable, the customer's lock held), or a connection or timeout error."""
+    if error is None:
+        return False
+    if isinstance(error, PiiscanError):
+        return bool(error.transient)
+    return isinstance(error, (ConnectionError, TimeoutError))
+
+
+def retry_if_transient(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """A task's retry condition: retry transient failures only; a permanent one (bad data, a
+    bad config, a missing key) fails at once, since another attempt would fail the same way."""
+    try:
+        state.result(raise_on_failure=True)
+    except BaseException as exc:  # the failure the state carries
+        return is_transient(exc)
+    return False
+
+
+def customer_limit(customer_id: str) -> str:
+    """The Prefect global concurrency limit that keeps one customer's runs from overlapping."""
+    return f"piiscan-customer-{customer_id}"
+
+
+def ensure_customer_limits(customer_ids: Iterable[str]) -> None:
+    """Create each customer's concurrency limit (limit 1) where it does not exist yet."""
+    with get_client(sync_client=True) as client:
+        for customer_id in customer_ids:
+            name = customer_limit(customer_id)
+            try:
+                client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                with suppress(ObjectAlreadyExists):  # another run created it first
+                    client.create_global_concurrency_limit(
+                        GlobalConcurrencyLimitCreate(name=name, limit=1)
+                    )
+
+
+@contextmanager
+def customer_slot(customer_id: str) -> Iterator[None]:
+    """Hold the customer's concurrency slot for the block: another run of the same customer,
+    on any worker and host, waits until this one ends (the lake lock stays the last line). The
+    slot is a lease: a run that dies without releasing it frees it when the lease runs out."""
+    ensure_customer_limits([customer_id])
+    with concurrency(customer_limit(customer_id), occupy=1, strict=True):
+        yield
+
+
+class CustomerFailed(RuntimeError):
+    """A customer's run failed; the message is the PII-free reason (failure_reason), so Prefect's
+    state message and database never hold a raw value from the original exception."""
+
+    def __init__(self, customer_id: str, reason: str, transient: bool = False) -> None:
+        super().__init__(f"customer {customer_id} failed: {reason}")
+        self.customer_id = customer_id
+        self.reason = reason
+        self.transient = transient

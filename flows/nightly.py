@@ -12,21 +12,31 @@ customers that failed and why.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
 
 from flows.common import (
+    CustomerFailed,
     customer_key,
     customer_key_copies,
     customer_key_or_none,
+    customer_slot,
+    ensure_customer_limits,
     failure_reason,
+    is_transient,
+    retry_if_transient,
 )
 from piiscan.lake import clock
+from piiscan.lake import keys as lake_keys
 from piiscan.lake.keys import new_run_id
 from piiscan.lake.locks import customer_lock
+from piiscan.lake.reports import read_report
 from piiscan.pipeline.ingest import ingest_landing
 from piiscan.pipeline.nightly import (
     apply_due_termination,
@@ -51,7 +61,28 @@ class CustomersFailed(RuntimeError):
         self.outcome = outcome or {}
 
 
-@task(name="ingest", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+# Only transient failures are retried (retry_if_transient): the lake briefly unreachable, the
+# customer's lock held by a command; bad data, configs or keys fail at once.
+RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": 5,
+    "retry_condition_fn": retry_if_transient,
+}
+# Results per customer that ran, reasons per customer that failed.
+Outcomes = tuple[dict[str, Any], dict[str, str]]
+# The deployment the coordinator starts once per customer (prefect.yaml).
+CUSTOMER_DEPLOYMENT = "customer-nightly/customer-nightly"
+
+
+@task(name="lake-lock", cache_policy=NO_CACHE, **RETRIES)
+def lake_lock_task(lake: str, customer_id: str) -> None:
+    """Wait for the customer's lake lock to be free (a CLI command may hold it): LockedError
+    is transient, so the task retries it; the run then takes the lock itself."""
+    with customer_lock(open_lake(lake), customer_id, clock.now()):
+        pass
+
+
+@task(name="ingest", cache_policy=NO_CACHE, **RETRIES)
 def ingest_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
     """New landing files into the restricted zone; returns the ingest summary."""
     config = load_config(config_dir)
@@ -121,7 +152,7 @@ def purge_task(
     )
 
 
-@task(name="report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="report", cache_policy=NO_CACHE, **RETRIES)
 def report_task(
     lake: str,
     config_dir: str,
@@ -162,6 +193,7 @@ def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[s
     applied first; a terminated customer is not ingested or pseudonymized again, only purged
     as its holds run out, and reported."""
     storage = open_lake(lake)
+    lake_lock_task(lake, customer_id)
     with customer_lock(storage, customer_id, clock.now()):
         applied = termination_task(lake, config_dir, customer_id)
         if is_terminated(storage, customer_id):
@@ -195,22 +227,129 @@ def run_markdown(run_id: str, results: dict[str, Any], failed: dict[str, str]) -
     return "\n".join(lines) + "\n"
 
 
-@flow(name="nightly", log_prints=False)
-def nightly(
-    lake: str = "./lake", config_dir: str = "configs", customers: list[str] | None = None
+@flow(name="customer-nightly", log_prints=False)
+def customer_nightly(
+    lake: str = "./lake", config_dir: str = "configs", customer: str = "", run_id: str = ""
 ) -> dict[str, Any]:
-    """Run every configured customer (or only those named); fail at the end if any failed."""
+    """One customer's night (the coordinator starts one run per customer): under the customer's
+    concurrency slot, so two runs of one customer never overlap on any worker or host. Fails
+    with a PII-free reason (CustomerFailed) the coordinator reports."""
     config = load_config(config_dir)
-    chosen = config.customers if customers is None else [config.customer(c) for c in customers]
-    run_id = new_run_id(clock.now())
+    customer_id = config.customer(customer).id
+    run_id = run_id or new_run_id(clock.now())
+    with customer_slot(customer_id):
+        try:
+            return run_one(lake, config_dir, customer_id, run_id)
+        except Exception as exc:
+            reason = failure_reason(exc)
+            get_run_logger().error("customer %s failed: %s", customer_id, reason)
+            raise CustomerFailed(customer_id, reason, is_transient(exc)) from None
+
+
+def _inline(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outcomes:
+    """Every customer one after another in this flow run (the embedded default)."""
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
-    for customer in chosen:
+    for customer_id in chosen:
         try:
-            results[customer.id] = run_one(lake, config_dir, customer.id, run_id)
+            with customer_slot(customer_id):
+                results[customer_id] = run_one(lake, config_dir, customer_id, run_id)
         except Exception as exc:  # one customer failing must not stop the others
-            failed[customer.id] = failure_reason(exc)
-            get_run_logger().error("customer %s failed: %s", customer.id, failed[customer.id])
+            failed[customer_id] = failure_reason(exc)
+            get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
+    return results, failed
+
+
+def _run_failure(run: FlowRun) -> str:
+    """Why a customer's flow run did not complete: the PII-free reason customer_nightly raised
+    (CustomerFailed), else the state (a crashed or cancelled run) and Prefect's message."""
+    state = run.state
+    if state is None:
+        return "no state"
+    message = (state.message or "").strip()
+    marker = f"customer {run.parameters.get('customer')} failed: "
+    if "CustomerFailed" in message and marker in message:
+        return message.split(marker, 1)[1]
+    name = state.name or state.type.value
+    return f"{name}: {message}" if message else name
+
+
+def _fanned_out(
+    lake: str, config_dir: str, chosen: list[str], run_id: str, deployment: str, poll: float
+) -> Outcomes:
+    """One run of the customer deployment per customer, spread by the work pool over every
+    worker; waits for all of them and reads each result from the customer's report."""
+    ensure_customer_limits(chosen)
+    storage = open_lake(lake)
+    started: dict[str, FlowRun] = {}
+    for customer_id in chosen:
+        started[customer_id] = run_deployment(  # type: ignore[assignment]  # sync here
+            deployment,
+            parameters={
+                "lake": lake,
+                "config_dir": config_dir,
+                "customer": customer_id,
+                "run_id": run_id,
+            },
+            flow_run_name=f"{customer_id}-{run_id}",
+            timeout=0,  # start them all, then wait below
+            tags=["piiscan", f"customer:{customer_id}"],
+        )
+    get_run_logger().info("started %d customer run(s) of %s", len(started), deployment)
+    results: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    waiting = dict(started)
+    with get_client(sync_client=True) as client:
+        while waiting:
+            for customer_id, run in list(waiting.items()):
+                now = client.read_flow_run(run.id)
+                if now.state is None or not now.state.is_final():
+                    continue
+                del waiting[customer_id]
+                if now.state.is_completed():
+                    document = read_report(storage, lake_keys.report(customer_id, run_id))
+                    html = storage.uri(lake_keys.report(customer_id, run_id, "html"))
+                    results[customer_id] = {
+                        "customer": customer_id,
+                        "report": storage.uri(lake_keys.report(customer_id, run_id)),
+                        "html": html,
+                        **summary(document),
+                    }
+                else:
+                    failed[customer_id] = _run_failure(now)
+                    get_run_logger().error(
+                        "customer %s failed: %s", customer_id, failed[customer_id]
+                    )
+            if waiting:
+                time.sleep(poll)
+    return results, failed
+
+
+@flow(name="nightly", log_prints=False)
+def nightly(
+    lake: str = "./lake",
+    config_dir: str = "configs",
+    customers: list[str] | None = None,
+    fan_out: bool = False,
+    customer_deployment: str = CUSTOMER_DEPLOYMENT,
+    poll_seconds: float = 5,
+) -> dict[str, Any]:
+    """Run every configured customer (or only those named); fail at the end if any failed.
+
+    fan_out=False (the embedded default) runs them one after another in this flow run;
+    fan_out=True (the deployed nightly) starts one run of `customer_deployment` per customer,
+    which the work pool spreads over any number of workers and hosts, and waits for them all."""
+    config = load_config(config_dir)
+    chosen = [
+        c.id for c in (config.customers if customers is None else map(config.customer, customers))
+    ]
+    run_id = new_run_id(clock.now())
+    if fan_out:
+        results, failed = _fanned_out(
+            lake, config_dir, chosen, run_id, customer_deployment, poll_seconds
+        )
+    else:
+        results, failed = _inline(lake, config_dir, chosen, run_id)
     needs_review = sorted(c for c, r in results.items() if r["needs_review"])
     if needs_review:
         get_run_logger().warning("needs review: %s", ", ".join(needs_review))

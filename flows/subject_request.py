@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import customer_key
+from flows.common import customer_key, customer_slot
 from piiscan.lake import clock
 from piiscan.lake.locks import customer_lock
 from piiscan.lake.requests import load_request
@@ -36,7 +36,7 @@ def carry_out(request_id: str) -> dict[str, Any]:
     request, _ = load_request(storage, request_id)
     customer = request["customer"]
     now = clock.now()
-    with customer_lock(storage, customer, now):
+    with customer_slot(customer), customer_lock(storage, customer, now):
         record = run_request(storage, config, request_id, customer_key(customer), now)
     get_run_logger().info(
         "request %s (%s, %s) complete", request_id, record["action"], record["customer"]

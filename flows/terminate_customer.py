@@ -22,7 +22,7 @@ from prefect.input import RunInput
 from prefect.runtime import deployment
 from pydantic import Field
 
-from flows.common import customer_key_copies, customer_key_or_none
+from flows.common import customer_key_copies, customer_key_or_none, customer_slot
 from piiscan.lake import clock
 from piiscan.lake.locks import customer_lock
 from piiscan.pipeline.terminate import plan_termination, schedule_termination, terminate
@@ -157,9 +157,6 @@ def terminate_customer(
         if not answer.approve:
             get_run_logger().warning("termination of %s not approved: nothing deleted", customer)
             return {"dry_run": False, "approved": False, "plan": counts(plan)}
-    return {
-        "dry_run": False,
-        "approved": True,
-        "plan": counts(plan),
-        "applied": apply_task(lake, config_dir, plan),
-    }
+    with customer_slot(customer):  # not while paused: the nightly may run meanwhile
+        applied = apply_task(lake, config_dir, plan)
+    return {"dry_run": False, "approved": True, "plan": counts(plan), "applied": applied}

@@ -5,13 +5,7 @@ Prefect's database."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,128 +19,25 @@ from piiscan.lake.keyring import create_key, load_ledger_key
 from piiscan.storage import LocalStorage
 from piiscan.testing.stage import stage_fixtures
 
-from .conftest import REPO
+from .prefect_server import (
+    FINAL,
+    call,
+    prefect_server,
+    prefect_text,
+    run_deployment,
+    start_deployment,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
-PREFECT = str(Path(sys.executable).with_name("prefect"))
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """TERM, then INT (a worker ignores a single TERM), then KILL."""
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
-        if process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A Prefect server on a free loopback port, the pool, the deployments and a worker."""
     home = tmp_path_factory.mktemp("prefect-home")
-    keys = tmp_path_factory.mktemp("server-keys")
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-        "PIISCAN_KEYS_DIR": str(keys),
-        "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
-    }
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    worker = None
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail(
-                f"Prefect server did not start: {(home / 'server.log').read_text()[-2000:]}"
-            )
-        for command in (
-            [PREFECT, "work-pool", "create", "piiscan", "--type", "process"],
-            [PREFECT, "--no-prompt", "deploy", "--all"],
-        ):
-            done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-            assert done.returncode == 0, done.stdout + done.stderr
-        worker_log = (home / "worker.log").open("wb")
-        worker = subprocess.Popen(
-            [PREFECT, "worker", "start", "--pool", "piiscan"],
-            cwd=REPO,
-            env=env,
-            stdout=worker_log,
-            stderr=subprocess.STDOUT,
-        )
-        yield {"api": api, "keys": keys, "home": home}
-    finally:
-        if worker is not None:
-            stop(worker)
-        stop(process)
-
-
-def call(method: str, url: str, **kw: Any) -> httpx.Response:
-    """One API call; a busy server (503, SQLite serializes writes) is asked again a few times."""
-    for attempt in range(6):
-        response = httpx.request(method, url, timeout=10, **kw)
-        if response.status_code != 503:
-            return response.raise_for_status()
-        time.sleep(1 + attempt)
-    return response.raise_for_status()
-
-
-def start_deployment(
-    api: str, name: str, parameters: dict[str, Any], env: dict[str, str] | None = None
-) -> str:
-    """Trigger a deployment through the API (env: the run's extra environment); returns the
-    flow run's id."""
-    deployment = call("GET", f"{api}/deployments/name/{name}").json()
-    body: dict[str, Any] = {"parameters": parameters}
-    if env:
-        body["job_variables"] = {"env": env}
-    run = call("POST", f"{api}/deployments/{deployment['id']}/create_flow_run", json=body).json()
-    return str(run["id"])
-
-
-def wait_for(api: str, run_id: str, types: set[str]) -> dict[str, Any]:
-    """The flow run once its state type is one of types (or final)."""
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
-        if state["state_type"] in types | FINAL:
-            return dict(state)
-        time.sleep(2)
-    pytest.fail(f"flow run {run_id} did not reach {sorted(types)}")
-
-
-def run_deployment(api: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Trigger a deployment through the API and wait for a final state."""
-    return wait_for(api, start_deployment(api, name, parameters), FINAL)
+    with prefect_server(home, tmp_path_factory.mktemp("server-keys")) as running:
+        yield running
 
 
 def approve(api: str, run_id: str, answer: bool) -> dict[str, Any]:
@@ -171,16 +62,6 @@ def terminate_initech(api: str, lake: Path) -> str:
         },
         env={"PIISCAN_NOW": "2026-12-31T09:00:00Z"},
     )
-
-
-def prefect_text(api: str, run_id: str) -> str:
-    """Everything Prefect stored about a flow run: parameters, logs, artifacts, task runs."""
-    parts = [json.dumps(httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json())]
-    filters = {"flow_runs": {"id": {"any_": [run_id]}}}
-    for path in ("logs/filter", "artifacts/filter", "task_runs/filter"):
-        body = {**filters, "limit": 200}
-        parts.append(json.dumps(httpx.post(f"{api}/{path}", json=body, timeout=10).json()))
-    return "\n".join(parts)
 
 
 def personal_values(fixture_tree: Path) -> list[str]:

@@ -1,0 +1,171 @@
+"""Scale-out on a real Prefect server with two process workers: the deployed nightly is a
+coordinator that starts one `customer-nightly` run per customer; six customers spread over the
+workers, a failing customer does not stop the others and is named, only transient failures are
+retried, and two runs of one customer never overlap (the per-customer concurrency limit)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from piiscan.lake import clock
+from piiscan.lake.keyring import create_key
+from piiscan.lake.locks import customer_lock
+from piiscan.storage import LocalStorage
+from piiscan.testing.stage import stage_fixtures
+
+from .conftest import CONFIGS
+from .prefect_server import (
+    FINAL,
+    child_runs,
+    prefect_server,
+    start_deployment,
+    task_runs,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+# Three more customers with the carriers of the first three (their files are copies).
+CLONES = {"umbrella": "acme", "stark": "globex", "wayne": "initech"}
+CUSTOMERS = ("acme", "globex", "initech", *CLONES)
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """configs/ with six customers."""
+    root = tmp_path_factory.mktemp("six-customers") / "configs"
+    shutil.copytree(CONFIGS, root)
+    document = yaml.safe_load((root / "customers.yaml").read_text())
+    by_id = {c["id"]: c for c in document["customers"]}
+    for clone, original in CLONES.items():
+        document["customers"].append({**by_id[original], "id": clone, "name": clone.title()})
+    (root / "customers.yaml").write_text(yaml.safe_dump(document))
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("prefect-scale-home")
+    keys = tmp_path_factory.mktemp("scale-keys")
+    for customer in CUSTOMERS:
+        create_key(customer, keys)
+    # At most four flow runs per worker: the coordinator and three customers fill one, so the
+    # other worker takes the rest.
+    with prefect_server(home, keys, workers=2, limit=4) as running:
+        yield running
+
+
+@pytest.fixture
+def lake(fixture_tree: Path, tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    for customer in ("acme", "globex", "initech"):
+        shutil.copytree(fixture_tree / customer, tree / customer)
+    for clone, original in CLONES.items():
+        shutil.copytree(fixture_tree / original, tree / clone)
+    lake = tmp_path / "lake"
+    stage_fixtures(LocalStorage(lake), tree)
+    return lake
+
+
+def parameters(lake: Path, configs: Path) -> dict[str, Any]:
+    return {"lake": str(lake), "config_dir": str(configs)}
+
+
+def wait_for_task(
+    api: str, coordinator: str, customer: str, task: str, names: set[str]
+) -> dict[str, Any]:
+    """A task run of the customer's run (started by the coordinator) once its state name is one
+    of names."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        for run in child_runs(api, coordinator):
+            if run["parameters"].get("customer") != customer:
+                continue
+            for found in task_runs(api, run["id"]):
+                if found["name"].startswith(task) and found["state_name"] in names:
+                    return found
+        time.sleep(1)
+    pytest.fail(f"{customer}'s {task} task never reached {sorted(names)}")
+
+
+def when(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_the_nightly_fans_out_one_run_per_customer_over_two_workers(
+    server: dict[str, Any], lake: Path, configs: Path
+) -> None:
+    api = server["api"]
+    # A permanent failure (a damaged manifest) and a transient one (the lake lock held by a
+    # command for a few seconds, released before the retry).
+    (lake / "state" / "ingested").mkdir(parents=True, exist_ok=True)
+    (lake / "state" / "ingested" / "stark.json").write_text("{broken")
+    held, release = threading.Event(), threading.Event()
+
+    def hold_wayne() -> None:
+        with customer_lock(LocalStorage(lake), "wayne", clock.now()):
+            held.set()
+            release.wait(600)
+
+    holder = threading.Thread(target=hold_wayne)
+    holder.start()
+    held.wait(10)
+    try:
+        coordinator = start_deployment(api, "nightly/nightly", parameters(lake, configs))
+        retrying = wait_for_task(api, coordinator, "wayne", "lake-lock", {"AwaitingRetry"})
+    finally:
+        release.set()  # the lock is free before the retry
+        holder.join()
+    assert retrying["state_name"] == "AwaitingRetry"
+    state = wait_for(api, coordinator, FINAL)
+    assert state["state_type"] == "FAILED", state["state"]
+    message = state["state"]["message"]
+    assert "1 customer(s) failed: stark: StorageError" in message, message
+
+    runs = {r["parameters"]["customer"]: r for r in child_runs(api, state["id"])}
+    assert set(runs) == set(CUSTOMERS)
+    assert {c for c, r in runs.items() if r["state_type"] != "COMPLETED"} == {"stark"}
+    for customer in set(CUSTOMERS) - {"stark"}:
+        assert list((lake / "reports" / customer).glob("*.json")), customer
+    # Both workers took customer runs.
+    worker_logs = [(server["home"] / f"worker-{n}.log").read_text() for n in range(2)]
+    taken = [{c for c, r in runs.items() if r["id"] in text} for text in worker_logs]
+    assert taken[0] and taken[1] and taken[0] | taken[1] == set(CUSTOMERS), taken
+
+    # The transient failure was retried and passed; the permanent one was not retried.
+    wayne = task_runs(api, runs["wayne"]["id"])
+    lock = next(t for t in wayne if t["name"].startswith("lake-lock"))
+    assert lock["state_type"] == "COMPLETED" and lock["run_count"] >= 2
+    stark = task_runs(api, runs["stark"]["id"])
+    ingest = next(t for t in stark if t["name"].startswith("ingest"))
+    assert ingest["state_type"] == "FAILED" and ingest["run_count"] == 1
+
+
+def test_two_runs_of_one_customer_never_overlap(
+    server: dict[str, Any], lake: Path, configs: Path
+) -> None:
+    api = server["api"]
+    both = [
+        start_deployment(
+            api, "customer-nightly/customer-nightly", {**parameters(lake, configs), "customer": c}
+        )
+        for c in ("acme", "acme")
+    ]
+    states = [wait_for(api, run_id, FINAL) for run_id in both]
+    assert [s["state_type"] for s in states] == ["COMPLETED", "COMPLETED"], states
+    spans = []
+    for run_id in both:
+        tasks = task_runs(api, run_id)
+        spans.append(
+            (min(when(t["start_time"]) for t in tasks), max(when(t["end_time"]) for t in tasks))
+        )
+    first, second = sorted(spans)
+    assert first[1] <= second[0], spans  # the second started its work after the first ended
