@@ -215,3 +215,4 @@ class DatasetResult:
     rows: int
     columns: tuple[ColumnPlan, ...]
     outputs: tuple[str, ...]
+    files_written: int | None = None  # None: every file (no incremental record)

@@ -60,6 +60,8 @@ def datasets_json(
             "rows": result.rows if result else 0,
             "columns": rows,
         }
+        if result is not None and result.files_written is not None:
+            out[dataset]["files_written"] = result.files_written
     return out
 
 

@@ -72,6 +72,10 @@ class CrashingStorage:
         self._call("local_copy", key)
         return self.inner.local_copy(key)
 
+    def fingerprint(self, key: str) -> str:
+        self._call("fingerprint", key)
+        return self.inner.fingerprint(key)
+
     def exists(self, key: str) -> bool:
         self._call("exists", key)
         return self.inner.exists(key)

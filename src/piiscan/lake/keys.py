@@ -289,6 +289,11 @@ def ledger_customer(key: str) -> str | None:
     return None
 
 
+def analytics_sources(customer: str) -> str:
+    """What each of a customer's analytics files was made from (incremental nights)."""
+    return join("state", "analytics", f"{customer_id(customer)}.json")
+
+
 def manifest(customer: str) -> str:
     """A customer's ingest manifest (checksums already ingested)."""
     return join("state", "ingested", f"{customer_id(customer)}.json")

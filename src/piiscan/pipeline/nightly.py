@@ -9,6 +9,7 @@ from typing import Any
 from piiscan.detect import ColumnFinding, Detector
 from piiscan.lake import ledger
 from piiscan.lake.keyring import KeySource, key_source
+from piiscan.lake.provenance import load_sources, save_sources
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.lake.terminations import TerminationRecord
 from piiscan.pipeline.ingest import Progress, ingest_landing
@@ -64,8 +65,10 @@ def pseudonymize_customer(
     key: Key,
     findings: dict[str, list[ColumnFinding]],
 ) -> list[DatasetResult]:
-    """Mirror every dataset with data into the analytics zone."""
+    """Mirror every dataset with data into the analytics zone; files whose inputs did not
+    change are left as they are (piiscan.lake.provenance)."""
     results = []
+    sources = load_sources(storage, customer)
     entity_actions = config.entity_actions()
     for dataset, columns in findings.items():
         detected = {f.name: f.entity for f in columns}
@@ -73,9 +76,19 @@ def pseudonymize_customer(
         overrides = {c: str(a) for c, a in config.column_actions.get(dataset, {}).items()}
         results.append(
             pseudonymize_dataset(
-                storage, customer, dataset, key, detected, entity_actions, overrides, reviewed
+                storage,
+                customer,
+                dataset,
+                key,
+                detected,
+                entity_actions,
+                overrides,
+                reviewed,
+                sources,
             )
         )
+    if any(r.files_written for r in results):
+        save_sources(storage, customer, sources)
     return results
 
 

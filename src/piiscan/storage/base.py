@@ -41,6 +41,12 @@ class Storage(Protocol):
         """Whether key names an object."""
         ...
 
+    def fingerprint(self, key: str) -> str:
+        """What identifies this version of the object without reading it: a fingerprint
+        changes whenever the object is written again (local: size, mtime and inode; S3: ETag
+        and size); raises NotFoundError."""
+        ...
+
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under prefix (a folder-like prefix), in sorted order: every object, whatever
         its name (`.tmp` too), staging objects included (`is_staging`)."""

@@ -201,6 +201,14 @@ class LocalStorage:
             raise NotFoundError(str(path))
         yield path
 
+    def fingerprint(self, key: str) -> str:
+        path = self._real(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise NotFoundError(str(path)) from None
+        return f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}"
+
     def exists(self, key: str) -> bool:
         path = self._path(key)
         try:

@@ -50,6 +50,9 @@ class MemoryStorage:
             path.write_bytes(data)
             yield path
 
+    def fingerprint(self, key: str) -> str:
+        return hashlib.sha256(self.read_bytes(key)).hexdigest()
+
     def exists(self, key: str) -> bool:
         return key in self.objects
 

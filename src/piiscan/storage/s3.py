@@ -171,6 +171,14 @@ class S3Storage:
                 raise self._error(key, exc, "read") from None
             yield path
 
+    def fingerprint(self, key: str) -> str:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(key, exc, "read") from None
+        etag = str(head["ETag"]).strip('"')
+        return f"{etag}-{head['ContentLength']}"
+
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
