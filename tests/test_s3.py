@@ -80,6 +80,17 @@ def test_reads_writes_lists_and_errors(seaweed: Any, tmp_path: Path) -> None:
         assert hashlib.sha256(local.read_bytes()).digest() == hashlib.sha256(payload).digest()
 
 
+def test_a_fingerprint_is_the_objects_etag_and_size(seaweed: Any) -> None:
+    storage = S3Storage(f"s3://{_bucket(seaweed)}/lake")
+    storage.write_bytes("analytics/d/f.parquet", b"one")
+    first = storage.fingerprint("analytics/d/f.parquet")
+    assert first == storage.fingerprint("analytics/d/f.parquet") and first.endswith("-3")
+    storage.write_bytes("analytics/d/f.parquet", b"other")
+    assert storage.fingerprint("analytics/d/f.parquet") != first
+    with pytest.raises(NotFoundError):
+        storage.fingerprint("analytics/d/gone.parquet")
+
+
 def test_the_customer_lock_is_a_conditional_create(seaweed: Any) -> None:
     """Two hosts starting a run for one customer at once: the server lets exactly one create
     the lock object (If-None-Match), and a stale lock is taken over only as it was read."""

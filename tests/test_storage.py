@@ -172,3 +172,13 @@ def test_rewrite_replaces_only_the_planned_content(storage: Storage, tmp_path: P
     new.write_bytes(b"rewritten")
     storage.rewrite(new, "restricted/a/f.parquet", hashlib.sha256(b"planned").hexdigest())
     assert storage.read_bytes("restricted/a/f.parquet") == b"rewritten" and not new.exists()
+
+
+def test_a_fingerprint_changes_with_every_write_and_needs_the_object(storage: Storage) -> None:
+    storage.write_bytes("analytics/d/customer=x/period=2026-10/f.parquet", b"one")
+    first = storage.fingerprint("analytics/d/customer=x/period=2026-10/f.parquet")
+    assert first == storage.fingerprint("analytics/d/customer=x/period=2026-10/f.parquet")
+    storage.write_bytes("analytics/d/customer=x/period=2026-10/f.parquet", b"two")
+    assert storage.fingerprint("analytics/d/customer=x/period=2026-10/f.parquet") != first
+    with pytest.raises(NotFoundError):
+        storage.fingerprint("analytics/d/customer=x/period=2026-10/gone.parquet")
