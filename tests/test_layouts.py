@@ -226,10 +226,26 @@ def test_a_new_user_adds_a_regional_carrier_with_suggest_and_check(
         a for a, b in zip(draft.splitlines(), out.read_text().splitlines(), strict=True) if a != b
     ] == flagged
 
+    # No customer has a contract with the new carrier yet: suggest said so, and ingest
+    # quarantines the file saying where to add it.
+    assert "no customer lists carrier 'nordtel'" in result.stderr
     lake = tmp_path / "lake"
-    result = runner.invoke(
-        app, ["ingest", "-c", "acme", "--lake", str(lake), "--json", *args, str(path)]
+    ingest = ["ingest", "-c", "acme", "--lake", str(lake), "--json", *args, str(path)]
+    result = runner.invoke(app, ingest)
+    assert result.exit_code == 0, result.output
+    (refused,) = json.loads(result.stdout)["files"]
+    assert refused["status"] == "quarantined"
+    assert refused["reason_code"] == "carrier_not_contracted"
+    assert "configs/customers.yaml" in refused["reason"]
+    customers = configs / "customers.yaml"
+    customers.write_text(
+        customers.read_text().replace(
+            "carriers: [verizon, att, mdm, generic]",
+            "carriers: [verizon, att, mdm, generic, nordtel]",
+        )
     )
+    shutil.rmtree(lake)
+    result = runner.invoke(app, ingest)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     (landed,) = summary["files"]

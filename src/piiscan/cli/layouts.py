@@ -50,6 +50,13 @@ def suggest(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {escape(str(out))}")
+    contracted = [c.id for c in cfg.customers if draft.carrier in c.carriers]
+    if not contracted:
+        err.print(
+            f"note: no customer lists carrier {escape(draft.carrier)!r} in "
+            f"{escape(str(config / 'customers.yaml'))}: add it to the carriers of each customer "
+            "who sends these files (their files are quarantined carrier_not_contracted until then)"
+        )
     mapped = len(draft.columns) - len(draft.unmapped)
     err.print(
         f"{mapped} of {len(draft.columns)} column(s) mapped, {len(draft.unmapped)} kept as "

@@ -136,7 +136,8 @@ class Draft:
             "# CHECK, then keep this file in configs/layouts/ (see README, Carrier layouts).",
             *[f"# {note}" for note in self.notes],
             f"name: {self.name}  # CHECK: the layout's name (from the file name)",
-            f"carrier: {self.carrier}  # CHECK: the carrier (from the file name)",
+            f"carrier: {self.carrier}  # CHECK: the carrier (from the file name); the customers "
+            "who send these files list it under carriers in customers.yaml",
             f"dataset: {self.dataset or 'null'}  # "
             + _comment("guessed from the columns", self.dataset_confidence),
             f"file_pattern: {q(self.file_pattern)}  # the file name with its digits generalised",
