@@ -16,13 +16,8 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from piiscan.errors import PiiscanError
-from piiscan.lake.keyring import KeyCopies, KeySource, key_source, load_key
+from piiscan.lake.keyring import KeyCopies, KeySource, key_source, load_key, secret_block_name
 from piiscan.pseudonymize import Key, parse_keyring
-
-
-def secret_block_name(customer_id: str) -> str:
-    """The Prefect Secret block that may hold a customer's key file JSON."""
-    return f"piiscan-key-{customer_id}"
 
 
 def customer_key(customer_id: str) -> Key:

@@ -16,7 +16,12 @@ import time
 from typing import Any
 
 from prefect import flow, get_client, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
@@ -193,18 +198,55 @@ def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[s
     applied first; a terminated customer is not ingested or pseudonymized again, only purged
     as its holds run out, and reported."""
     storage = open_lake(lake)
+    progress = create_progress_artifact(
+        0.0, key=f"progress-{customer_id}", description=f"{customer_id}'s night, run {run_id}"
+    )
+
+    def done(share: float) -> None:
+        update_progress_artifact(progress, share)  # type: ignore[arg-type]  # sync here
+
     lake_lock_task(lake, customer_id)
     with customer_lock(storage, customer_id, clock.now()):
         applied = termination_task(lake, config_dir, customer_id)
+        done(10.0)
         if is_terminated(storage, customer_id):
             purged = purge_task(lake, config_dir, customer_id, terminated=True)
             purged["termination"] = {**(purged.get("termination") or {}), "applied": applied}
             ingest = skipped_ingest(customer_id, run_id)
-            return report_task(lake, config_dir, customer_id, run_id, ingest, {}, purged)
+            done(80.0)
+            result = report_task(lake, config_dir, customer_id, run_id, ingest, {}, purged)
+            done(100.0)
+            return result
         ingest = ingest_task(lake, config_dir, customer_id, run_id)
+        done(40.0)
         datasets = protect_task(lake, config_dir, customer_id)
+        done(70.0)
         purged = purge_task(lake, config_dir, customer_id)
-        return report_task(lake, config_dir, customer_id, run_id, ingest, datasets, purged)
+        done(90.0)
+        result = report_task(lake, config_dir, customer_id, run_id, ingest, datasets, purged)
+        done(100.0)
+        return result
+
+
+def counts_table(results: dict[str, Any], failed: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per customer: its outcome and counts (PII-free)."""
+    rows = []
+    for customer, result in sorted(results.items()):
+        rows.append(
+            {
+                "customer": customer,
+                "outcome": "needs review" if result["needs_review"] else "ok",
+                "files_ingested": result["files_ingested"],
+                "files_quarantined": result["files_quarantined"],
+                "rows": sum(result["rows"].values()),
+                "rows_rejected": result["rows_rejected"],
+                "review_items": result["review_items"],
+                "report": result["html"],
+            }
+        )
+    for customer, why in sorted(failed.items()):
+        rows.append({"customer": customer, "outcome": f"failed: {why}"})
+    return rows
 
 
 def run_markdown(run_id: str, results: dict[str, Any], failed: dict[str, str]) -> str:
@@ -357,6 +399,11 @@ def nightly(
         key="nightly-summary",
         markdown=run_markdown(run_id, results, failed),
         description="piiscan nightly run: which customers need review or failed",
+    )
+    create_table_artifact(
+        key="nightly-customers",
+        table=counts_table(results, failed),
+        description=f"piiscan nightly run {run_id}: counts per customer",
     )
     outcome = {
         "run_id": run_id,

@@ -5,7 +5,11 @@ retried, and two runs of one customer never overlap (the per-customer concurrenc
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +29,7 @@ from piiscan.testing.stage import stage_fixtures
 from .conftest import CONFIGS
 from .prefect_server import (
     FINAL,
+    call,
     child_runs,
     prefect_server,
     start_deployment,
@@ -169,3 +174,74 @@ def test_two_runs_of_one_customer_never_overlap(
         )
     first, second = sorted(spans)
     assert first[1] <= second[0], spans  # the second started its work after the first ended
+
+
+def artifacts(api: str, run_ids: list[str]) -> list[dict[str, Any]]:
+    body = {"artifacts": {"flow_run_id": {"any_": run_ids}}, "limit": 200}
+    found: list[dict[str, Any]] = call("POST", f"{api}/artifacts/filter", json=body).json()
+    return found
+
+
+def test_operators_get_a_table_progress_per_customer_and_links(
+    server: dict[str, Any], lake: Path, configs: Path
+) -> None:
+    api = server["api"]
+    coordinator = start_deployment(api, "nightly/nightly", parameters(lake, configs))
+    assert wait_for(api, coordinator, FINAL)["state_type"] == "COMPLETED"
+    (table,) = [a for a in artifacts(api, [coordinator]) if a["key"] == "nightly-customers"]
+    rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
+    assert {r["customer"] for r in rows} == set(CUSTOMERS)
+    assert all(r["report"].endswith(".html") for r in rows)
+    runs = child_runs(api, coordinator)
+    progress = [a for a in artifacts(api, [r["id"] for r in runs]) if a["type"] == "progress"]
+    assert sorted(a["key"] for a in progress) == sorted(f"progress-{c}" for c in CUSTOMERS)
+    assert {float(a["data"]) for a in progress} == {100.0}
+
+
+def piiscan(server: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PREFECT_API_URL": server["api"], "PREFECT_HOME": str(server["home"])}
+    return subprocess.run(
+        [sys.executable, "-m", "piiscan.cli", *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_keys_push_and_automations_create(server: dict[str, Any], tmp_path: Path) -> None:
+    api = server["api"]
+    keys = tmp_path / "keys"
+    path = create_key("acme", keys)
+    pushed = piiscan(server, "keys", "push", "-c", "acme", "--keys", str(keys), "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout) == {"customer": "acme", "block": "piiscan-key-acme"}
+    secret = path.read_text()
+    assert secret not in pushed.stdout + pushed.stderr
+    block = call("GET", f"{api}/block_types/slug/secret/block_documents/name/piiscan-key-acme")
+    assert block.json()["name"] == "piiscan-key-acme"
+    stored = call(
+        "GET",
+        f"{api}/block_types/slug/secret/block_documents/name/piiscan-key-acme",
+        params={"include_secrets": "true"},
+    ).json()
+    assert json.loads(stored["data"]["value"]) == json.loads(secret)
+
+    for _ in range(2):  # a second run replaces, never duplicates
+        made = piiscan(server, "automations", "create", "--overrun-minutes", "90", "--json")
+        assert made.returncode == 0, made.stderr
+    listed = call("POST", f"{api}/automations/filter", json={}).json()
+    mine = {a["name"]: a for a in listed if a["name"].startswith("piiscan:")}
+    assert set(mine) == {
+        "piiscan: a customer's night failed",
+        "piiscan: a customer's night runs too long",
+    }
+    overrun = mine["piiscan: a customer's night runs too long"]["trigger"]
+    assert overrun["posture"] == "Proactive" and overrun["within"] == 90 * 60
+    assert overrun["match_related"]["prefect.resource.name"] == "customer-nightly"
+
+    missing = piiscan(server, "keys", "push", "-c", "nobody", "--keys", str(keys))
+    assert missing.returncode == 2 and "piiscan keys create --customer nobody" in missing.stderr
+    unset = subprocess.run(
+        [sys.executable, "-m", "piiscan.cli", "automations", "create"],
+        env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
+        capture_output=True,
+        text=True,
+    )
+    assert unset.returncode == 2 and "PREFECT_API_URL is not set" in unset.stderr

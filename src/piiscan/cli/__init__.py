@@ -14,6 +14,7 @@ from piiscan.cli import (  # noqa: F401 (commands)
     report,
     review,
     run,
+    server,
     subject,
 )
 from piiscan.cli.app import app

@@ -30,6 +30,28 @@ def env_name(customer: str) -> str:
     return "PIISCAN_KEY_" + customer.upper().replace("-", "_")
 
 
+def secret_block_name(customer: str) -> str:
+    """The Prefect Secret block that may hold a customer's key file JSON (flows read it first;
+    `piiscan keys push` writes it)."""
+    return f"piiscan-key-{customer}"
+
+
+def key_file_text(customer: str, folder: Path | None = None) -> str:
+    """The customer's key file JSON, checked (KeyMaterialError when missing or invalid)."""
+    text = os.environ.get(env_name(customer))
+    if text is None:
+        path = (folder or keys_dir()) / f"{customer}.json"
+        if not path.is_file():
+            raise KeyMaterialError(
+                customer,
+                f"missing: set {env_name(customer)} or create {path} "
+                f"(piiscan keys create --customer {customer})",
+            )
+        text = path.read_text("utf-8")
+    parse_keyring(customer, text)
+    return text
+
+
 def keys_dir() -> Path:
     """Where key files live."""
     return Path(os.environ.get("PIISCAN_KEYS_DIR", DEFAULT_KEYS_DIR))
@@ -106,17 +128,7 @@ def key_source(customer: str, folder: Path | None = None) -> KeyCopies:
 
 def load_key(customer: str, folder: Path | None = None) -> Key:
     """The customer's current key, or KeyMaterialError saying where it was looked for."""
-    text = os.environ.get(env_name(customer))
-    if text is None:
-        path = (folder or keys_dir()) / f"{customer}.json"
-        if not path.is_file():
-            raise KeyMaterialError(
-                customer,
-                f"missing: set {env_name(customer)} or create {path} "
-                f"(piiscan keys create --customer {customer})",
-            )
-        text = path.read_text("utf-8")
-    return parse_keyring(customer, text)
+    return parse_keyring(customer, key_file_text(customer, folder))
 
 
 def create_key(customer: str, folder: Path | None = None, rotate: bool = False) -> Path:
