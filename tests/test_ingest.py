@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piiscan.ingest.parse import Outputs
-from piiscan.ingest.reader import _line_stats
+from piiscan.ingest.reader import _line_stats, _quoted_ragged
 from piiscan.pipeline.ingest import collect_files, ingest_landing, ingest_paths
 from piiscan.policy import Config
 from piiscan.schema import DATASETS, EXTRAS, REGISTRY
@@ -302,6 +302,32 @@ def test_field_counts_flag_ragged_and_blank_lines(lines: list[str]) -> None:
     assert blank.tolist() == [line in ("", "\r") for line in lines]
     assert ragged.tolist() == [
         line not in ("", "\r") and '"' not in line and line.count(",") != 2 for line in lines
+    ]
+
+
+def _outside_separators(line: str) -> int:
+    """Commas outside double-quoted fields, read one character at a time."""
+    inside, count = False, 0
+    for char in line:
+        if char == '"':
+            inside = not inside
+        elif char == "," and not inside:
+            count += 1
+    return count
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=LINES)
+def test_quoted_field_counts_equal_a_per_line_reading(lines: list[str]) -> None:
+    block = "".join(f"{line}\n" for line in lines).encode()
+    flags = _quoted_ragged(block, ",", 3)
+    if not any('"' in line for line in lines):
+        assert flags is None
+        return
+    assert flags is not None
+    assert flags.tolist() == [
+        line.count('"') > 0 and line.count('"') % 2 == 0 and _outside_separators(line) != 2
+        for line in lines
     ]
 
 

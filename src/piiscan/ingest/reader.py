@@ -233,34 +233,40 @@ def _line_stats(
     nonempty = lengths > 0
     has_cr[nonempty] = array[ends[nonempty] - 1] == 13
     blank = (lengths - has_cr) == 0
-    # Per-line counts in one pass each (reduceat over the line starts; a blank line's segment
-    # is just its newline, which is neither a separator nor a quote).
-    n_seps = np.add.reduceat((array == ord(separator)).view(np.uint8), starts, dtype=np.int64)
+    n_seps = _per_line(array == ord(separator), ends)
     ragged = (n_seps != expected_fields - 1) & ~blank
     quotes = array == 34
     if quotes.any():
         # A quoted field may hold the separator; polars parses those lines, so only unquoted
         # lines are checked here.
-        ragged &= np.add.reduceat(quotes.view(np.uint8), starts, dtype=np.int64) == 0
+        ragged &= _per_line(quotes, ends) == 0
     return blank, ragged
+
+
+def _per_line(marks: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many marked bytes each line holds (ends: its newlines' offsets): the marks' offsets
+    counted up to each newline, so the cost follows the marks and lines, not the bytes."""
+    return np.diff(np.searchsorted(np.flatnonzero(marks), ends), prepend=0)
 
 
 def _quoted_ragged(block: bytes, separator: str, expected_fields: int) -> np.ndarray | None:
     """Per line of a block, whether a line with quotes has another field count than the header,
     counting only separators outside quotes; None when the block has no quotes. A line with an
-    odd number of quotes (a field spanning lines) is left to the parser."""
+    odd number of quotes (a field spanning lines) is left to the parser.
+
+    A separator is inside a quoted field when the quotes before it on its line are odd: a
+    running XOR of the quote bytes, reset at each newline (the newline's byte is set to its
+    line's quote parity), says so in one byte per byte of the block."""
     array = np.frombuffer(block, dtype=np.uint8)
     quotes = array == 34
     if not quotes.any():
         return None
     ends = np.flatnonzero(array == 10)  # blocks end with a newline
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    before = np.cumsum(quotes, dtype=np.int64) - quotes  # quotes before each byte
-    line_of = np.repeat(np.arange(len(ends)), ends - starts + 1)
-    inside = (before - before[starts][line_of]) % 2 == 1
-    separators = (array == ord(separator)) & ~inside
-    n_seps = np.add.reduceat(separators.view(np.uint8), starts, dtype=np.int64)
-    n_quotes = np.add.reduceat(quotes.view(np.uint8), starts, dtype=np.int64)
+    n_quotes = _per_line(quotes, ends)
+    flips = quotes.view(np.uint8).copy()
+    flips[ends] = n_quotes % 2  # back to outside at every line's end
+    inside = np.bitwise_xor.accumulate(flips)
+    n_seps = _per_line((array == ord(separator)) & (inside == 0), ends)
     ragged: np.ndarray = (n_quotes > 0) & (n_quotes % 2 == 0) & (n_seps != expected_fields - 1)
     return ragged
 
