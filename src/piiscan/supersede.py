@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import polars as pl
 
 _INVOICE = ("carrier", "account_number", "invoice_number", "bill_cycle_date")
@@ -59,7 +60,6 @@ def superseded_rows(frame: pl.DataFrame, dataset: str, replaced: pl.DataFrame) -
     indexed = frame.select(columns).with_row_index("_row")
     hit = indexed.join(replaced, on=list(columns), how="semi", nulls_equal=True)
     complete = frame.select(pl.all_horizontal(pl.col(c).is_not_null() for c in required))
-    marked = pl.Series("superseded", [False] * frame.height, pl.Boolean)
-    if hit.height:
-        marked = marked.scatter(hit["_row"].to_list(), True)
-    return marked & complete.to_series()
+    marked = np.zeros(frame.height, dtype=bool)
+    marked[hit["_row"].to_numpy()] = True
+    return pl.Series("superseded", marked) & complete.to_series()

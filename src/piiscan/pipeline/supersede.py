@@ -27,7 +27,7 @@ from piiscan.lake.journal import is_other, recover_journal, write_journal
 from piiscan.lake.keyring import LedgerKey
 from piiscan.lake.manifest import Manifest, update_manifest
 from piiscan.storage import Storage
-from piiscan.supersede import supersede_keys, superseded_rows
+from piiscan.supersede import SUPERSEDE_KEYS, supersede_keys, superseded_rows
 
 APPLY_PREFIX = "supersede-"  # the apply ids of superseding changes (journal and ledger)
 
@@ -67,6 +67,13 @@ def _change(
     return {**record, "action": "rewrite", "written_sha256": _sha256(path.read_bytes())}, path
 
 
+def _key_columns(storage: Storage, key: str, dataset: str) -> pl.DataFrame:
+    """The columns of a partition file that say which rows supersede or are superseded."""
+    columns, _ = SUPERSEDE_KEYS[dataset]
+    with storage.local_copy(key) as path:
+        return pl.read_parquet(path, columns=list(columns))
+
+
 def _planned(
     storage: Storage, customer: str, outputs: Sequence[str], tmp: Path
 ) -> list[tuple[dict[str, Any], Path | None]]:
@@ -76,19 +83,24 @@ def _planned(
     changes = []
     for output in outputs:
         new = keys.parse_partition_file(output)
-        if new is None or new.zone != "restricted":
-            continue
-        replaced = supersede_keys(pl.read_parquet(storage.read_bytes(output)), new.dataset)
-        if replaced is None or replaced.height == 0:
+        if new is None or new.zone != "restricted" or new.dataset not in SUPERSEDE_KEYS:
             continue
         folder = keys.dataset_folder("restricted", new.dataset, customer)
-        for key in storage.list(f"{folder}/period={new.period}"):
-            if key in outputs or keys.parse_partition_file(key) is None:
-                continue
-            data = storage.read_bytes(key)
-            mask = superseded_rows(pl.read_parquet(data), new.dataset, replaced)
+        earlier = [
+            key
+            for key in storage.list(f"{folder}/period={new.period}")
+            if key not in outputs and keys.parse_partition_file(key) is not None
+        ]
+        if not earlier:  # a new period: nothing to supersede, and nothing read
+            continue
+        replaced = supersede_keys(_key_columns(storage, output, new.dataset), new.dataset)
+        if replaced is None or replaced.height == 0:
+            continue
+        for key in earlier:
+            mask = superseded_rows(_key_columns(storage, key, new.dataset), new.dataset, replaced)
             if not mask.any():
                 continue
+            data = storage.read_bytes(key)  # read whole only when rows of it go
             mirror = keys.mirror(key, "analytics")
             if storage.exists(mirror):
                 copy = storage.read_bytes(mirror)
