@@ -49,7 +49,12 @@ fixtures: $(STAMP)
 	$(BIN)/piiscan fixtures --out fixtures/sample $(SAMPLE_ARGS)
 
 ## Benchmarks (long: minutes to an hour on 2 cores); figures go in benchmarks/README.md.
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,fixtures,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/detection/evaluate.py
 	$(BIN)/python benchmarks/detection/scale.py
