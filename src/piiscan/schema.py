@@ -32,6 +32,7 @@ class Dataset:
     # The column the period partition (YYYY-MM) is computed from. A contract of the lake, not a
     # setting: changing it on an existing lake would scatter rows across other partitions.
     period_column: str
+    period_means: str  # what a row's period is, in words for analysts
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
@@ -51,6 +52,7 @@ _DATASETS = (
         name="invoice_lines",
         grain="One row per wireless number per bill cycle.",
         period_column="bill_cycle_date",
+        period_means="the bill cycle's month (its cycle end date), not the month of the usage",
         columns={
             "carrier": pl.String(),
             "account_number": pl.String(),
@@ -73,6 +75,7 @@ _DATASETS = (
         name="usage_events",
         grain="One call, message or data session.",
         period_column="event_time",
+        period_means="the month the call, message or data session happened",
         columns={
             "carrier": pl.String(),
             "account_number": pl.String(),
@@ -93,6 +96,7 @@ _DATASETS = (
         name="devices",
         grain="One line's device and SIM, as of the report date.",
         period_column="report_date",
+        period_means="the month of the report the device was listed in",
         columns={
             "carrier": pl.String(),
             "account_number": pl.String(),
@@ -116,6 +120,7 @@ _DATASETS = (
         name="charge_items",
         grain="One row per wireless number per charge item per bill cycle (Verizon detail).",
         period_column="bill_cycle_date",
+        period_means="the bill cycle's month (its cycle end date)",
         columns={
             "carrier": pl.String(),
             "account_number": pl.String(),

@@ -5,6 +5,7 @@ piiscan.pipeline.
 """
 
 from piiscan.cli import (  # noqa: F401 (commands)
+    datasets,
     demo,
     doctor,
     holds,
