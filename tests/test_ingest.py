@@ -444,3 +444,44 @@ def test_a_file_that_lands_no_row_is_quarantined_not_ingested(
     if content == "rejected":
         assert all("column 'Wireless number'" in r["problem"] for r in body["rejections"])
         assert "not-a-number" not in json.dumps(body)
+
+
+@pytest.fixture(scope="module")
+def acme_lake(fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """acme's own files (no broken set) in a lake of their own."""
+    storage = LocalStorage(tmp_path_factory.mktemp("acme-lake"))
+    ingest_paths(storage, config.customer("acme"), collect_files([fixture_tree / "acme"]), "run")
+    return storage
+
+
+@pytest.mark.parametrize("carrier", ["att", "verizon"])
+def test_fixture_usage_reconciles_with_its_invoices_per_line_and_cycle(
+    acme_lake: LocalStorage, carrier: str
+) -> None:
+    """What analysts do with the processor's data: a line's usage events of a bill cycle add up
+    to its invoice line's minutes and messages (and KB where the usage detail has a volume)."""
+    storage = acme_lake
+
+    def zone(dataset: str) -> pl.DataFrame:
+        files = [k for k in storage.list(f"restricted/{dataset}") if k.endswith(".parquet")]
+        frame = pl.concat([pl.read_parquet(storage.read_bytes(k)) for k in files])
+        return frame.filter(pl.col("carrier") == carrier)
+    keys = ["wireless_number", "bill_cycle_date"]
+    invoices = zone("invoice_lines").select(*keys, "minutes", "messages", "data_kb")
+    usage = (
+        zone("usage_events")
+        .group_by(keys)
+        .agg(
+            pl.col("minutes").sum().alias("used_minutes"),
+            pl.col("messages").sum().alias("used_messages"),
+            pl.col("data_kb").sum().alias("used_kb"),
+        )
+    )
+    joined = invoices.join(usage, on=keys, how="left").fill_null(0)
+    assert invoices.height > 0 and usage.height > 0
+    assert joined.height == invoices.height  # one invoice line per line and cycle
+    assert (joined["minutes"] - joined["used_minutes"]).abs().max() < 1e-6
+    assert (joined["messages"] == joined["used_messages"]).all()
+    if carrier == "att":  # Verizon's usage detail gives no data volume
+        assert (joined["data_kb"] - joined["used_kb"]).abs().max() < 1e-6
+    assert usage.join(invoices, on=keys, how="anti").height == 0  # no usage without a bill
