@@ -466,6 +466,7 @@ def test_fixture_usage_reconciles_with_its_invoices_per_line_and_cycle(
         files = [k for k in storage.list(f"restricted/{dataset}") if k.endswith(".parquet")]
         frame = pl.concat([pl.read_parquet(storage.read_bytes(k)) for k in files])
         return frame.filter(pl.col("carrier") == carrier)
+
     keys = ["wireless_number", "bill_cycle_date"]
     invoices = zone("invoice_lines").select(*keys, "minutes", "messages", "data_kb")
     usage = (
