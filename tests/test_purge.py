@@ -28,6 +28,7 @@ from piiscan.pipeline.purge import apply_purge, plan_purge
 from piiscan.pipeline.terminate import Termination, terminate
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
+from piiscan.purge import PurgePlan
 from piiscan.storage import LocalStorage
 
 from .conftest import CONFIGS, REPO
@@ -127,6 +128,32 @@ def test_tax_held_rows_are_kept_with_personal_columns_pseudonymized(
     assert tax["wireless_number"].str.starts_with("k1-").all()
     assert after["charge"].sum() == before["charge"].sum()
     assert plan_purge(lake, config, "acme", when, key).nothing_due  # tokens are not re-tokenized
+
+
+def test_decisions_carried_from_plan_to_apply_give_what_deciding_again_gives(
+    lake: LocalStorage, template: Path, tmp_path: Path, config: Config
+) -> None:
+    """Applying the plan object reuses its row decisions; a plan read back from JSON decides
+    again; both leave the same files (a legal hold and tax and billing rows in the mix)."""
+    key = load_key("acme")
+    number = rows(lake, "restricted", "usage_events", "acme")["wireless_number"][0]
+    token = tokens([number], key, "PHONE_NUMBER")[number]
+    other = tmp_path / "other"
+    for storage in (lake, LocalStorage(shutil.copytree(template, other))):
+        add_hold(storage, "acme", "legal", "case 7", NOW, number_tokens=(token,))
+    when = date(2029, 6, 1)  # usage expired; invoices kept for tax and billing
+    carried = plan_purge(lake, config, "acme", when, key)
+    assert carried.decided and set(carried.decided) <= {f.key for f in carried.files}
+    read_back = PurgePlan.from_json(json.loads(json.dumps(carried.as_json())))
+    assert not read_back.decided and read_back == carried
+    second = LocalStorage(other)
+    apply_purge(lake, config, carried, key, NOW)
+    decides_again = PurgePlan.from_json(plan_purge(second, config, "acme", when, key).as_json())
+    apply_purge(second, config, decides_again, key, NOW)
+    data = {k: v for k, v in snapshot(lake).items() if k.startswith(("restricted/", "analytics/"))}
+    assert data == {
+        k: v for k, v in snapshot(second).items() if k.startswith(("restricted/", "analytics/"))
+    }
 
 
 def test_a_stale_plan_is_refused_and_changes_nothing(lake: LocalStorage, config: Config) -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piiscan.holds import Hold
-from piiscan.retention import DECISION, Rules, decide, partition_untouchable
+from piiscan.retention import DECISION, Rules, decide, expiry_cutoff, partition_untouchable
 
 BASE = date(2020, 1, 1)
 STATUSES = ("paid", "open", "disputed")
@@ -210,3 +210,16 @@ def test_partitions_inside_retention_are_not_read(
 ) -> None:
     rules = Rules("usage_events", 18, "event_time", None, as_of, None, 7, (), (), 0, ())
     assert partition_untouchable(rules, period) is untouchable
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    as_of=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+    months=st.integers(min_value=0, max_value=240),
+)
+def test_the_expiry_cutoff_is_the_calendar_offset(as_of: date, months: int) -> None:
+    """Every date around the cutoff expires exactly when polars' month offset says so."""
+    cutoff = expiry_cutoff(as_of, months)
+    days = pl.date_range(cutoff - timedelta(days=40), cutoff + timedelta(days=40), eager=True)
+    by_offset = days.dt.offset_by(f"{months}mo") <= as_of
+    assert (by_offset == (days <= cutoff)).all()

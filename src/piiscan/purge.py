@@ -47,6 +47,17 @@ class FilePlan:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """A planned file's row decisions, carried in memory from plan to apply so applying does
+    not decide every row again; used only for the same content (sha256) under equal rules.
+    Never serialised: a plan read back from JSON decides again."""
+
+    rules: Rules
+    sha256: str
+    columns: pl.DataFrame  # DECISION and the billing flag, one row per row of the file
+
+
+@dataclass(frozen=True)
 class PurgePlan:
     """What a purge would do; applying it changes exactly this."""
 
@@ -66,6 +77,9 @@ class PurgePlan:
     # Rows kept per zone and decision in the partitions read (the analytics zone mirrors the
     # restricted one): what a termination certificate says remains.
     kept_by_zone: dict[str, dict[str, int]] = field(default_factory=dict)
+    # file key -> its decisions, for files to rewrite (see Decided); not part of the plan's
+    # identity or JSON form.
+    decided: dict[str, Decided] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def nothing_due(self) -> bool:
@@ -265,19 +279,20 @@ def _is_token(value: str) -> bool:
 
 def decide_file(
     frame: pl.DataFrame, period: str, zone: str, key: Key | None, rules: Rules
-) -> tuple[dict[str, int], str]:
-    """Rows per decision of one file's frame, and what applying does to it: drop (every row
-    is due), rewrite (some rows go, or held rows still hold personal values their hold does
-    not need) or none."""
+) -> tuple[dict[str, int], str, pl.DataFrame]:
+    """Rows per decision of one file's frame, what applying does to it: drop (every row is
+    due), rewrite (some rows go, or held rows still hold personal values their hold does not
+    need) or none; and each row's decision and billing flag (what rewrite_frame needs)."""
     decided = _decisions(frame.with_columns(pl.lit(period).alias("period")), zone, key, rules)
     counts = dict(decided[DECISION].value_counts().iter_rows())
     pseudo = decided.filter(
         pl.col(DECISION).is_in(list(PSEUDONYMIZE)) & _raw_personal(decided, zone)
     )
     deleted = counts.get(DELETE, 0)
+    columns = decided.select(pl.col(DECISION).cast(pl.Categorical), _BILLING)
     if deleted == decided.height:
-        return counts, "drop"
-    return counts, "rewrite" if deleted or pseudo.height else "none"
+        return counts, "drop", columns
+    return counts, "rewrite" if deleted or pseudo.height else "none", columns
 
 
 def rewrite_frame(
@@ -287,13 +302,19 @@ def rewrite_frame(
     key: Key | None,
     customer: str,
     retired: bool = False,
+    decided: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The file's new content: due rows gone, held restricted rows pseudonymized where their
     hold allows (retired: the key is destroyed, see _pseudonymize_held); PurgeError when rows
-    or schema differ from the plan."""
-    decided = _decisions(
-        frame.with_columns(pl.lit(item.period).alias("period")), item.zone, key, rules
-    )
+    or schema differ from the plan. decided: the rows' decisions from planning (decide_file)
+    for this very content and rules; None decides them here."""
+    if decided is not None and decided.height == frame.height:
+        period = pl.lit(item.period).alias("period")
+        decided = frame.with_columns(decided[DECISION].cast(pl.String), decided[_BILLING], period)
+    else:
+        decided = _decisions(
+            frame.with_columns(pl.lit(item.period).alias("period")), item.zone, key, rules
+        )
     kept = decided.filter(pl.col(DECISION) != DELETE)
     if item.zone == "restricted":
         kept = _pseudonymize_held(kept, key, customer, retired)

@@ -8,9 +8,10 @@ pseudonymized. When in doubt (no clock date) a row is kept and the plan says why
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -143,13 +144,31 @@ def _billing(rules: Rules, columns: Sequence[str]) -> pl.Expr:
     return held.fill_null(False)
 
 
+def add_months(day: date, months: int) -> date:
+    """The date `months` calendar months later (earlier when negative), on the same day of the
+    month or that month's last day (polars' `offset_by("Nmo")`)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def expiry_cutoff(as_of: date, months: int) -> date:
+    """The last date whose retention of `months` months is over on `as_of`: a date d expires
+    exactly when d <= this (add_months(d, months) <= as_of; add_months keeps order)."""
+    cutoff = add_months(as_of, -months)  # expires: back and forth again ends on or before as_of
+    while add_months(cutoff + timedelta(days=1), months) <= as_of:
+        cutoff += timedelta(days=1)
+    return cutoff
+
+
 def decide(rules: Rules, columns: Sequence[str], token_column: str | None = None) -> pl.Expr:
     """The decision expression for a frame with these columns (and a period column).
 
     token_column: a column holding the wireless number's token, for holds on lines.
     """
     clock = clock_date(rules, columns)
-    expires = clock.dt.offset_by(f"{rules.keep_months}mo") <= pl.lit(rules.as_of)
+    # clock + keep_months <= as_of, as a comparison with one date: month offsets keep order,
+    # so the rows that expire are those up to a cutoff (no calendar arithmetic per row).
+    expires = clock <= pl.lit(expiry_cutoff(rules.as_of, rules.keep_months))
     if rules.subject or (rules.terminated is not None and rules.as_of >= rules.terminated):
         expires = pl.lit(True)
     expired = expires.fill_null(False)

@@ -41,6 +41,7 @@ from piiscan.policy import Config
 from piiscan.pseudonymize import Key
 from piiscan.purge import (
     REASONS,
+    Decided,
     FilePlan,
     PurgePlan,
     decide_file,
@@ -51,6 +52,10 @@ from piiscan.purge import (
 from piiscan.retention import DELETE, Rules, partition_untouchable
 from piiscan.schema import DATASETS
 from piiscan.storage import Storage
+
+# Row decisions a plan carries to its apply, at most (about 5 bytes a row); past it, applying
+# decides the remaining files' rows again.
+CARRIED_ROWS = 50_000_000
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -123,6 +128,7 @@ def plan_purge(
     kept: Counter[str] = Counter()
     by_zone: dict[str, Counter[str]] = {zone: Counter() for zone in keys.ZONES}
     read = skipped = 0
+    decided: dict[str, Decided] = {}
     for dataset in DATASETS:
         rules = rules_for(config, customer, dataset, as_of, holds, invoices, terminated)
         for zone in keys.ZONES:
@@ -137,7 +143,7 @@ def plan_purge(
                     continue
                 read += 1
                 for file_key in (k for k in found if keys.period_of(k) == period):
-                    plan = plan_file(storage, zone, dataset, period, file_key, key, rules)
+                    plan = plan_file(storage, zone, dataset, period, file_key, key, rules, decided)
                     held = {d: n for d, n in plan.decisions.items() if d != DELETE}
                     by_zone[zone].update(held)
                     if zone == "restricted":  # the analytics zone mirrors these rows
@@ -158,6 +164,7 @@ def plan_purge(
         {d: REASONS[d] for d in kept | {DELETE: 1}},
         listing,
         {zone: dict(counts) for zone, counts in by_zone.items()},
+        decided,
     )
 
 
@@ -184,14 +191,18 @@ def plan_file(
     file_key: str,
     key: Key | None,
     rules: Rules,
+    keep: dict[str, Decided] | None = None,
 ) -> FilePlan:
-    """One file's plan: its due rows counted from the columns decisions need."""
+    """One file's plan: its due rows counted from the columns decisions need. keep: where a
+    file to rewrite leaves its row decisions for applying (while under CARRIED_ROWS in all)."""
     data = storage.read_bytes(file_key)
     frame = pl.read_parquet(data, columns=needed_columns(rules, list(pl.read_parquet_schema(data))))
-    counts, action = decide_file(frame, period, zone, key, rules)
-    return FilePlan(
-        zone, dataset, period, file_key, sha256_bytes(data), frame.height, counts, action
-    )
+    counts, action, decided = decide_file(frame, period, zone, key, rules)
+    digest = sha256_bytes(data)
+    carried = sum(d.columns.height for d in keep.values()) if keep is not None else 0
+    if keep is not None and action == "rewrite" and carried + decided.height <= CARRIED_ROWS:
+        keep[file_key] = Decided(rules, digest, decided)
+    return FilePlan(zone, dataset, period, file_key, digest, frame.height, counts, action)
 
 
 def _expired_objects(
@@ -284,7 +295,13 @@ def apply_purge(
             )
             if subject:
                 rules = replace(rules, subject=subject, subject_elsewhere=subject_elsewhere)
-            with _prepared(item, data, rules, key, customer, retired) as (record, new_file):
+            carried = plan.decided.get(item.key)
+            reuse = carried is not None and carried.sha256 == item.sha256 and carried.rules == rules
+            decisions = carried.columns if carried is not None and reuse else None
+            with _prepared(item, data, rules, key, customer, retired, decisions) as (
+                record,
+                new_file,
+            ):
                 record["apply_id"] = apply_id
                 # Journal first: a kill right after the swap is still accounted for on rerun.
                 write_journal(storage, customer, [*recovered, *done, record])
@@ -365,7 +382,13 @@ def _check_fresh(storage: Storage, item: FilePlan) -> bytes:
 
 @contextmanager
 def _prepared(
-    item: FilePlan, data: bytes, rules: Rules, key: Key | None, customer: str, retired: bool
+    item: FilePlan,
+    data: bytes,
+    rules: Rules,
+    key: Key | None,
+    customer: str,
+    retired: bool,
+    decided: pl.DataFrame | None = None,
 ) -> Iterator[tuple[dict[str, Any], Path | None]]:
     """The ledger record of one file and its verified new content (None: drop the file)."""
     record: dict[str, Any] = {
@@ -388,7 +411,7 @@ def _prepared(
             None,
         )
         return
-    result = rewrite_frame(item, pl.read_parquet(data), rules, key, customer, retired)
+    result = rewrite_frame(item, pl.read_parquet(data), rules, key, customer, retired, decided)
     with tempfile.TemporaryDirectory(prefix="piiscan-purge-") as tmp:
         path = Path(tmp) / "new.parquet"
         result.write_parquet(path)
