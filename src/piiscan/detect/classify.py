@@ -33,7 +33,12 @@ HEADER_ONLY_CONFIDENCE = 0.5  # below any value-based finding: the values could 
 NEARLY_ALL = 0.95  # share of values a structural or unaided form needs before it counts
 STRUCTURE_WEIGHT = 0.9  # a well-formed number is less proof than a number in an assigned range
 UNINFORMATIVE_SHARE = 0.9  # values that cannot confirm a header (placeholders, masked)
-EARLY_STOP = 40  # values a validator must reject in a row, from the first, to be given up
+# Validators run in rounds over the sample: after each round a column far from the entity
+# (under LOW of the values so far) or plainly of it (every value so far, CERTAIN of them at
+# least) is decided on the values read; the rest are not validated.
+ROUND = 50
+LOW = 0.3
+CERTAIN = 100
 NAME_SHAPE = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){0,4}\.?$")
 _LETTER = re.compile(r"[A-Za-z]")
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -344,20 +349,23 @@ class Detector:
         if entity in header.supported and entity in self._under_header:
             validator = self._under_header[entity]
         matched: list[str] = []
-        for index, value in enumerate(values):
+        read = 0
+        for read, value in enumerate(values, start=1):
             if validator(value):
                 matched.append(value)
-            elif not matched and index + 1 >= EARLY_STOP:
-                break  # nothing valid in the first values: the column is not this entity
-        share = len(matched) / len(values)
+            if read % ROUND == 0 and (
+                len(matched) < LOW * read or (len(matched) == read >= CERTAIN)
+            ):
+                break
+        share = len(matched) / read
         shaped = self._structure.get(entity)
         if shaped is not None and share < NEARLY_ALL:
             # Numbering rules decided over the whole column: random ids fail them too often.
             formed = [v for v in values if shaped(v)]
             if len(formed) >= NEARLY_ALL * len(values):
                 share = max(share, STRUCTURE_WEIGHT * len(formed) / len(values))
-                matched = formed
-        confidence = _adjust(share, entity, len(values), header)
+                matched, read = formed, len(values)
+        confidence = _adjust(share, entity, read, header)
         if entity in self._needs_header and entity not in header.supported:
             unaided = self._unaided_share(entity, values)
             if unaided >= NEARLY_ALL:
