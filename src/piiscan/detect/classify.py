@@ -44,7 +44,9 @@ _LETTER = re.compile(r"[A-Za-z]")
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
 MIN_FIXED_WIDTH_SAMPLE = 30  # values needed before an all-digit ID pattern counts unaided
 LAST_FIRST = re.compile(r"^\s*([^,]+),\s*([^,]+)$")
-_TOKEN = re.compile(r"[\w.@+:%'-]+(?:[ -]\d+)*")  # words of free text a validator may read
+# Words of free text a validator may read: a number written in groups ("(212) 555-0147",
+# "+44 20 7946 0958") is one word; a word before it is not part of it.
+_TOKEN = re.compile(r"\+?\(?\d[\d().-]*(?: \(?\d[\d().-]*)*|[\w.@+:%'-]+")
 
 
 @dataclass(frozen=True)
