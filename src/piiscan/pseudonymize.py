@@ -2,11 +2,13 @@
 
 Actions by name: keep, hmac (keyed HMAC-SHA256 token that still joins), drop (the column stays,
 all null, so the zone keeps one schema), mask (keep the last digits), generalize (address to state
-and ZIP3, date to month). Keys of the JSON `extras` column get the same actions one by one; keys
-detection never saw are left out. Tokens are `<key version>-<32 hex>`
+and ZIP3, date to month), redact (free text kept, every span a finder locates replaced in place
+by `<ENTITY token>` or `<ENTITY>`). Keys of the JSON `extras` column get the same actions one by
+one; keys detection never saw are left out. Tokens are `<key version>-<32 hex>`
 computed once per distinct value; the same value under the same key gives the same token in every
-dataset and run; nulls stay null. Fail closed: a PII column without an action, or a missing or
-short key, stops the dataset before anything is written.
+dataset and run; nulls stay null. Redaction too runs once per distinct text, so its cost follows
+distinct values, not rows. Fail closed: a PII column without an action, a missing or short key,
+or redact without a span finder, stops the dataset before anything is written.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
+from piiscan.entities import Span
 from piiscan.errors import KeyMaterialError, PolicyError
+from piiscan.phones import canonical_number
 from piiscan.schema import EXTRAS, KNOWN_ENTITIES
 
 MIN_KEY_BYTES = 32
@@ -97,6 +101,66 @@ def _mask(series: pl.Series) -> pl.Series:
     return (hidden + text.str.slice(-keep)).alias(series.name)
 
 
+class SpanFinder(Protocol):
+    """What finds entities in free text (piiscan.nlp.Engines: Presidio's analyzer with ours)."""
+
+    def find_spans(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Per text, the entities found in it, not overlapping, in text order."""
+        ...
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """How `redact` replaces a span: `token` (keyed, `<PERSON k1-…>`) or `tag` (`<PERSON>`)."""
+
+    finder: SpanFinder
+    style: str = "token"
+
+
+def _span_key(entity: str, text: str) -> str:
+    """The form a span is tokenized in: a phone number canonical (its token joins the hmac'd
+    wireless_number column), an e-mail lower-cased, anything else as written."""
+    if entity == "PHONE_NUMBER":
+        return canonical_number(text) or text
+    return text.lower() if entity == "EMAIL_ADDRESS" else text
+
+
+def redact_texts(texts: Sequence[str], key: Key, redaction: Redaction) -> list[str]:
+    """Each text with every span the finder locates replaced in place."""
+    found = redaction.finder.find_spans(texts)
+    per_entity: dict[str, set[str]] = {}
+    if redaction.style == "token":
+        for text, spans in zip(texts, found, strict=True):
+            for span in spans:
+                per_entity.setdefault(span.entity, set()).add(
+                    _span_key(span.entity, text[span.start : span.end])
+                )
+    issued = {entity: tokens(sorted(values), key, entity) for entity, values in per_entity.items()}
+    out = []
+    for text, spans in zip(texts, found, strict=True):
+        parts, at = [], 0
+        for span in spans:
+            parts.append(text[at : span.start])
+            if redaction.style == "token":
+                value = _span_key(span.entity, text[span.start : span.end])
+                parts.append(f"<{span.entity} {issued[span.entity][value]}>")
+            else:
+                parts.append(f"<{span.entity}>")
+            at = span.end
+        parts.append(text[at:])
+        out.append("".join(parts))
+    return out
+
+
+def _redact(series: pl.Series, key: Key, redaction: Redaction | None, dataset: str) -> pl.Series:
+    if redaction is None:
+        raise PolicyError(dataset, series.name, "redact needs the NLP engines (a span finder)")
+    text = series.cast(pl.String)
+    distinct = text.drop_nulls().unique().to_list()
+    mapping = dict(zip(distinct, redact_texts(distinct, key, redaction), strict=True))
+    return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(series.name)
+
+
 def _generalize(series: pl.Series, entity: str | None, dataset: str) -> pl.Series:
     if series.dtype in DATE_TYPES or isinstance(series.dtype, pl.Datetime):
         return series.dt.truncate("1mo")
@@ -113,7 +177,14 @@ def _generalize(series: pl.Series, entity: str | None, dataset: str) -> pl.Serie
     )
 
 
-def apply(series: pl.Series, action: str, entity: str | None, key: Key, dataset: str) -> pl.Series:
+def apply(
+    series: pl.Series,
+    action: str,
+    entity: str | None,
+    key: Key,
+    dataset: str,
+    redaction: Redaction | None = None,
+) -> pl.Series:
     """The column after its action. A dropped column stays, all null, so that every file of a
     dataset keeps one analytics schema whatever each customer's policy drops."""
     if action == "keep":
@@ -126,6 +197,8 @@ def apply(series: pl.Series, action: str, entity: str | None, key: Key, dataset:
         return _mask(series)
     if action == "generalize":
         return _generalize(series, entity, dataset)
+    if action == "redact":
+        return _redact(series, key, redaction, dataset)
     raise PolicyError(dataset, series.name, f"unknown action {action!r}")
 
 
@@ -175,19 +248,24 @@ def pseudonymize_frame(
     key: Key,
     dataset: str,
     extras_plans: list[ColumnPlan] | None = None,
+    redaction: Redaction | None = None,
 ) -> pl.DataFrame:
     """The frame with every column's action applied; extras keys get their own plans."""
     out: list[pl.Series] = []
     for plan in plans:
         if plan.column == EXTRAS and extras_plans is not None:
-            out.append(_pseudonymize_extras(frame[EXTRAS], extras_plans, key, dataset))
+            out.append(_pseudonymize_extras(frame[EXTRAS], extras_plans, key, dataset, redaction))
             continue
-        out.append(apply(frame[plan.column], plan.action, plan.entity, key, dataset))
+        out.append(apply(frame[plan.column], plan.action, plan.entity, key, dataset, redaction))
     return pl.DataFrame(out)
 
 
 def _pseudonymize_extras(
-    series: pl.Series, plans: list[ColumnPlan], key: Key, dataset: str
+    series: pl.Series,
+    plans: list[ColumnPlan],
+    key: Key,
+    dataset: str,
+    redaction: Redaction | None = None,
 ) -> pl.Series:
     """Layout-specific columns inside the JSON `extras`: the same actions, key by key."""
     if series.null_count() == len(series) or not plans:
@@ -200,7 +278,8 @@ def _pseudonymize_extras(
     for plan in plans:  # keys no plan covers (never sampled by detection) are left out
         name = plan.column.removeprefix(f"{EXTRAS}.")
         if name in frame.columns and plan.action != "drop":
-            kept.append(apply(frame[name].cast(pl.String), plan.action, plan.entity, key, dataset))
+            series = frame[name].cast(pl.String)
+            kept.append(apply(series, plan.action, plan.entity, key, dataset, redaction))
     if not kept:
         return pl.Series(EXTRAS, [None] * len(series), dtype=pl.String)
     return pl.DataFrame(kept).select(pl.struct(pl.all()).struct.json_encode().alias(EXTRAS))[EXTRAS]

@@ -2,7 +2,10 @@
 
 An entry with patterns becomes a pattern recognizer whose matches must pass the entry's
 validator (the one the column classifier uses); an entry found by the customer's patterns
-becomes one over those patterns; an entry that names a Presidio recognizer gets Presidio's.
+becomes one over those patterns; an entry that names a Presidio recognizer gets Presidio's,
+under our collision rules: a match Presidio accepts must pass the entry's validator too (a
+Luhn-valid IMEI is no credit card). spaCy's names are PERSON only: our LOCATION is a street
+address (its own pattern), not every city the model knows.
 """
 
 from __future__ import annotations
@@ -72,13 +75,35 @@ def analyzer_recognizers(
             ours.append(CustomerPatternRecognizer(entity, patterns))
         if entity.presidio is not None:
             presidio.setdefault(entity.presidio, []).append(entity.name)
-    return ours + [r for name, names in presidio.items() for r in _predefined(name, names)]
+    return ours + [r for name, names in presidio.items() for r in _predefined(name, names, known)]
 
 
-def _predefined(class_name: str, names: list[str]) -> list[EntityRecognizer]:
+def _predefined(
+    class_name: str, names: list[str], known: Sequence[Entity]
+) -> list[EntityRecognizer]:
     """Presidio's predefined recognizer of that class for those entities: a pattern recognizer
-    per entity, or one NER recognizer for all of them."""
+    per entity (its matches checked by our validator), or one NER recognizer for all of them."""
     cls = getattr(predefined_recognizers, class_name)
     if issubclass(cls, PatternRecognizer):
-        return [cls(supported_entity=name) for name in names]
+        by_name = {e.name: e for e in known}
+        return [_under_our_rules(cls, by_name[name], known) for name in names]
     return [cls(supported_entities=names)]
+
+
+def _under_our_rules(
+    cls: type[PatternRecognizer], entity: Entity, known: Sequence[Entity]
+) -> PatternRecognizer:
+    """Presidio's pattern recognizer whose matches must also pass the entry's validator with
+    its collisions; a match that does keeps Presidio's own score."""
+    check = registry.validator(entity, known) if entity.validator is not None else None
+
+    class Ruled(cls):  # type: ignore[valid-type,misc]
+        def validate_result(self, pattern_text: str) -> bool | None:
+            result: bool | None = super().validate_result(pattern_text)
+            if result is False or (check is not None and not check(pattern_text)):
+                return False
+            return result
+
+    Ruled.__name__ = Ruled.__qualname__ = cls.__name__
+    recognizer: PatternRecognizer = Ruled(supported_entity=entity.name)
+    return recognizer

@@ -13,13 +13,34 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
+from phonenumbers import re_util
+from stdnum import iban as stdnum_iban
 from stdnum import imsi as stdnum_imsi
+
+# libphonenumber recompiles its metadata patterns once they fall out of re's small cache; a
+# column of numbers from several regions does that thousands of times. Keep them compiled.
+re_util.enable_pattern_cache()
 
 REGIONS = ("US", "CA", "GB", "DE", "FR")
 _NON_DIGITS = re.compile(r"[\s().\-/+]")
 _HEX14 = re.compile(r"[0-9A-F]{14}")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
 _SSN = re.compile(r"^(\d{3})([- .]?)(\d{2})\2(\d{4})$")
+_SSN_WRITTEN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_GROUPED_4 = re.compile(r"^\d{4}([ -])\d{4}\1\d{4}\1\d{4}$")  # how cards are written
+# NANP: area code 2-9 first, not N11 or N9X; exchange 2-9 first, not N11 (ATIS numbering rules).
+_NANP_SHAPE = re.compile(r"^1?[2-9](?:[02-8]\d|1[02-9])[2-9](?:[02-9]\d|1[02-9])\d{4}$")
+_WRITTEN_NUMBER = re.compile(r"^\+?[\d\s().\-/]+$")
+_E164_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+# Payment card brands: issuer prefixes and the lengths each brand issues (ISO/IEC 7812).
+_CARD_BRANDS = (
+    (re.compile(r"^4"), (13, 16, 19)),  # Visa
+    (re.compile(r"^(?:5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)"), (16,)),  # Mastercard
+    (re.compile(r"^3[47]"), (15,)),  # American Express
+    (re.compile(r"^(?:6011|65|64[4-9])"), (16, 19)),  # Discover
+    (re.compile(r"^35(?:2[89]|[3-8]\d)"), (16, 17, 18, 19)),  # JCB
+    (re.compile(r"^3(?:0[0-5]|[689])"), (14, 16)),  # Diners Club
+)
 # USPS street suffixes (the common ones) and unit designators.
 _STREET_TYPES = (
     "st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|pkwy|"
@@ -39,6 +60,7 @@ _STREET_TYPES = (
     "turnpike|underpass|union|unions|valley|valleys|viaduct|ville|vista|vistas|walks|wall|ways|"
     "well|wells|pine|pines|village|villages|rue|pointe|plaza|port|squares|underpass"
 )
+STREET_TYPES = _STREET_TYPES  # the free-text street pattern (piiscan.entities) uses them
 _STREET = re.compile(
     rf"^\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){{0,5}}(?:{_STREET_TYPES})\b\.?"
     r"|^\s*\d{1,6}\s+.+,\s*[^,]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$"  # ..., City, ST 12345
@@ -84,8 +106,11 @@ def is_imei(value: str) -> bool:
 
 
 def is_imeisv(value: str) -> bool:
-    """16-digit IMEISV: TAC + serial + software version (no check digit)."""
+    """16-digit IMEISV: TAC + serial + software version (no check digit). A number written in
+    four groups of four, or one that is a valid payment card number, is a card's."""
     number = digits(value)
+    if _GROUPED_4.match(value.strip()) or is_card_number(number):
+        return False
     return (
         len(number) == 16
         and number.isdigit()
@@ -180,6 +205,22 @@ def is_phone(value: str, regions: Iterable[str] = REGIONS) -> bool:
     return len(number) >= 10 and _valid_number("+" + number, None)
 
 
+def is_phone_shaped(value: str) -> bool:
+    """Written like a telephone number, whether or not libphonenumber knows its range: NANP
+    (area code and exchange by the numbering rules: fictional 555 numbers and new area codes
+    pass) or E.164 (+, a country code, 8 to 15 digits). One random 10-digit id in two passes:
+    the detector counts this only when nearly every value of a column does."""
+    text = value.strip()
+    if not _WRITTEN_NUMBER.match(text):
+        return False
+    number = digits(text)
+    if text.startswith("+"):
+        if number.startswith("1"):
+            return len(number) == 11 and _NANP_SHAPE.match(number) is not None
+        return 8 <= len(number) <= 15 and any(number[:n] in _E164_CODES for n in (1, 2, 3))
+    return len(number) in (10, 11) and _NANP_SHAPE.match(number) is not None
+
+
 def is_email(value: str) -> bool:
     """An e-mail address."""
     return _EMAIL.match(value.strip()) is not None
@@ -203,10 +244,31 @@ def is_ssn(value: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
+def is_ssn_written(value: str) -> bool:
+    """A social security number written AAA-GG-SSSS: the form that needs no header."""
+    return _SSN_WRITTEN.match(value.strip()) is not None and is_ssn(value)
+
+
 def is_credit_card(value: str) -> bool:
     """13-19 digits passing Luhn (collides with IMEIs and ICCIDs: needs a header)."""
     number = digits(value)
     return number.isdigit() and 13 <= len(number) <= 19 and luhn_ok(number)
+
+
+def is_card_number(value: str) -> bool:
+    """A payment card number: Luhn, and a brand's issuer prefix at a length that brand issues
+    (an IMEI's 15 digits or an ICCID's 89 prefix are none)."""
+    number = digits(value)
+    if not (number.isdigit() and 13 <= len(number) <= 19 and len(set(number)) > 1):
+        return False
+    brand = any(p.match(number) and len(number) in lengths for p, lengths in _CARD_BRANDS)
+    return brand and luhn_ok(number)
+
+
+def is_iban(value: str) -> bool:
+    """An IBAN: country code, check digits (mod 97) and the country's length and format."""
+    text = value.strip()
+    return 15 <= len(text.replace(" ", "")) <= 34 and bool(stdnum_iban.is_valid(text))
 
 
 def is_street_address(value: str) -> bool:
@@ -217,6 +279,15 @@ def is_street_address(value: str) -> bool:
 
 
 _ID_SHAPE = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z0-9._-]{2,30}$")
+
+
+_PREFIXED_ID = re.compile(r"^(?:EMP|EE|HR)[-_]?\d{4,8}$", re.IGNORECASE)
+
+
+def is_prefixed_employee_id(value: str) -> bool:
+    """An employee ID with a prefix only HR systems use (EMP-12345, HR004211); a lone letter
+    (E123456) is as often an equipment or order code, so it needs the customer's pattern."""
+    return _PREFIXED_ID.match(value.strip()) is not None
 
 
 def is_id_shaped(value: str) -> bool:

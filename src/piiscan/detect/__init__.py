@@ -8,17 +8,20 @@ identifiers); spaCy only for text that could be names, batched (classify.py). Ev
 """
 
 from piiscan.detect.classify import ColumnFinding, Detector, Models, Settings
-from piiscan.detect.headers import header_evidence, header_words
-from piiscan.detect.sampling import mask, sample_values, wilson_lower
+from piiscan.detect.headers import HeaderEvidence, header_evidence, header_words, read_header
+from piiscan.detect.sampling import mask, sample_values, uninformative, wilson_lower
 
 __all__ = [
     "ColumnFinding",
     "Detector",
+    "HeaderEvidence",
     "Models",
     "Settings",
     "header_evidence",
     "header_words",
     "mask",
+    "read_header",
     "sample_values",
+    "uninformative",
     "wilson_lower",
 ]

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 import polars as pl
 
 from piiscan import entities as registry
-from piiscan.detect.headers import header_evidence
-from piiscan.detect.sampling import mask, sample_values, wilson_lower
+from piiscan.detect.headers import HeaderEvidence, read_header
+from piiscan.detect.sampling import mask, sample_values, uninformative, wilson_lower
 from piiscan.entities import Entity, Validator
 
 
@@ -29,12 +29,24 @@ class Models(Protocol):
 
 HEADER_BOOST = 0.2
 HEADER_PENALTY = 0.45
+HEADER_ONLY_CONFIDENCE = 0.5  # below any value-based finding: the values could not confirm it
+NEARLY_ALL = 0.95  # share of values a structural or unaided form needs before it counts
+STRUCTURE_WEIGHT = 0.9  # a well-formed number is less proof than a number in an assigned range
+UNINFORMATIVE_SHARE = 0.9  # values that cannot confirm a header (placeholders, masked)
+# Validators run in rounds over the sample: after each round a column far from the entity
+# (under LOW of the values so far) or plainly of it (every value so far, CERTAIN of them at
+# least) is decided on the values read; the rest are not validated.
+ROUND = 50
+LOW = 0.3
+CERTAIN = 100
 NAME_SHAPE = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){0,4}\.?$")
 _LETTER = re.compile(r"[A-Za-z]")
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
 MIN_FIXED_WIDTH_SAMPLE = 30  # values needed before an all-digit ID pattern counts unaided
 LAST_FIRST = re.compile(r"^\s*([^,]+),\s*([^,]+)$")
-_TOKEN = re.compile(r"[\w.@+:%'-]+(?:[ -]\d+)*")  # words of free text a validator may read
+# Words of free text a validator may read: a number written in groups ("(212) 555-0147",
+# "+44 20 7946 0958") is one word; a word before it is not part of it.
+_TOKEN = re.compile(r"\+?\(?\d[\d().-]*(?: \(?\d[\d().-]*)*|[\w.@+:%'-]+")
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,13 @@ class Settings:
     threshold: float = 0.6  # confidence at which a column is tagged
     seed: int = 20261128  # sampling order; same seed, same sample
     free_text_tokens: float = 8.0  # mean words per value above which a column is free text
-    free_text_sample: int = 30  # free-text values analysed with the full Presidio analyzer
+    free_text_sample: int = 200  # free-text values analysed (Presidio analyzer, spaCy batched)
+    # A free-text column is personal data when an entity is found in this share of its sampled
+    # values, or (when free_text_values is set) in that many distinct sampled values; never on
+    # fewer than free_text_min_values (one hit, such as a carrier's PO box, never decides).
+    free_text_share: float = 0.02
+    free_text_values: int = 0
+    free_text_min_values: int = 2
     ner_sample: int = 60  # values per candidate column the NER model reads
 
 
@@ -58,9 +76,20 @@ class ColumnFinding:
     confidence: float
     evidence: dict[str, Any]
     action: str
-    source: str = "detection"  # detection | review (a reviewer's override in configs/)
+    # detection | header (the header alone: its values could not confirm it; needs review) |
+    # review (a reviewer's override in configs/)
+    source: str = "detection"
     detected_entity: str | None = None  # what detection said, when a review overrides it
     review: dict[str, Any] | None = None  # the override: decision, reason, decided_by, decided_at
+    kind: str = "values"  # values | free_text (sentences: the entity is the one most found)
+
+    @property
+    def policy_entity(self) -> str | None:
+        """The name the policy's actions know the column by: FREE_TEXT for free text that holds
+        personal data (it is redacted in place, whatever entity it holds), else the entity."""
+        if self.kind == "free_text" and self.entity is not None and self.source != "review":
+            return registry.FREE_TEXT
+        return self.entity
 
     def as_json(self) -> dict[str, Any]:
         """The scan contract's column object (a review shows in the evidence)."""
@@ -86,6 +115,7 @@ class ColumnFinding:
             "source": self.source,
             "detected_entity": self.detected_entity if self.review else self.entity,
             "review": self.review,
+            "kind": self.kind,
         }
 
 
@@ -152,6 +182,11 @@ class Detector:
             if e.recognized_by == "customer_patterns"
         }
         self._needs_header = frozenset(e.name for e in self.entities if e.needs_header)
+        self._structure = {e.name: e.structure for e in self.entities if e.structure is not None}
+        self._unaided = {e.name: e.unaided for e in self.entities if e.unaided is not None}
+        self._under_header = {
+            e.name: e.under_header for e in self.entities if e.under_header is not None
+        }
         self._whole_text = frozenset(e.name for e in self.entities if e.whole_text)
         # The entity the spaCy model's names are (PERSON): name-shaped values, read in one pass.
         self._names = next((e.name for e in self.entities if e.recognized_by == "ner"), None)
@@ -193,15 +228,15 @@ class Detector:
         """Every validator's candidate for a column (the customer-pattern ones included)."""
         if not values:
             return []
-        supported, not_pii = header_evidence(name, self.entities)
+        header = read_header(name, self.entities)
         candidates = [
-            self._score(entity, validator, values, supported, not_pii)
+            self._score(entity, validator, values, header)
             for entity, validator in self.validators.items()
         ]
         return [
             *candidates,
             *(
-                self._patterns(entity, validator, values, supported, not_pii)
+                self._patterns(entity, validator, values, header)
                 for entity, validator in self._patterned.items()
             ),
         ]
@@ -245,24 +280,27 @@ class Detector:
         validated: list[_Candidate],
         person: tuple[float, float] | None,
     ) -> ColumnFinding:
-        supported, not_pii = header_evidence(name, self.entities)
+        header = read_header(name, self.entities)
         evidence: dict[str, Any] = {"sampled": len(values)}
-        if supported:
-            evidence["header_supports"] = sorted(supported)
-        if not_pii:
+        if header.supported:
+            evidence["header_supports"] = sorted(header.supported)
+        if header.not_pii or header.against:
             evidence["header_contradicts"] = True
-        if not values:
+        if not values:  # nothing to read (a dropped column): nothing personal either
             evidence["reason"] = "no values to sample"
             return ColumnFinding(name, None, 0.0, evidence, self.action_for(None))
 
-        mean_words = sum(len(v.split()) for v in values) / len(values)
-        if mean_words > self.settings.free_text_tokens:
-            return self._free_text(name, values, evidence)
-
         candidates = list(validated)
         if person is not None and self._names is not None:
-            candidates.append(self._person(self._names, values, person, supported, not_pii))
+            candidates.append(self._person(self._names, values, person, header))
         live = [c for c in candidates if c.matches]
+        best = max(live, key=lambda c: (c.confidence, -self._priority[c.entity]), default=None)
+        mean_words = sum(len(v.split()) for v in values) / len(values)
+        if mean_words > self.settings.free_text_tokens and (
+            best is None or best.confidence < self.settings.threshold
+        ):
+            return self._free_text(name, values, evidence)
+
         evidence["scores"] = {
             c.entity: {
                 "share": round(c.share, 3),
@@ -271,86 +309,128 @@ class Detector:
             }
             for c in sorted(live, key=lambda c: -c.confidence)[:4]
         }
-        best = max(live, key=lambda c: (c.confidence, -self._priority[c.entity]), default=None)
         if best is None or best.confidence < self.settings.threshold:
-            return ColumnFinding(
-                name, None, best.confidence if best else 0.0, evidence, self.action_for(None)
-            )
+            return self._header_only(name, values, header, evidence, best.confidence if best else 0)
         evidence["recognizer"] = best.entity
         evidence["examples"] = [mask(v, best.entity) for v in best.examples[:3]]
         return ColumnFinding(
             name, best.entity, best.confidence, evidence, self.action_for(best.entity)
         )
 
-    def _score(
+    def _header_only(
         self,
-        entity: str,
-        validator: Validator,
+        name: str,
         values: list[str],
-        supported: set[str],
-        not_pii: bool,
+        header: HeaderEvidence,
+        evidence: dict[str, Any],
+        confidence: float,
+    ) -> ColumnFinding:
+        """A header that names an identifier outright over values that cannot confirm it
+        (placeholders such as N/A or 0000, masked values): flagged with the header's entity, for
+        review; else not PII."""
+        blank = sum(1 for v in values if uninformative(v))
+        outright = [e.name for e in self.entities if e.name in header.outright]
+        if not outright or blank < UNINFORMATIVE_SHARE * len(values):
+            return ColumnFinding(name, None, confidence, evidence, self.action_for(None))
+        entity = outright[0]
+        evidence["header_only"] = True
+        evidence["uninformative"] = blank
+        evidence["recognizer"] = "header"
+        return ColumnFinding(
+            name,
+            entity,
+            HEADER_ONLY_CONFIDENCE,
+            evidence,
+            self.action_for(entity),
+            source="header",
+        )
+
+    def _score(
+        self, entity: str, validator: Validator, values: list[str], header: HeaderEvidence
     ) -> _Candidate:
-        matched = [v for v in values if validator(v)]
-        share = len(matched) / len(values)
-        confidence = _adjust(share, entity, len(values), supported, not_pii)
-        if entity in self._needs_header and entity not in supported:
-            confidence = min(confidence, self.settings.threshold - 0.01)
+        if entity in header.supported and entity in self._under_header:
+            validator = self._under_header[entity]
+        matched: list[str] = []
+        read = 0
+        for read, value in enumerate(values, start=1):
+            if validator(value):
+                matched.append(value)
+            if read % ROUND == 0 and (
+                len(matched) < LOW * read or (len(matched) == read >= CERTAIN)
+            ):
+                break
+        share = len(matched) / read
+        shaped = self._structure.get(entity)
+        if shaped is not None and share < NEARLY_ALL:
+            # Numbering rules decided over the whole column: random ids fail them too often.
+            formed = [v for v in values if shaped(v)]
+            if len(formed) >= NEARLY_ALL * len(values):
+                share = max(share, STRUCTURE_WEIGHT * len(formed) / len(values))
+                matched, read = formed, len(values)
+        confidence = _adjust(share, entity, read, header)
+        if entity in self._needs_header and entity not in header.supported:
+            unaided = self._unaided_share(entity, values)
+            if unaided >= NEARLY_ALL:
+                confidence = _adjust(unaided, entity, len(values), header) * 0.95
+            else:
+                confidence = min(confidence, self.settings.threshold - 0.01)
         return _Candidate(entity, share, len(matched), confidence, matched)
 
+    def _unaided_share(self, entity: str, values: list[str]) -> float:
+        """The share of values in the entity's distinctive form (0 without one)."""
+        check = self._unaided.get(entity)
+        if check is None:
+            return 0.0
+        return sum(1 for v in values if check(v)) / len(values)
+
     def _patterns(
-        self,
-        entity: str,
-        validator: Validator,
-        values: list[str],
-        supported: set[str],
-        not_pii: bool,
+        self, entity: str, validator: Validator, values: list[str], header: HeaderEvidence
     ) -> _Candidate:
         configured = [v for v in values if self._configured(v)]
-        if entity in supported:
+        if entity in header.supported:
             matched = [v for v in values if self._configured(v) or validator(v)]
             share = len(matched) / len(values)
-            confidence = _adjust(share, entity, len(values), supported, not_pii)
+            confidence = _adjust(share, entity, len(values), header)
             return _Candidate(entity, share, len(matched), confidence, matched)
         # Without the header only a distinctive configured pattern counts: one with letters, or
         # an all-digit one that every sampled value matches at one fixed width (zero-padded IDs
-        # stored as text; counters, amounts and integer columns vary in width).
+        # stored as text; counters, amounts and integer columns vary in width); or, configured
+        # or not, a prefix HR systems use (EMP-12345) on nearly every value.
         distinctive = [v for v in configured if _LETTER.search(v)]
         if not distinctive and _zero_padded_ids(configured, values):
             distinctive = configured
+        if self._unaided_share(entity, values) >= NEARLY_ALL and len(values) >= 10:
+            check = self._unaided[entity]
+            distinctive = [v for v in values if check(v) or v in set(distinctive)]
         share = len(distinctive) / len(values)
-        confidence = _adjust(share, entity, len(values), supported, not_pii) * 0.95
+        confidence = _adjust(share, entity, len(values), header) * 0.95
         return _Candidate(entity, share, len(distinctive), confidence, distinctive)
 
     def _person(
-        self,
-        entity: str,
-        values: list[str],
-        scores: tuple[float, float],
-        supported: set[str],
-        not_pii: bool,
+        self, entity: str, values: list[str], scores: tuple[float, float], header: HeaderEvidence
     ) -> _Candidate:
         ner, shape = scores
         share = 0.65 * ner + 0.35 * shape
         sampled = min(len(values), self.settings.ner_sample)
-        if entity in supported:
+        if entity in header.supported:
             # The small model misses many lone given names and surnames; a name header and
             # name-shaped values agreeing is evidence enough.
             share = max(share, 0.8 * shape)
         shaped = [v for v in values if NAME_SHAPE.match(_as_written_name(v))]
         return _Candidate(
-            entity, share, len(shaped), _adjust(share, entity, sampled, supported, not_pii), shaped
+            entity, share, len(shaped), _adjust(share, entity, sampled, header), shaped
         )
 
     def _free_text(self, name: str, values: list[str], evidence: dict[str, Any]) -> ColumnFinding:
-        """Free text: report every entity found in the sampled values."""
+        """Free text: the share of sampled values holding each entity; personal data when one
+        reaches the threshold (a share, or a number of distinct values), redacted in place."""
         counts: dict[str, int] = {}
+        texts = values[: self.settings.free_text_sample]
         if self.models is not None:
-            texts = values[: self.settings.free_text_sample]
             per_text = [
                 {entity for entity, _ in found} for found in self.models.analyze_texts(texts)
             ]
         else:  # no model: our validators over the words
-            texts = values
             per_text = [
                 {
                     e
@@ -363,17 +443,39 @@ class Detector:
         for found in per_text:
             for entity in found:
                 counts[entity] = counts.get(entity, 0) + 1
+        evidence.pop("header_contradicts", None)
         evidence["free_text"] = True
         evidence["sampled"] = len(texts)
         evidence["entities"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        if not counts:
-            return ColumnFinding(name, None, 0.0, evidence, self.action_for(None))
-        entity, hits = max(
-            counts.items(), key=lambda kv: (kv[1], -self._priority.get(kv[0], len(self._priority)))
+        evidence["shares"] = {e: round(n / len(texts), 4) for e, n in evidence["entities"].items()}
+        settings = self.settings
+        evidence["threshold"] = (
+            {"share": settings.free_text_share, "values": settings.free_text_values}
+            if settings.free_text_values
+            else {"share": settings.free_text_share}
         )
-        confidence = min(1.0, 0.5 + hits / len(texts))
+        personal = {
+            entity: hits
+            for entity, hits in counts.items()
+            if hits >= settings.free_text_min_values
+            and (
+                hits >= settings.free_text_share * len(texts)
+                or (settings.free_text_values and hits >= settings.free_text_values)
+            )
+        }
+        if not personal:
+            top = max(counts.values(), default=0) / len(texts)
+            return ColumnFinding(
+                name, None, round(top, 3), evidence, self.action_for(None), kind="free_text"
+            )
+        entity, _ = max(
+            personal.items(),
+            key=lambda kv: (kv[1], -self._priority.get(kv[0], len(self._priority))),
+        )
+        evidence["recognizer"] = "free_text"
+        confidence = min(1.0, self.settings.threshold + 2 * sum(personal.values()) / len(texts))
         action = self.actions.get(registry.FREE_TEXT, "drop")
-        return ColumnFinding(name, entity, confidence, evidence, action)
+        return ColumnFinding(name, entity, confidence, evidence, action, kind="free_text")
 
     def _tokens_for(self, entity: str, text: str) -> list[str]:
         """Candidate substrings of free text for a validator."""
@@ -382,11 +484,11 @@ class Detector:
         return [t.strip(".,;:") for t in _TOKEN.findall(text)]
 
 
-def _adjust(share: float, entity: str, sampled: int, supported: set[str], not_pii: bool) -> float:
+def _adjust(share: float, entity: str, sampled: int, header: HeaderEvidence) -> float:
     confidence = wilson_lower(share, sampled)
-    if entity in supported:
+    if entity in header.supported:
         confidence += HEADER_BOOST
-    elif not_pii:
+    elif header.not_pii or entity in header.against:
         confidence -= HEADER_PENALTY
     return max(0.0, min(1.0, confidence))
 

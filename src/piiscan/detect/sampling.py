@@ -48,3 +48,26 @@ def mask(value: str, entity: str | None) -> str:
     keep = 4 if len(value) > 8 else 2
     head = re.sub(r"[0-9A-Za-z]", "*", value[:-keep])
     return head + value[-keep:]
+
+
+_PLACEHOLDER = re.compile(
+    r"^(?:#?n/?a|none|null|nil|nan|unknown|unassigned|not assigned|not available|tbd|tba|pending|"
+    r"redacted|\[redacted\]|<redacted>|masked|withheld|hidden|private|removed|see notes|"
+    r"-+|_+|\.+|\?+|#+|0+|9+|x+|\*+)$",
+    re.IGNORECASE,
+)
+_MASK_RUN = re.compile(r"[*•#]{2,}|[xX]{3,}")
+
+
+def uninformative(value: str) -> bool:
+    """A value that cannot confirm what its header says: a placeholder (N/A, TBD, 0000) or a
+    masked value (***-***-0147, XXXX-XXXX-1234, J*** D**)."""
+    text = value.strip()
+    if _PLACEHOLDER.match(text):
+        return True
+    runs = _MASK_RUN.findall(text)
+    if not runs:
+        return False
+    hidden = sum(len(run) for run in runs)
+    shown = sum(1 for c in text if c.isalnum()) - sum(len(r) for r in runs if r[0] in "xX")
+    return hidden >= shown

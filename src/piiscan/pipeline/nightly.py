@@ -71,7 +71,7 @@ def pseudonymize_customer(
     sources = load_sources(storage, customer)
     entity_actions = config.entity_actions()
     for dataset, columns in findings.items():
-        detected = {f.name: f.entity for f in columns}
+        detected = {f.name: f.policy_entity for f in columns}
         reviewed = {f.name for f in columns if f.source == "review"}
         overrides = {c: str(a) for c, a in config.column_actions.get(dataset, {}).items()}
         results.append(
@@ -85,6 +85,7 @@ def pseudonymize_customer(
                 overrides,
                 reviewed,
                 sources,
+                redaction=config.redaction,
             )
         )
     if any(r.files_written for r in results):

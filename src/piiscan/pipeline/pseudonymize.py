@@ -21,7 +21,14 @@ from piiscan.errors import NotFoundError, PolicyError
 from piiscan.lake import keys
 from piiscan.lake.provenance import Sources, load_sources, made_from, save_sources
 from piiscan.pipeline.scan import zone_files
-from piiscan.pseudonymize import DatasetResult, Key, plan_columns, pseudonymize_frame
+from piiscan.pseudonymize import (
+    DatasetResult,
+    Key,
+    Redaction,
+    SpanFinder,
+    plan_columns,
+    pseudonymize_frame,
+)
 from piiscan.schema import DATASETS, EXTRAS
 from piiscan.storage import Storage
 
@@ -56,10 +63,13 @@ def pseudonymize_dataset(
     column_actions: Mapping[str, str],
     reviewed: Collection[str] = (),
     sources: Sources | None = None,
+    finder: SpanFinder | None = None,
+    redaction: str = "token",
 ) -> DatasetResult:
     """Mirror one dataset of one customer; all of its files, or none of them. sources: what the
     customer's analytics files were made from (updated in place for the files written; None:
-    read and saved here)."""
+    read and saved here). Free text to redact is read by `finder` (the spaCy/Presidio engines,
+    loaded only when a column needs them)."""
     own_record = sources is None
     record = load_sources(storage, customer) if sources is None else sources
     files = zone_files(storage, "restricted", dataset, customer)
@@ -69,7 +79,15 @@ def pseudonymize_dataset(
     extras_plans = plan_columns(
         dataset, extras_names, detected, entity_actions, column_actions, reviewed
     )
-    applied = [asdict(p) for p in plans + extras_plans]
+    applied: list[dict[str, object]] = [asdict(p) for p in plans + extras_plans]
+    redactor = None
+    if any(p.action == "redact" for p in plans + extras_plans):
+        applied.append({"redaction": redaction})  # a new mode writes the files again
+        if finder is None:
+            from piiscan.nlp import Engines
+
+            finder = Engines()
+        redactor = Redaction(finder, redaction)
     staged: list[tuple[Path, str, str, int]] = []
     rows = 0
     kept = 0
@@ -85,7 +103,7 @@ def pseudonymize_dataset(
                 continue
             with storage.local_copy(source) as local:
                 frame = pl.read_parquet(local)
-            result = pseudonymize_frame(frame, plans, key, dataset, extras_plans)
+            result = pseudonymize_frame(frame, plans, key, dataset, extras_plans, redactor)
             if result.height != frame.height:
                 raise PolicyError(dataset, "*", "row count changed while pseudonymizing")
             path = Path(tmp) / f"{index}.parquet"
