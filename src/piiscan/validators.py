@@ -64,7 +64,9 @@ STREET_TYPES = _STREET_TYPES  # the free-text street pattern (piiscan.entities) 
 _STREET = re.compile(
     rf"^\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){{0,5}}(?:{_STREET_TYPES})\b\.?"
     r"|^\s*\d{1,6}\s+.+,\s*[^,]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$"  # ..., City, ST 12345
-    r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
+    # A unit after a house number and a street name; a unit alone ("telematics unit 1234",
+    # "suite 3" of a product) is no address.
+    r"|^\s*\d{1,6}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ.'-]+\s+){1,4}(?:apt|suite|ste|unit)\.?\s*#?\d+",
     re.IGNORECASE,
 )
 # European and Latin American street words: German ones end compound words (Hauptstraße,
