@@ -280,7 +280,9 @@ def is_street_address(value: str) -> bool:
     return _STREET.search(value) is not None or _STREET_EU.search(value) is not None
 
 
-_ID_SHAPE = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z0-9._-]{2,30}$")
+# A few letters and digits (E-12345), or a login (jdoe, jane.doe2); not a system's random key
+# (4159892Bb42EBde: letters and digits mixed throughout).
+_ID_SHAPE = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z._-]{1,30}\d{0,4}$")
 
 
 _PREFIXED_ID = re.compile(r"^(?:EMP|EE|HR)[-_]?\d{4,8}$", re.IGNORECASE)
