@@ -283,10 +283,12 @@ _BUILT_IN = (
         ),
         name_words=words("name names nom nombre"),
         name_qualifiers=words(
-            "agent apellido benutzer cardholder client contact customer display driver emp "
-            "employee empleado employe famille family first full given holder last manager "
-            "member middle mitarbeiter owner patient person preferred primary requester "
-            "staff student subscriber supervisor titular usuario user utilisateur worker"
+            "addressee agent apellido applicant assignee benutzer beneficiary beneficiario "
+            "candidate cardholder caller client consignee contact creditor customer debtor "
+            "display driver emp employee empleado employe famille family first full given guest "
+            "holder insured last manager member middle mitarbeiter owner passenger patient "
+            "payee payer person preferred primary recipient reporter requester sender signer "
+            "staff student subscriber supervisor tenant titular usuario user utilisateur worker"
         ),
         header_vetoes=words(  # "device name", "plan name": a thing's name
             "account carrier city company device feature file host item login model plan "
