@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from piiscan import validators as v
@@ -110,6 +111,13 @@ NOT_PII_WORDS = words(
     "cuenta cycle date datum duration factura facture fan fecha fee frais gb importe invoice kb "
     "konto kosten mb min minutes montant order pedido period plan price qty quantity rate "
     "rechnung ref reference remit remittance tax taxes ticket time total transaction txn usage"
+)
+# Nouns that head a thing's name, not a person's: a name span of free text ending in one
+# ("Flex Pool Tier", "Bill" of "Bill cycle") is no name.
+THING_NOUNS = words(
+    "account bill billing bundle center centre charge charges device feature group invoice "
+    "model network package plan plans pool portal product program service share store team "
+    "tier unit usage"
 )
 # Words a header may hold between the words that matter ("Nom de famille", "Name of user").
 FILLER_WORDS = words("a de del der des di du e el la las le les los of the und y")
@@ -275,6 +283,8 @@ _BUILT_IN = (
         "PERSON",
         "A person's name, read by the spaCy model.",
         recognized_by="ner",
+        # In free text: the model's spans that can be names (no codes, not a thing's name).
+        validator=partial(v.is_name_span, things=THING_NOUNS),
         presidio="SpacyRecognizer",
         header_words=words(
             "apellido apellidos contact display familienname first firstname fname forename "
@@ -299,6 +309,8 @@ _BUILT_IN = (
             "vorname"
         ),
         mask="letters",
+        examples=("Jane Doe", "DOE, JANE", "Bill Smith", "Ana María Pérez"),
+        decoys=("ORD-95547957", "INC2040913", "GB", "Flex Pool Tier", "Bill"),
     ),
     Entity(
         "LOCATION",

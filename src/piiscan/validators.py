@@ -297,3 +297,19 @@ def is_prefixed_employee_id(value: str) -> bool:
 def is_id_shaped(value: str) -> bool:
     """Shaped like an identifier some HR system could issue: E-12345, jdoe, an e-mail."""
     return _ID_SHAPE.match(value) is not None or is_email(value)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def is_name_span(text: str, things: frozenset[str] = frozenset()) -> bool:
+    """Whether a span the NER model tagged as a name can be one: no digits (ORD-95547957,
+    INC2040913, a plan's tier 2), not only short capitals (GB, MB), and not headed by a thing's
+    noun (`things`: "Flex Pool Tier", "Bill" of "Bill cycle"), the way a header's last word
+    decides what a name names."""
+    words = text.replace(",", " ").split()
+    if not words or _DIGIT.search(text):
+        return False
+    if all(w.isupper() and len(w.strip(".")) <= 3 for w in words):
+        return False
+    return words[-1].strip(".'").lower() not in things
