@@ -846,6 +846,95 @@ def opaque_numbers(v: Values) -> CorpusFile:
     )
 
 
+def ticket_comments(v: Values) -> CorpusFile:
+    """Ticket comments: a few name the person spoken to or give an e-mail, most hold nothing
+    personal; the reporter written "Last, First M."; a resolution text with nothing personal."""
+    n = 600
+    names = people(v, n)
+    comments = []
+    for first, last in names:
+        roll = v.rng.random()
+        if roll < 0.05:
+            comments.append(
+                v.pick(
+                    (
+                        f"Spoke with {first} {last} about the {v.pick(PLANS2)} renewal.",
+                        f"{first} {last} from accounts payable asked for a copy of the invoice.",
+                        f"Left a voicemail for {first} {last}; will try again tomorrow.",
+                    )
+                )
+            )
+        elif roll < 0.08:
+            comments.append(f"Send the corrected invoice to {v.email(first, last)} please.")
+        else:
+            comments.append(v.plain_note())
+    reporters = [f"{last}, {first} {v.pick(string.ascii_uppercase)}." for first, last in names]
+    return CorpusFile(
+        "ticket_comments.csv",
+        "csv",
+        [
+            Col("comment_id", [f"{v.digits(12)}" for _ in range(n)], None),
+            Col("reporter", reporters, "PERSON"),
+            Col("comment", comments, "PERSON"),
+            Col("resolution", [v.plain_note() for _ in range(n)], None),
+            Col("msisdn", ["1" + v.nanp(0.3, 0.3) for _ in range(n)], "PHONE_NUMBER"),
+            Col("status", [v.pick(("open", "pending", "solved")) for _ in range(n)], None),
+        ],
+    )
+
+
+def uk_subscribers(v: Values) -> CorpusFile:
+    """Subscribers of a UK reseller (Parquet): integer MSISDNs, UK addresses, a masked phone,
+    date of birth, IPv6 of the last login, an ESN column left empty, a tariff name."""
+    n = 400
+    uk = v.eu["en_GB"]
+    firsts = [uk.first_name() for _ in range(n)]
+    lasts = [uk.last_name() for _ in range(n)]
+    addresses = [
+        v.pick(
+            (
+                f"Flat {v.rng.randint(1, 30)}, {uk.building_number()} {uk.street_name()}, "
+                f"{uk.city()} {uk.postcode()}",
+                f"{uk.building_number()} {uk.street_name()}, {uk.city()} {uk.postcode()}",
+            )
+        )
+        for _ in range(n)
+    ]
+    return CorpusFile(
+        "uk_subscribers.parquet",
+        "parquet",
+        [
+            Col("subscriber_no", [int(v.digits(9)) for _ in range(n)], None, pl.Int64),
+            Col(
+                "msisdn",
+                [int(f"447700900{v.digits(3, False)}") for _ in range(n)],
+                "PHONE_NUMBER",
+                pl.Int64,
+            ),
+            Col("forename", firsts, "PERSON"),
+            Col("surname", lasts, "PERSON"),
+            Col("home_address", addresses, "LOCATION"),
+            Col(
+                "alt_phone_masked",
+                [f"(XXX) XXX-{v.digits(4, False)}" for _ in range(n)],
+                "PHONE_NUMBER",
+            ),
+            Col("dob", [v.day(date(1950, 1, 1), 18000) for _ in range(n)], None),
+            Col("last_login_ip", [str(v.fake.ipv6()) for _ in range(n)], "IP_ADDRESS"),
+            Col("esn", [v.pick(("", "n/a", "-")) or None for _ in range(n)], "IMEI"),
+            Col(
+                "tariff_name",
+                [
+                    v.pick(("Business 30GB", "SIM Only Unlimited", "Data Pool 1TB"))
+                    for _ in range(n)
+                ],
+                None,
+            ),
+            Col("monthly_fee", [float(v.money(8, 60)) for _ in range(n)], None, pl.Float64),
+        ],
+    )
+
+
 BUILDERS: tuple[Callable[[Values], CorpusFile], ...] = (
     customers,
     leads,
@@ -865,6 +954,8 @@ BUILDERS: tuple[Callable[[Values], CorpusFile], ...] = (
     mdm_devices,
     reference_tables,
     opaque_numbers,
+    ticket_comments,
+    uk_subscribers,
 )
 
 
@@ -881,12 +972,6 @@ def build(out: Path, seed: int = SEED) -> dict[str, dict[str, str | None]]:
         rows = {len(c.values) for c in spec.columns}
         assert len(rows) == 1 and 300 <= rows.pop() <= 1000, spec.name
         assert all(c.label in (None, *ENTITIES) for c in spec.columns), spec.name
-        spec = CorpusFile(
-            spec.name,
-            spec.fmt,
-            [Col(c.header, c.values, c.label, pl.String) for c in spec.columns],
-            separator=spec.separator,
-        )
         write(spec, folder)
         labels[spec.name] = {c.header: c.label for c in spec.columns}
     (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n")
