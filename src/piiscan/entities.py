@@ -286,6 +286,15 @@ _BUILT_IN = (
         # In free text: the model's spans that can be names (no codes, not a thing's name).
         validator=partial(v.is_name_span, things=THING_NOUNS),
         presidio="SpacyRecognizer",
+        patterns=(  # in free text: a capitalised name after a contact phrase the model misses
+            Pattern(
+                "name after a contact phrase",
+                # Case-sensitive inside Presidio's IGNORECASE: the capitals are the evidence.
+                r"(?-i:(?:(?<=\bwith )|(?<=\bback )|(?<=\bfor )|(?<=\bby )|(?<=\bUser )"
+                r"|(?<=\bcall ))[A-Z][a-z]+(?: [A-Z][a-z]+){1,2}\b)",
+                0.6,
+            ),
+        ),
         header_words=words(
             "apellido apellidos contact display familienname first firstname fname forename "
             "fullname given holder last lastname lname manager nachname owner prenom surname "
