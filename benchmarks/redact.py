@@ -34,11 +34,11 @@ from pathlib import Path
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import polars as pl  # noqa: E402
-from faker import Faker  # noqa: E402
+import polars as pl
+from faker import Faker
 
-from piiscan.nlp import NLP_CONFIGURATION, Engines  # noqa: E402
-from piiscan.pseudonymize import Key, Redaction, apply  # noqa: E402
+from piiscan.nlp import NLP_CONFIGURATION, Engines
+from piiscan.pseudonymize import Key, Redaction, apply
 
 REPO = Path(__file__).resolve().parents[1]
 PII_SHARE = 0.2

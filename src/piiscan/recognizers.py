@@ -88,9 +88,7 @@ def _predefined(
     by_name = {e.name: e for e in known}
     if issubclass(cls, PatternRecognizer):
         return [_under_our_rules(cls, by_name[name], known) for name in names]
-    checks = {
-        name: check for name in names if (check := by_name[name].validator) is not None
-    }
+    checks = {name: check for name in names if (check := by_name[name].validator) is not None}
     if not checks:
         return [cls(supported_entities=names)]
 
