@@ -169,6 +169,7 @@ _BUILT_IN = (
         "A telephone number in national or international form (US, CA, GB, DE, FR).",
         validator=v.is_phone,
         structure=v.is_phone_shaped,
+        under_header=v.is_phone_possible,
         patterns=(
             Pattern(
                 "nanp",

@@ -223,6 +223,23 @@ def is_phone_shaped(value: str) -> bool:
     return len(number) in (10, 11) and _NANP_SHAPE.match(number) is not None
 
 
+def is_phone_possible(value: str) -> bool:
+    """Under a header naming a phone: a valid number, one shaped by the numbering rules, or an
+    international number (with or without its +, as integer columns lose it) of a possible
+    length for its country code, in a range libphonenumber does not list as assigned (UK
+    07700 900xxx drama numbers, new ranges)."""
+    if is_phone(value) or is_phone_shaped(value):
+        return True
+    number = digits(value.strip())
+    if not number.isdigit() or not 8 <= len(number) <= 15 or number.startswith("0"):
+        return False
+    try:
+        parsed = phonenumbers.parse("+" + number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_possible_number(parsed))
+
+
 def is_email(value: str) -> bool:
     """An e-mail address."""
     return _EMAIL.match(value.strip()) is not None
