@@ -1,4 +1,4 @@
-"""Column detection: piiscan against presidio-structured on the labelled corpus, in one run.
+"""Column detection: piiscan against presidio-structured on both labelled corpora, in one run.
 
 Each tool runs as a whole, timed process over the same files (engine start included):
 
@@ -9,11 +9,15 @@ Each tool runs as a whole, timed process over the same files (engine start inclu
 - piiscan in one warm process (engine loaded, one file scanned first): the time per file a
   long-running worker pays.
 
-Scores per tool: recall over PII columns (flagged as any entity), type accuracy over PII columns
-(the labelled entity), false-positive rate over non-PII columns. Prints markdown tables and
-piiscan's errors, and writes results.json next to this file.
+The corpora: corpus.py (carrier extracts drawn from our fixture world) and corpus2.py
+(look-alikes of other tools' public sample tables and of carrier extracts, values regenerated).
+Scores per tool and corpus: recall over PII columns (flagged as any entity), type accuracy over
+PII columns (the labelled entity), false-positive rate over non-PII columns. Prints markdown
+tables (both corpora side by side, then each one's) and piiscan's errors, and writes
+results.json next to this file.
 
     .venv/bin/python benchmarks/detection/evaluate.py [--regenerate] [--skip-presidio-default]
+        [--corpus 1|2|both] [--piiscan-only]
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_DATA = REPO / "benchmarks" / "data" / "detection"
+DEFAULT_DATA2 = REPO / "benchmarks" / "data" / "detection2"
+CORPUS_NAMES = {"1": "corpus 1 (fixture world)", "2": "corpus 2 (public look-alikes)"}
 RESULTS = HERE / "results.json"
 TOOLS = ("piiscan", "presidio_n200", "presidio_default")
 TOOL_NAMES = {
@@ -254,6 +260,27 @@ def _error(kind: str, file: str, column: str, label: str | None, got: str | None
 # -- report ----------------------------------------------------------------------------------
 
 
+def side_by_side(corpora: dict[str, dict[str, Any]]) -> str:
+    """Recall, type accuracy and false-positive rate of every tool on every corpus."""
+    lines = [
+        "| tool | corpus | recall | type accuracy | false-positive rate | wall time (s) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for tool in TOOLS:
+        for key, results in corpora.items():
+            if tool not in results["scores"]:
+                continue
+            s, t = results["scores"][tool], results["times"][tool]
+            lines.append(
+                f"| {TOOL_NAMES[tool]} | {CORPUS_NAMES[key]} "
+                f"| {s['recall']:.2f} ({s['flagged']}/{s['pii_columns']}) "
+                f"| {s['type_accuracy']:.2f} ({s['typed']}/{s['pii_columns']}) "
+                f"| {s['false_positive_rate']:.2f} ({s['false_positives']}/{s['non_pii_columns']}) "
+                f"| {t['wall_s']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The tables printed and pasted into README.md."""
     scores, times = results["scores"], results["times"]
@@ -273,15 +300,21 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {s['false_positive_rate']:.2f} ({s['false_positives']}/{s['non_pii_columns']}) "
             f"| {t['wall_s']:.1f} | {t['cpu_s']:.1f} | {t['wall_s'] / base:.1f}x |"
         )
-    warm = results["warm"]
-    per_file = list(warm["per_file_s"].values())
+    warm = results.get("warm")
+    per_file = list(warm["per_file_s"].values()) if warm else []
+    lines += (
+        []
+        if not warm
+        else [
+            "",
+            "| piiscan, engine loaded | seconds |",
+            "| --- | --- |",
+            f"| start + model load + first file (warm-up) | {warm['warm_up_s']:.2f} |",
+            f"| per file, mean over {len(per_file)} | {sum(per_file) / len(per_file):.3f} |",
+            f"| per file, max | {max(per_file):.3f} |",
+        ]
+    )
     lines += [
-        "",
-        "| piiscan, engine loaded | seconds |",
-        "| --- | --- |",
-        f"| start + model load + first file (warm-up) | {warm['warm_up_s']:.2f} |",
-        f"| per file, mean over {len(per_file)} | {sum(per_file) / len(per_file):.3f} |",
-        f"| per file, max | {max(per_file):.3f} |",
         "",
         "| entity | PII columns | "
         + " | ".join(f"{t} flagged / right type" for t in TOOLS if t in scores)
@@ -301,7 +334,7 @@ def markdown(results: dict[str, Any]) -> str:
 def error_list(errors: list[dict[str, Any]]) -> str:
     """piiscan's misses, wrong types and false positives as a markdown table."""
     if not errors:
-        return "piiscan made no error on the corpus."
+        return "piiscan made no error on this corpus."
     lines = ["| kind | file | column | label | got |", "| --- | --- | --- | --- | --- |"]
     for e in sorted(errors, key=lambda e: (e["kind"], e["file"], e["column"])):
         lines.append(
@@ -314,7 +347,12 @@ def error_list(errors: list[dict[str, Any]]) -> str:
 def main() -> None:
     """Build the corpus if needed, run every tool, score, print and save."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="corpus folder")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="corpus 1 folder")
+    parser.add_argument("--data2", type=Path, default=DEFAULT_DATA2, help="corpus 2 folder")
+    parser.add_argument("--corpus", choices=("1", "2", "both"), default="both")
+    parser.add_argument(
+        "--piiscan-only", action="store_true", help="score piiscan alone (while iterating)"
+    )
     parser.add_argument("--regenerate", action="store_true", help="rewrite the corpus first")
     parser.add_argument("--sample", type=int, default=200, help="sample size for both tools")
     parser.add_argument(
@@ -336,42 +374,83 @@ def main() -> None:
         warm_worker(args.files, args.sample)
         return
 
-    data: Path = args.data.resolve()
+    keys = ("1", "2") if args.corpus == "both" else (args.corpus,)
+    load_before = os.getloadavg()[0]
+    corpora: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        data = (args.data if key == "1" else args.data2).resolve()
+        corpora[key] = evaluate_corpus(key, data, args)
+    results: dict[str, Any] = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "commit": commit(),
+        # Other processes compete for the cores: the 1-minute load before and after the run.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "sample": args.sample,
+        "corpora": corpora,
+    }
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+    print(
+        f"## Both corpora ({results['date']}, commit {results['commit']}, "
+        f"load {results['load_average'][0]} -> {results['load_average'][1]})\n"
+    )
+    print(side_by_side(corpora))
+    for key, corpus in corpora.items():
+        print(f"\n## {CORPUS_NAMES[key]}\n")
+        print(markdown(corpus))
+        print("\n### piiscan errors\n")
+        print(error_list(corpus["scores"]["piiscan"]["errors"]))
+    print(f"\nresults written to {args.out}")
+
+
+def commit() -> str:
+    """The commit measured, marked when src/ has uncommitted changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    return head + (" (+ uncommitted src/)" if git("status", "--porcelain", "src") else "")
+
+
+def evaluate_corpus(key: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Build the corpus if needed, run the tools on it and score them."""
     if args.regenerate or not (data / "labels.json").exists():
         sys.path.insert(0, str(HERE))
-        from corpus import build
-
+        if key == "1":
+            from corpus import build
+        else:
+            from corpus2 import build
         build(data)
     labels: Predictions = json.loads((data / "labels.json").read_text())
     folder = data / "files"
     files = sorted(folder / name for name in labels)
     rows = {p.name: read_strings(p).height for p in files}
 
-    load_before = os.getloadavg()[0]
     runs: dict[str, tuple[Predictions, float, float]] = {}
-    print(f"piiscan scan over {len(files)} files ...", file=sys.stderr)
+    print(f"[{key}] piiscan scan over {len(files)} files ...", file=sys.stderr)
     runs["piiscan"] = run_piiscan(folder, args.sample, args.timeout)
-    print(f"presidio-structured n={args.sample} ...", file=sys.stderr)
-    runs["presidio_n200"] = run_presidio(files, args.sample, args.timeout)
-    if not args.skip_presidio_default:
-        print("presidio-structured over every row (minutes) ...", file=sys.stderr)
-        runs["presidio_default"] = run_presidio(files, None, args.timeout)
-    print("piiscan per-file times in a warm process ...", file=sys.stderr)
-    warm = run_warm(files, args.sample, args.timeout)
-
+    if not args.piiscan_only:
+        print(f"[{key}] presidio-structured n={args.sample} ...", file=sys.stderr)
+        runs["presidio_n200"] = run_presidio(files, args.sample, args.timeout)
+        if not args.skip_presidio_default:
+            print(f"[{key}] presidio-structured over every row (minutes) ...", file=sys.stderr)
+            runs["presidio_default"] = run_presidio(files, None, args.timeout)
+    warm = None
+    if not args.piiscan_only:
+        print(f"[{key}] piiscan per-file times in a warm process ...", file=sys.stderr)
+        warm = run_warm(files, args.sample, args.timeout)
     results: dict[str, Any] = {
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "python": platform.python_version(),
-        # Other processes compete for the cores: the 1-minute load before and after the run.
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "corpus": {
+            "folder": str(data),
             "files": len(files),
             "rows": rows,
             "pii_columns": sum(1 for c in labels.values() for v in c.values() if v),
             "non_pii_columns": sum(1 for c in labels.values() for v in c.values() if not v),
         },
-        "sample": args.sample,
         "scores": {tool: score(labels, run[0]) for tool, run in runs.items()},
         "times": {tool: {"wall_s": run[1], "cpu_s": run[2]} for tool, run in runs.items()},
         "warm": warm,
@@ -379,12 +458,7 @@ def main() -> None:
     }
     base = results["times"]["piiscan"]["wall_s"]
     results["speedup"] = {t: v["wall_s"] / base for t, v in results["times"].items()}
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-
-    print(markdown(results))
-    print("\n### piiscan errors\n")
-    print(error_list(results["scores"]["piiscan"]["errors"]))
-    print(f"\nresults written to {args.out}")
+    return results
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from piiscan import validators as v
@@ -111,6 +112,13 @@ NOT_PII_WORDS = words(
     "konto kosten mb min minutes montant order pedido period plan price qty quantity rate "
     "rechnung ref reference remit remittance tax taxes ticket time total transaction txn usage"
 )
+# Nouns that head a thing's name, not a person's: a name span of free text ending in one
+# ("Flex Pool Tier", "Bill" of "Bill cycle") is no name.
+THING_NOUNS = words(
+    "account bill billing bundle center centre charge charges device feature group invoice "
+    "model network package plan plans pool portal product program service share store team "
+    "tier unit usage"
+)
 # Words a header may hold between the words that matter ("Nom de famille", "Name of user").
 FILLER_WORDS = words("a de del der des di du e el la las le les los of the und y")
 
@@ -161,6 +169,7 @@ _BUILT_IN = (
         "A telephone number in national or international form (US, CA, GB, DE, FR).",
         validator=v.is_phone,
         structure=v.is_phone_shaped,
+        under_header=v.is_phone_possible,
         patterns=(
             Pattern(
                 "nanp",
@@ -275,7 +284,18 @@ _BUILT_IN = (
         "PERSON",
         "A person's name, read by the spaCy model.",
         recognized_by="ner",
+        # In free text: the model's spans that can be names (no codes, not a thing's name).
+        validator=partial(v.is_name_span, things=THING_NOUNS),
         presidio="SpacyRecognizer",
+        patterns=(  # in free text: a capitalised name after a contact phrase the model misses
+            Pattern(
+                "name after a contact phrase",
+                # Case-sensitive inside Presidio's IGNORECASE: the capitals are the evidence.
+                r"(?-i:(?:(?<=\bwith )|(?<=\bback )|(?<=\bfor )|(?<=\bby )|(?<=\bUser )"
+                r"|(?<=\bcall ))[A-Z][a-z]+(?: [A-Z][a-z]+){1,2}\b)",
+                0.6,
+            ),
+        ),
         header_words=words(
             "apellido apellidos contact display familienname first firstname fname forename "
             "fullname given holder last lastname lname manager nachname owner prenom surname "
@@ -283,10 +303,12 @@ _BUILT_IN = (
         ),
         name_words=words("name names nom nombre"),
         name_qualifiers=words(
-            "agent apellido benutzer cardholder client contact customer display driver emp "
-            "employee empleado employe famille family first full given holder last manager "
-            "member middle mitarbeiter owner patient person preferred primary requester "
-            "staff student subscriber supervisor titular usuario user utilisateur worker"
+            "addressee agent apellido applicant assignee benutzer beneficiary beneficiario "
+            "candidate cardholder caller client consignee contact creditor customer debtor "
+            "display driver emp employee empleado employe famille family first full given guest "
+            "holder insured last manager member middle mitarbeiter owner passenger patient "
+            "payee payer person preferred primary recipient reporter requester sender signer "
+            "staff student subscriber supervisor tenant titular usuario user utilisateur worker"
         ),
         header_vetoes=words(  # "device name", "plan name": a thing's name
             "account carrier city company device feature file host item login model plan "
@@ -297,6 +319,8 @@ _BUILT_IN = (
             "vorname"
         ),
         mask="letters",
+        examples=("Jane Doe", "DOE, JANE", "Bill Smith", "Ana María Pérez"),
+        decoys=("ORD-95547957", "INC2040913", "GB", "Flex Pool Tier", "Bill"),
     ),
     Entity(
         "LOCATION",

@@ -11,6 +11,7 @@ address (its own pattern), not every city the model knows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, predefined_recognizers
 
@@ -84,10 +85,27 @@ def _predefined(
     """Presidio's predefined recognizer of that class for those entities: a pattern recognizer
     per entity (its matches checked by our validator), or one NER recognizer for all of them."""
     cls = getattr(predefined_recognizers, class_name)
+    by_name = {e.name: e for e in known}
     if issubclass(cls, PatternRecognizer):
-        by_name = {e.name: e for e in known}
         return [_under_our_rules(cls, by_name[name], known) for name in names]
-    return [cls(supported_entities=names)]
+    checks = {name: check for name in names if (check := by_name[name].validator) is not None}
+    if not checks:
+        return [cls(supported_entities=names)]
+
+    class Checked(cls):  # type: ignore[valid-type,misc]
+        """The model's findings, each kept only if the entry's validator accepts its text."""
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> Any:
+            found = super().analyze(text, entities, nlp_artifacts)
+            return [
+                r
+                for r in found
+                if (check := checks.get(r.entity_type)) is None or check(text[r.start : r.end])
+            ]
+
+    Checked.__name__ = Checked.__qualname__ = cls.__name__
+    recognizer: EntityRecognizer = Checked(supported_entities=names)
+    return [recognizer]
 
 
 def _under_our_rules(

@@ -64,7 +64,9 @@ STREET_TYPES = _STREET_TYPES  # the free-text street pattern (piiscan.entities) 
 _STREET = re.compile(
     rf"^\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ0-9.'-]+\s+){{0,5}}(?:{_STREET_TYPES})\b\.?"
     r"|^\s*\d{1,6}\s+.+,\s*[^,]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$"  # ..., City, ST 12345
-    r"|\b(?:apt|suite|ste|unit)\.?\s*#?\d+",
+    # A unit after a house number and a street name; a unit alone ("telematics unit 1234",
+    # "suite 3" of a product) is no address.
+    r"|^\s*\d{1,6}[A-Za-z]?\s+(?:[A-Za-zÀ-ÿ.'-]+\s+){1,4}(?:apt|suite|ste|unit)\.?\s*#?\d+",
     re.IGNORECASE,
 )
 # European and Latin American street words: German ones end compound words (Hauptstraße,
@@ -221,6 +223,23 @@ def is_phone_shaped(value: str) -> bool:
     return len(number) in (10, 11) and _NANP_SHAPE.match(number) is not None
 
 
+def is_phone_possible(value: str) -> bool:
+    """Under a header naming a phone: a valid number, one shaped by the numbering rules, or an
+    international number (with or without its +, as integer columns lose it) of a possible
+    length for its country code, in a range libphonenumber does not list as assigned (UK
+    07700 900xxx drama numbers, new ranges)."""
+    if is_phone(value) or is_phone_shaped(value):
+        return True
+    number = digits(value.strip())
+    if not number.isdigit() or not 8 <= len(number) <= 15 or number.startswith("0"):
+        return False
+    try:
+        parsed = phonenumbers.parse("+" + number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_possible_number(parsed))
+
+
 def is_email(value: str) -> bool:
     """An e-mail address."""
     return _EMAIL.match(value.strip()) is not None
@@ -278,7 +297,9 @@ def is_street_address(value: str) -> bool:
     return _STREET.search(value) is not None or _STREET_EU.search(value) is not None
 
 
-_ID_SHAPE = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z0-9._-]{2,30}$")
+# A few letters and digits (E-12345), or a login (jdoe, jane.doe2); not a system's random key
+# (4159892Bb42EBde: letters and digits mixed throughout).
+_ID_SHAPE = re.compile(r"^[A-Za-z]{0,3}[-_]?\d{3,10}$|^[A-Za-z][A-Za-z._-]{1,30}\d{0,4}$")
 
 
 _PREFIXED_ID = re.compile(r"^(?:EMP|EE|HR)[-_]?\d{4,8}$", re.IGNORECASE)
@@ -293,3 +314,19 @@ def is_prefixed_employee_id(value: str) -> bool:
 def is_id_shaped(value: str) -> bool:
     """Shaped like an identifier some HR system could issue: E-12345, jdoe, an e-mail."""
     return _ID_SHAPE.match(value) is not None or is_email(value)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def is_name_span(text: str, things: frozenset[str] = frozenset()) -> bool:
+    """Whether a span the NER model tagged as a name can be one: no digits (ORD-95547957,
+    INC2040913, a plan's tier 2), not only short capitals (GB, MB), and not headed by a thing's
+    noun (`things`: "Flex Pool Tier", "Bill" of "Bill cycle"), the way a header's last word
+    decides what a name names."""
+    words = text.replace(",", " ").split()
+    if not words or _DIGIT.search(text):
+        return False
+    if all(w.isupper() and len(w.strip(".")) <= 3 for w in words):
+        return False
+    return words[-1].strip(".'").lower() not in things

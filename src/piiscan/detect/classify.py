@@ -488,8 +488,13 @@ def _adjust(share: float, entity: str, sampled: int, header: HeaderEvidence) -> 
     confidence = wilson_lower(share, sampled)
     if entity in header.supported:
         confidence += HEADER_BOOST
-    elif header.not_pii or entity in header.against:
+    elif entity in header.against:
         confidence -= HEADER_PENALTY
+    elif header.not_pii:
+        # A generic word ("account", "ref", "tax") says little against values that nearly
+        # all validate: an IBAN under "Debtor account", EMP-12345 under "ref".
+        unanimous = share >= NEARLY_ALL and sampled >= MIN_FIXED_WIDTH_SAMPLE
+        confidence -= HEADER_PENALTY / 3 if unanimous else HEADER_PENALTY
     return max(0.0, min(1.0, confidence))
 
 
