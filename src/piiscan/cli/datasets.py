@@ -26,7 +26,7 @@ def datasets(
         console.print_json(json.dumps(contract))
         return
     if markdown:
-        print(contract_markdown(contract), end="")
+        typer.echo(contract_markdown(contract), nl=False)
         return
     for entry in contract:
         console.print(f"[bold]{entry['dataset']}[/]")
