@@ -15,7 +15,7 @@ import argparse
 import json
 import random
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -815,23 +815,30 @@ def write(spec: CorpusFile, folder: Path) -> Path:
     return path
 
 
-def build(out: Path, seed: int = 20261128) -> dict[str, dict[str, str | None]]:
-    """Write every corpus file under out/files and the labels to out/labels.json."""
+def write_labelled(
+    out: Path, specs: Iterable[CorpusFile], rows_at_least: int, entities: Sequence[str] = ENTITIES
+) -> dict[str, dict[str, str | None]]:
+    """Write every file under out/files (emptied first) and the labels to out/labels.json;
+    each file has rows_at_least to 1000 rows, each label is None or one of entities."""
     folder = out / "files"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
         old.unlink()
-    maker = Maker(seed)
     labels: dict[str, dict[str, str | None]] = {}
-    for builder in BUILDERS:
-        spec = builder(maker)
+    for spec in specs:
         rows = {len(c.values) for c in spec.columns}
-        assert len(rows) == 1 and 400 <= rows.pop() <= 1000, spec.name
-        assert all(c.label in (None, *ENTITIES) for c in spec.columns), spec.name
+        assert len(rows) == 1 and rows_at_least <= rows.pop() <= 1000, spec.name
+        assert all(c.label in (None, *entities) for c in spec.columns), spec.name
         write(spec, folder)
         labels[spec.name] = {c.header: c.label for c in spec.columns}
     (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n")
     return labels
+
+
+def build(out: Path, seed: int = 20261128) -> dict[str, dict[str, str | None]]:
+    """Write every corpus file under out/files and the labels to out/labels.json."""
+    maker = Maker(seed)
+    return write_labelled(out, (builder(maker) for builder in BUILDERS), 400)
 
 
 def main() -> None:

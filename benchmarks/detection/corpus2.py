@@ -18,7 +18,6 @@ labelled with that identifier (the column is the identifier's, even where this e
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import string
 import sys
@@ -32,7 +31,7 @@ from faker import Faker
 from stdnum import iban as stdnum_iban
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import Col, CorpusFile, ascii_fold, write
+from corpus import Col, CorpusFile, ascii_fold, write_labelled
 
 ENTITIES = (
     "PHONE_NUMBER",
@@ -961,21 +960,8 @@ BUILDERS: tuple[Callable[[Values], CorpusFile], ...] = (
 
 def build(out: Path, seed: int = SEED) -> dict[str, dict[str, str | None]]:
     """Write every file under out/files and the labels to out/labels.json."""
-    folder = out / "files"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        old.unlink()
     values = Values(seed)
-    labels: dict[str, dict[str, str | None]] = {}
-    for builder in BUILDERS:
-        spec = builder(values)
-        rows = {len(c.values) for c in spec.columns}
-        assert len(rows) == 1 and 300 <= rows.pop() <= 1000, spec.name
-        assert all(c.label in (None, *ENTITIES) for c in spec.columns), spec.name
-        write(spec, folder)
-        labels[spec.name] = {c.header: c.label for c in spec.columns}
-    (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n")
-    return labels
+    return write_labelled(out, (builder(values) for builder in BUILDERS), 300, ENTITIES)
 
 
 def main() -> None:
