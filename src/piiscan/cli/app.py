@@ -12,23 +12,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 import piiscan
 from piiscan.errors import LockedError, PiiscanError
 from piiscan.lake import clock
-from piiscan.lake import keys as lake_keys
-from piiscan.lake.locks import customer_lock
-from piiscan.lake.reports import read_report, report_keys
-from piiscan.policy import Config, load_config
-from piiscan.storage import Storage
+
+if TYPE_CHECKING:  # start-up: polars, pydantic and the lake are imported by the commands
+    from rich.progress import Progress
+
+    from piiscan.policy import Config
+    from piiscan.storage import Storage
 
 app = typer.Typer(
     name="piiscan",
@@ -169,12 +168,16 @@ def fail(error: PiiscanError) -> typer.Exit:
 def writing(storage: Storage, customer: str) -> Iterator[None]:
     """The customer's lock, held by a command while it writes the lake: one writer per
     customer at a time (a second one fails at once with LockedError, exit EXIT_LOCKED)."""
+    from piiscan.lake.locks import customer_lock
+
     with customer_lock(storage, customer, clock.now()):
         yield
 
 
 def load(path: Path) -> Config:
     """The validated configs, or exit 2 naming the file and key (or where configs were sought)."""
+    from piiscan.policy import load_config
+
     found = config_found(path)
     if not found.found:
         raise fail(PiiscanError(config_missing(found)))
@@ -222,6 +225,8 @@ def print_table(
         for i, name in enumerate(columns)
     }
     if console.is_terminal and sum(widest.values()) + 3 * len(columns) + 1 <= console.width:
+        from rich.table import Table
+
         table = Table(title=escape(title), title_justify="left")
         for name in columns:
             table.add_column(name, overflow="fold", min_width=widest[name])
@@ -236,6 +241,8 @@ def print_table(
 
 
 def progress_bar() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -285,6 +292,8 @@ def parse_date(value: str, option: str) -> date:
 def load_report(storage: Storage, customer: str, run: str | None) -> dict[str, Any]:
     """A customer's report of that run, or its latest; a clear error when there is none."""
     from piiscan.errors import NotFoundError
+    from piiscan.lake import keys as lake_keys
+    from piiscan.lake.reports import read_report, report_keys
 
     try:
         if run is not None:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from piiscan.cli.app import ConfigOption, JsonOption, app, console, load
-from piiscan.pipeline.datasets import contract_markdown, dataset_contract
 
 
 @app.command("datasets")
@@ -21,6 +20,8 @@ def datasets(
     ] = False,
 ) -> None:
     """Each dataset's grain, period and columns, and what the analytics zone does with each."""
+    from piiscan.pipeline.datasets import contract_markdown, dataset_contract
+
     contract = dataset_contract(load(config))
     if json_out:
         console.print_json(json.dumps(contract))

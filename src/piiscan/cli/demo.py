@@ -19,8 +19,6 @@ from piiscan.cli.app import (
     plural,
     say,
 )
-from piiscan.lake import keys as lake_keys
-from piiscan.storage import open_lake
 
 
 def _missing_fixtures_extra(exc: ImportError, command: str) -> typer.Exit:
@@ -82,10 +80,12 @@ def demo(
     except ImportError as exc:
         raise _missing_fixtures_extra(exc, "demo") from None
     from piiscan.cli.run import run_nightly
+    from piiscan.lake import keys as lake_keys
+    from piiscan.lake.keyring import create_key
+    from piiscan.storage import open_lake
 
     cfg = load(config)
     storage = open_lake(lake)
-    from piiscan.lake.keyring import create_key
 
     for customer in cfg.customers:  # demo keys; production keys come from a secret store
         create_key(customer.id)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,8 +24,9 @@ from piiscan.cli.app import (
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
-from piiscan.nlp import MODEL
-from piiscan.policy import Config, load_config
+
+if TYPE_CHECKING:
+    from piiscan.policy import Config
 
 import_module = importlib.import_module  # tests replace it to break the model check
 
@@ -49,6 +48,8 @@ def check_config(path: Path) -> tuple[Check, Config | None]:
         hint = "run from the project folder, or give --config DIR or PIISCAN_CONFIG=DIR"
         return Check("configs", False, config_missing(found), hint), None
     where = f"{found.path.resolve()} ({found.how})"
+    from piiscan.policy import load_config
+
     try:
         cfg = load_config(found.path)
     except PiiscanError as exc:
@@ -125,6 +126,9 @@ def check_lake(lake: str) -> list[Check]:
 
 def check_prefect() -> Check:
     """The Prefect API: a server's health endpoint, or the ephemeral mode when none is set."""
+    import urllib.error
+    import urllib.request
+
     url = os.environ.get("PREFECT_API_URL")
     if not url:
         return Check(
@@ -151,6 +155,8 @@ def check_prefect() -> Check:
 
 def check_model() -> Check:
     """The spaCy model package the NLP engine loads."""
+    from piiscan.nlp import MODEL
+
     try:
         module: Any = import_module(MODEL)
     except Exception as exc:  # ImportError, or a broken install failing inside the package

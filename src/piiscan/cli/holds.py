@@ -28,7 +28,6 @@ from piiscan.cli.app import (
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
-from piiscan.schema import DATASET_NAMES
 from piiscan.storage import open_lake
 
 holds_app = typer.Typer(help="Audit and legal holds: add, list, release.")
@@ -57,6 +56,7 @@ def holds_add(
 
     from piiscan.lake.keyring import load_key
     from piiscan.pipeline.holds import add_line_hold
+    from piiscan.schema import DATASET_NAMES
 
     cfg = load(config)
     if kind not in ("legal", "audit"):

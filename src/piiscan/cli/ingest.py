@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -26,12 +26,10 @@ from piiscan.cli.app import (
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
-from piiscan.lake import keys as lake_keys
-from piiscan.lake.keys import new_run_id
-from piiscan.pipeline.ingest import collect_files, ingest_paths
-from piiscan.pipeline.scan import detector_for, with_reviews
 from piiscan.storage import open_lake
-from piiscan.types import IngestSummary
+
+if TYPE_CHECKING:
+    from piiscan.types import IngestSummary
 
 
 def counts(rows: dict[str, int]) -> str:
@@ -96,7 +94,10 @@ def ingest(
 
     Holds the customer's lock: while another run of the customer writes, it exits 75 and
     changes nothing; run it again then."""
+    from piiscan.lake import keys as lake_keys
     from piiscan.lake.keyring import load_ledger_key
+    from piiscan.lake.keys import new_run_id
+    from piiscan.pipeline.ingest import collect_files, ingest_paths
 
     cfg = load(config)
     try:
@@ -148,7 +149,8 @@ def scan(
     as_json: JsonOption = False,
 ) -> None:
     """Classify every column: PII entity, confidence, masked evidence and the policy action."""
-    from piiscan.pipeline.scan import scan_lake
+    from piiscan.lake import keys as lake_keys
+    from piiscan.pipeline.scan import detector_for, scan_lake, with_reviews
     from piiscan.scan import Scanner
 
     cfg = load(config)
@@ -218,8 +220,10 @@ def pseudonymize(
     as_json: JsonOption = False,
 ) -> None:
     """Write the analytics zone for a customer: tokens, drops and masks per column policy."""
+    from piiscan.lake import keys as lake_keys
     from piiscan.lake.keyring import load_key
     from piiscan.pipeline.nightly import detect_datasets, pseudonymize_customer
+    from piiscan.pipeline.scan import detector_for
 
     cfg = load(config)
     try:

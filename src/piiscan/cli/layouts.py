@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from piiscan.cli.app import ConfigOption, JsonOption, app, console, err, fail, load
 from piiscan.errors import PiiscanError
-from piiscan.pipeline.layouts import FileCheck, check_files, suggest_layout
-from piiscan.pipeline.scan import detector_for
+
+if TYPE_CHECKING:
+    from piiscan.pipeline.layouts import FileCheck
 
 layouts_app = typer.Typer(help="Draft carrier layouts (configs/layouts/*.yaml) and check them.")
 app.add_typer(layouts_app, name="layouts")
@@ -30,6 +31,9 @@ def suggest(
     config: ConfigOption = Path("configs"),
 ) -> None:
     """Draft a layout from a file no layout fits; every guess says how sure it is."""
+    from piiscan.pipeline.layouts import suggest_layout
+    from piiscan.pipeline.scan import detector_for
+
     cfg = load(config)
     if out is not None and out.exists() and not force:
         raise fail(PiiscanError(f"{out} exists; pass --force to overwrite it"))
@@ -71,6 +75,8 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Which layout each file gets, its score and the runner-up, and its first rows (masked)."""
+    from piiscan.pipeline.layouts import check_files
+
     cfg = load(config)
     results = check_files(files, cfg.layouts)
     if as_json:

@@ -24,8 +24,6 @@ from piiscan.cli.app import (
     load_report,
     plural,
 )
-from piiscan.lake import keys as lake_keys
-from piiscan.lake.reports import report_keys
 from piiscan.storage import open_lake
 
 report_app = typer.Typer(help="Run reports: the latest per customer, as a summary, JSON or HTML.")
@@ -41,6 +39,8 @@ def report_show(
     as_json: JsonOption = False,
 ) -> None:
     """Summarise the latest report of each customer: what needs review first, then counts."""
+    from piiscan.lake import keys as lake_keys
+    from piiscan.lake.reports import report_keys
     from piiscan.report import describe, summary
 
     cfg = load(config)
@@ -96,6 +96,7 @@ def report_open(
     import webbrowser
 
     from piiscan.html import render_html
+    from piiscan.lake import keys as lake_keys
 
     cfg = load(config)
     storage = open_lake(lake)

@@ -24,9 +24,11 @@ from piiscan.cli.app import (
 )
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
-from piiscan.lake.reports import latest_report
-from piiscan.schema import DATASET_NAMES
 from piiscan.storage import open_lake
+
+# piiscan.schema.DATASET_NAMES, written out so that --help needs no polars (tests/test_startup.py
+# keeps the two equal).
+DATASET_NAMES = ("invoice_lines", "usage_events", "devices", "charge_items")
 
 review_app = typer.Typer(
     help="Reviewer decisions about columns, kept in configs/overrides.yaml (they win over "
@@ -103,6 +105,8 @@ def _decide(
 
 def _latest_columns(lake: str, customer: str, dataset: str) -> dict[str, dict[str, Any]]:
     """The columns of a dataset in the customer's latest report (empty without a report)."""
+    from piiscan.lake.reports import latest_report
+
     document = latest_report(open_lake(lake), customer) or {"datasets": {}}
     columns = document["datasets"].get(dataset, {}).get("columns", [])
     return {c["name"]: c for c in columns}
