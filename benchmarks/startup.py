@@ -2,7 +2,7 @@
 wall and CPU time, beside two anchors measured in the same run (the bare interpreter, and the
 interpreter importing the Typer help renderer that any rich `--help` loads).
 
-    .venv/bin/python benchmarks/startup.py [--repeat 7] [--json]
+    .venv/bin/python benchmarks/startup.py [--repeat 7] [--json] [--against OTHER_CHECKOUT]
 
 A command line also runs once under `python -X importtime` to name the heavy packages it
 imported (polars, pyarrow, pydantic, spaCy, Presidio, Prefect, boto3): none is wanted here.
@@ -45,23 +45,37 @@ class Row:
     heavy_imports: list[str]
 
 
-def cases() -> list[tuple[str, list[str]]]:
-    """(label, argv): the anchors first, then the command lines users wait on."""
+Case = tuple[str, list[str], Path]  # label, argv, the source tree on PYTHONPATH
+
+
+def cases(against: Path | None = None) -> list[Case]:
+    """The anchors first, then the command lines users wait on (again from `against`, another
+    checkout of piiscan, when given: a before/after in the same run)."""
     cli = piiscan()
-    return [
-        ("python -c pass (anchor)", [sys.executable, "-c", "pass"]),
-        ("import typer.rich_utils (anchor)", [sys.executable, "-c", "import typer.rich_utils"]),
+    lines = [
         ("python -c 'import piiscan.cli'", [sys.executable, "-c", "import piiscan.cli"]),
         ("piiscan --help", [*cli, "--help"]),
         ("piiscan --version", [*cli, "--version"]),
         ("piiscan scan --help", [*cli, "scan", "--help"]),
         ("piiscan report --help", [*cli, "report", "--help"]),
     ]
+    found: list[Case] = [
+        ("python -c pass (anchor)", [sys.executable, "-c", "pass"], REPO),
+        (
+            "import typer.rich_utils (anchor)",
+            [sys.executable, "-c", "import typer.rich_utils"],
+            REPO,
+        ),
+    ]
+    found += [(label, argv, REPO) for label, argv in lines]
+    if against is not None:
+        found += [(f"{label} [{against.name}]", argv, against) for label, argv in lines]
+    return found
 
 
-def environment() -> dict[str, str]:
+def environment(tree: Path) -> dict[str, str]:
     env = dict(os.environ, TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS="", DO_NOT_TRACK="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(tree / "src"), str(tree), env.get("PYTHONPATH", "")])
     env.pop("PYTHONPROFILEIMPORTTIME", None)
     return env
 
@@ -93,18 +107,17 @@ def heavy_imports(argv: list[str], env: dict[str, str]) -> tuple[list[str], int]
     return sorted({n for n in names if n.split(".")[0] in HEAVY and "." not in n}), len(names)
 
 
-def measure(repeat: int) -> list[Row]:
-    env = environment()
-    rounds: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in cases()}
-    for _, argv in cases():  # warm the page cache and the bytecode caches
-        once(argv, env)
+def measure(repeat: int, against: Path | None) -> list[Row]:
+    every = cases(against)
+    rounds: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in every}
+    for _, argv, tree in every:  # warm the page cache and the bytecode caches
+        once(argv, environment(tree))
     for turn in range(repeat):  # interleaved, rotating which case goes first
-        order = cases()[turn % len(cases()) :] + cases()[: turn % len(cases())]
-        for label, argv in order:
-            rounds[label].append(once(argv, env))
+        for label, argv, tree in every[turn % len(every) :] + every[: turn % len(every)]:
+            rounds[label].append(once(argv, environment(tree)))
     rows = []
-    for label, argv in cases():
-        heavy, modules = heavy_imports(argv, env)
+    for label, argv, tree in every:
+        heavy, modules = heavy_imports(argv, environment(tree))
         walls = [w for w, _ in rounds[label]]
         cpus = [c for _, c in rounds[label]]
         rows.append(
@@ -124,9 +137,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="Rounds (medians; at least 5).")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    parser.add_argument(
+        "--against", type=Path, help="Another piiscan checkout to time in the same run."
+    )
     args = parser.parse_args()
     repeat = max(args.repeat, 5)
-    rows = measure(repeat)
+    rows = measure(repeat, args.against)
     bare = rows[0].wall_s
     help_wall = next(r.wall_s for r in rows if r.command == "piiscan --help")
     result = {
