@@ -440,6 +440,15 @@ def configuration(
         noop = night(env, lake, world["configs"], len(sizes))
         say(f"  no-op night {noop['wall_s']:.0f} s")
         noop_peak = list(pool.peak)
+        for name, result in (("full", full), ("no-op", noop)):
+            runs = result["runs"]
+            say(
+                f"  {name}: wall {result['wall_s']:.0f} s, run s median "
+                f"{statistics.median(r['run_s'] for r in runs):.1f} max "
+                f"{max(r['run_s'] for r in runs):.1f}, fixed s median "
+                f"{statistics.median(r['fixed_s'] for r in runs):.1f}, failed {result['failed']}"
+            )
+        say(f"  peak MB per worker {[round(b / 2**20) for b in full_peak]}")
     finally:
         pool.close()
         shutil.rmtree(lake, ignore_errors=True)
@@ -509,7 +518,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=None, help="default 100 (6 quick)")
     parser.add_argument("--quick", action="store_true", help="small customers, a smoke run")
-    parser.add_argument("--postgres", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--postgres",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run on PostgreSQL (2 workers; --postgres-workers 1,2 for both)",
+    )
+    parser.add_argument("--postgres-workers", default="2")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
@@ -524,9 +539,7 @@ def main() -> None:
     }
     try:
         say(f"generating {customers} customers in {root}")
-        world = build_world(
-            root, customers, QUICK_SIZES if args.quick else FULL_SIZES, args.seed
-        )
+        world = build_world(root, customers, QUICK_SIZES if args.quick else FULL_SIZES, args.seed)
         say(f"  {world['files']} files, {world['landing_mb']} MB, {world['per_size']}")
         report["world"] = {
             k: v for k, v in world.items() if k not in ("configs", "keys", "lake", "customers")
@@ -538,7 +551,7 @@ def main() -> None:
                 )
         if args.postgres:
             with postgres() as url, prefect_server(root / "home-pg", world["keys"], url) as env:
-                for workers in (1, 2):
+                for workers in (int(w) for w in args.postgres_workers.split(",")):
                     report["configurations"].append(
                         configuration(env, root / "home-pg", world, workers, "PostgreSQL", root)
                     )
