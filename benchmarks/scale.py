@@ -5,6 +5,7 @@ each, same data; then a no-op night (nothing new) on the same lake. Once on SQLi
 --postgres, once more on a PostgreSQL started and stopped here.
 
     .venv/bin/python benchmarks/scale.py [--customers 100] [--quick] [--no-postgres] [--json]
+    .venv/bin/python benchmarks/scale.py --markdown results.json   # the tables of a --json run
 
 Progress goes to stderr, markdown tables to stdout (or one JSON document with --json).
 """
@@ -64,7 +65,7 @@ class Size:
 
 
 FULL_SIZES = (
-    Size("large", 0.05, 120, 3, 40),
+    Size("large", 0.05, 80, 3, 60),
     Size("medium", 0.20, 25, 2, 20),
     Size("small", 0.75, 4, 1, 10),
 )
@@ -528,7 +529,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+    parser.add_argument(
+        "--markdown", type=Path, metavar="JSON", help="print the tables of an earlier --json run"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
     customers = args.customers or (6 if args.quick else 100)
     root = Path(tempfile.mkdtemp(prefix="piiscan-scale-"))
     report: dict[str, Any] = {
