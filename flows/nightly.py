@@ -37,6 +37,7 @@ from flows.common import (
     is_transient,
     retry_if_transient,
 )
+from flows.on_dask import dask_settings, protect_on_dask, purge_on_dask, task_runner
 from piiscan.lake import clock
 from piiscan.lake import keys as lake_keys
 from piiscan.lake.keys import new_run_id
@@ -53,7 +54,7 @@ from piiscan.pipeline.nightly import (
 )
 from piiscan.pipeline.scan import detector_for
 from piiscan.pipeline.terminate import is_terminated
-from piiscan.policy import load_config
+from piiscan.policy import DaskSettings, load_config
 from piiscan.report import datasets_json, markdown, summary
 from piiscan.storage import open_lake
 
@@ -193,10 +194,13 @@ def report_task(
     return {"customer": customer_id, "report": storage.uri(key), "html": html, **summary(document)}
 
 
-def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
+def run_one(
+    lake: str, config_dir: str, customer_id: str, run_id: str, dask: DaskSettings | None = None
+) -> dict[str, Any]:
     """One customer's tasks, in order, under the customer's lock. A termination due today is
     applied first; a terminated customer is not ingested or pseudonymized again, only purged
-    as its holds run out, and reported."""
+    as its holds run out, and reported. dask: pseudonymize and purge file by file on Dask
+    (flows.on_dask; the result then names the worker pids under `dask_pids`)."""
     storage = open_lake(lake)
     progress = create_progress_artifact(
         0.0, key=f"progress-{customer_id}", description=f"{customer_id}'s night, run {run_id}"
@@ -219,13 +223,26 @@ def run_one(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[s
             return result
         ingest = ingest_task(lake, config_dir, customer_id, run_id)
         done(40.0)
-        datasets = protect_task(lake, config_dir, customer_id)
-        done(70.0)
-        purged = purge_task(lake, config_dir, customer_id)
+        if dask is None:
+            datasets = protect_task(lake, config_dir, customer_id)
+            done(70.0)
+            purged = purge_task(lake, config_dir, customer_id)
+            pids: list[int] = []
+        else:
+            runner = task_runner(dask)
+            protected = protect_on_dask.with_options(task_runner=runner)(
+                lake, config_dir, customer_id
+            )
+            datasets = protected["datasets"]
+            done(70.0)
+            purging = purge_on_dask.with_options(task_runner=task_runner(dask))
+            on_dask = purging(lake, config_dir, customer_id)
+            purged = on_dask["purged"]
+            pids = sorted({*protected["dask_pids"], *on_dask["dask_pids"]})
         done(90.0)
         result = report_task(lake, config_dir, customer_id, run_id, ingest, datasets, purged)
         done(100.0)
-        return result
+        return {**result, "dask_pids": pids} if dask is not None else result
 
 
 def counts_table(results: dict[str, Any], failed: dict[str, str]) -> list[dict[str, Any]]:
@@ -271,17 +288,26 @@ def run_markdown(run_id: str, results: dict[str, Any], failed: dict[str, str]) -
 
 @flow(name="customer-nightly", log_prints=False)
 def customer_nightly(
-    lake: str = "./lake", config_dir: str = "configs", customer: str = "", run_id: str = ""
+    lake: str = "./lake",
+    config_dir: str = "configs",
+    customer: str = "",
+    run_id: str = "",
+    dask_workers: int = 0,
+    dask_address: str = "",
 ) -> dict[str, Any]:
     """One customer's night (the coordinator starts one run per customer): under the customer's
     concurrency slot, so two runs of one customer never overlap on any worker or host. Fails
-    with a PII-free reason (CustomerFailed) the coordinator reports."""
+    with a PII-free reason (CustomerFailed) the coordinator reports. dask_workers (a
+    LocalCluster of that many processes) or dask_address (a running scheduler) fan its files
+    out on Dask; else the customer's `dask:` setting decides (none: serial). Dask needs a real
+    Prefect server: DaskNeedsServer at once in ephemeral mode."""
     config = load_config(config_dir)
     customer_id = config.customer(customer).id
+    dask = dask_settings(config_dir, customer_id, dask_workers, dask_address)
     run_id = run_id or new_run_id(clock.now())
     with customer_slot(customer_id):
         try:
-            return run_one(lake, config_dir, customer_id, run_id)
+            return run_one(lake, config_dir, customer_id, run_id, dask)
         except Exception as exc:
             reason = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer_id, reason)
@@ -292,10 +318,13 @@ def _inline(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outco
     """Every customer one after another in this flow run (the embedded default)."""
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
+    dask = {c: dask_settings(config_dir, c) for c in chosen}  # DaskNeedsServer before any work
     for customer_id in chosen:
         try:
             with customer_slot(customer_id):
-                results[customer_id] = run_one(lake, config_dir, customer_id, run_id)
+                results[customer_id] = run_one(
+                    lake, config_dir, customer_id, run_id, dask[customer_id]
+                )
         except Exception as exc:  # one customer failing must not stop the others
             failed[customer_id] = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])

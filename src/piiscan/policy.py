@@ -46,6 +46,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DaskSettings(_Frozen):
+    """Pseudonymization and purge of one big customer fanned out file by file on Dask."""
+
+    workers: int = Field(
+        default=2, ge=1, description="Worker processes of the LocalCluster a run starts."
+    )
+    threads_per_worker: int = Field(default=1, ge=1, description="Threads in each worker.")
+    address: str | None = Field(
+        default=None,
+        description="A running Dask scheduler to use instead (tcp://host:port); its workers "
+        "must share the flow's TMPDIR (staged files) and reach the lake and the Prefect server.",
+    )
+
+
 class Customer(_Frozen):
     """A corporate customer (the controller) whose carrier files we process."""
 
@@ -57,6 +71,10 @@ class Customer(_Frozen):
     employee_id_patterns: tuple[str, ...] = Field(
         default=(),
         description="Regular expressions an employee ID of this customer matches in full.",
+    )
+    dask: DaskSettings | None = Field(
+        default=None,
+        description="Fan this customer's file-level work out on Dask (None: serial, the default).",
     )
 
     @field_validator("employee_id_patterns")

@@ -13,8 +13,8 @@ from piiscan.lake.provenance import load_sources, save_sources
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.lake.terminations import TerminationRecord
 from piiscan.pipeline.ingest import Progress, ingest_landing
-from piiscan.pipeline.pseudonymize import pseudonymize_dataset
-from piiscan.pipeline.purge import apply_purge, plan_purge
+from piiscan.pipeline.pseudonymize import RunFiles, pseudonymize_dataset
+from piiscan.pipeline.purge import RewriteFiles, apply_purge, plan_purge
 from piiscan.pipeline.scan import sample_lake_files, zone_files
 from piiscan.pipeline.terminate import (
     due_termination,
@@ -64,9 +64,10 @@ def pseudonymize_customer(
     customer: str,
     key: Key,
     findings: dict[str, list[ColumnFinding]],
+    run_files: RunFiles | None = None,
 ) -> list[DatasetResult]:
     """Mirror every dataset with data into the analytics zone; files whose inputs did not
-    change are left as they are (piiscan.lake.provenance)."""
+    change are left as they are (piiscan.lake.provenance). run_files: see pseudonymize_dataset."""
     results = []
     sources = load_sources(storage, customer)
     entity_actions = config.entity_actions()
@@ -86,6 +87,7 @@ def pseudonymize_customer(
                 reviewed,
                 sources,
                 redaction=config.redaction,
+                run_files=run_files,
             )
         )
     if any(r.files_written for r in results):
@@ -100,10 +102,11 @@ def purge_due(
     key: Key | None,
     now: datetime,
     source: KeySource | None = None,
+    rewrite_files: RewriteFiles | None = None,
 ) -> dict[str, Any]:
     """Apply what retention makes due today; a night with nothing due adds no ledger entry.
     For a terminated customer (key: None once retired), source is where its key lives: it is
-    retired by the first purge after which nothing needs it."""
+    retired by the first purge after which nothing needs it. rewrite_files: see apply_purge."""
     plan = plan_purge(storage, config, customer, now.date(), key)
     summary = plan.as_json()
     for name in ("files", "other_objects", "listing", "rows_kept_by_zone"):
@@ -113,7 +116,7 @@ def purge_due(
         summary["ledger_seq"] = None
         summary["applied"] = False
     else:
-        entry = apply_purge(storage, config, plan, key, now)
+        entry = apply_purge(storage, config, plan, key, now, rewrite_files=rewrite_files)
         summary["ledger_seq"] = entry["seq"]
         summary["applied"] = True
     if source is not None and is_terminated(storage, customer):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Collection, Mapping
-from dataclasses import asdict
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +22,7 @@ from piiscan.lake import keys
 from piiscan.lake.provenance import Sources, load_sources, made_from, save_sources
 from piiscan.pipeline.scan import zone_files
 from piiscan.pseudonymize import (
+    ColumnPlan,
     DatasetResult,
     Key,
     Redaction,
@@ -53,6 +54,39 @@ def _unchanged(
         return False
 
 
+@dataclass(frozen=True)
+class FileJob:
+    """One restricted file to pseudonymize into a staged local file: lake keys, column plans
+    and paths only (no frame, no key), so a Dask worker can do it from this alone."""
+
+    customer: str
+    dataset: str
+    source: str
+    staged: str
+    plans: tuple[ColumnPlan, ...]
+    extras_plans: tuple[ColumnPlan, ...]
+    redaction: str | None  # the redaction style when a column is redacted, else None
+
+
+# Runs every job and returns each one's row count, in order (the serial default, or Dask).
+RunFiles = Callable[[Sequence[FileJob]], list[int]]
+
+
+def pseudonymize_file(
+    storage: Storage, job: FileJob, key: Key, redactor: Redaction | None = None
+) -> int:
+    """Pseudonymize one restricted file into job.staged (not yet published); its row count.
+    redactor: needed when job.redaction is set (Dask workers build their own)."""
+    with storage.local_copy(job.source) as local:
+        frame = pl.read_parquet(local)
+    plans, extras = list(job.plans), list(job.extras_plans)
+    result = pseudonymize_frame(frame, plans, key, job.dataset, extras, redactor)
+    if result.height != frame.height:
+        raise PolicyError(job.dataset, "*", "row count changed while pseudonymizing")
+    result.write_parquet(job.staged)
+    return result.height
+
+
 def pseudonymize_dataset(
     storage: Storage,
     customer: str,
@@ -65,11 +99,13 @@ def pseudonymize_dataset(
     sources: Sources | None = None,
     finder: SpanFinder | None = None,
     redaction: str = "token",
+    run_files: RunFiles | None = None,
 ) -> DatasetResult:
     """Mirror one dataset of one customer; all of its files, or none of them. sources: what the
     customer's analytics files were made from (updated in place for the files written; None:
     read and saved here). Free text to redact is read by `finder` (the spaCy/Presidio engines,
-    loaded only when a column needs them)."""
+    loaded only when a column needs them). run_files: runs the files to write (pseudonymize_file
+    each; None: one after another here, else e.g. on Dask workers sharing this host's TMPDIR)."""
     own_record = sources is None
     record = load_sources(storage, customer) if sources is None else sources
     files = zone_files(storage, "restricted", dataset, customer)
@@ -80,15 +116,10 @@ def pseudonymize_dataset(
         dataset, extras_names, detected, entity_actions, column_actions, reviewed
     )
     applied: list[dict[str, object]] = [asdict(p) for p in plans + extras_plans]
-    redactor = None
-    if any(p.action == "redact" for p in plans + extras_plans):
+    redacting = any(p.action == "redact" for p in plans + extras_plans)
+    if redacting:
         applied.append({"redaction": redaction})  # a new mode writes the files again
-        if finder is None:
-            from piiscan.nlp import Engines
-
-            finder = Engines()
-        redactor = Redaction(finder, redaction)
-    staged: list[tuple[Path, str, str, int]] = []
+    staged: list[tuple[FileJob, str, str]] = []
     rows = 0
     kept = 0
     with tempfile.TemporaryDirectory(prefix="piiscan-pseudo-") as tmp:
@@ -101,17 +132,30 @@ def pseudonymize_dataset(
                 rows += int(record[target]["rows"])
                 kept += 1
                 continue
-            with storage.local_copy(source) as local:
-                frame = pl.read_parquet(local)
-            result = pseudonymize_frame(frame, plans, key, dataset, extras_plans, redactor)
-            if result.height != frame.height:
-                raise PolicyError(dataset, "*", "row count changed while pseudonymizing")
-            path = Path(tmp) / f"{index}.parquet"
-            result.write_parquet(path)
-            staged.append((path, target, digest, result.height))
-            rows += result.height
-        for path, target, digest, height in staged:  # only once every file is ready
-            storage.put_file(path, target)
+            job = FileJob(
+                customer,
+                dataset,
+                source,
+                str(Path(tmp) / f"{index}.parquet"),
+                tuple(plans),
+                tuple(extras_plans),
+                redaction if redacting else None,
+            )
+            staged.append((job, target, digest))
+        if run_files is None:
+            redactor = None
+            if redacting and staged:
+                if finder is None:
+                    from piiscan.nlp import Engines
+
+                    finder = Engines()
+                redactor = Redaction(finder, redaction)
+            heights = [pseudonymize_file(storage, job, key, redactor) for job, _, _ in staged]
+        else:
+            heights = run_files([job for job, _, _ in staged]) if staged else []
+        rows += sum(heights)
+        for (job, target, digest), height in zip(staged, heights, strict=True):
+            storage.put_file(Path(job.staged), target)  # only once every file is ready
             record[target] = {
                 "made_from": digest,
                 "fingerprint": storage.fingerprint(target),

@@ -18,9 +18,8 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -271,12 +270,16 @@ def apply_purge(
     extra: dict[str, Any] | None = None,
     subject_elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = (),
     ledger_key: LedgerKey | None = None,
+    rewrite_files: RewriteFiles | None = None,
 ) -> dict[str, Any]:
     """Apply a plan under the customer's lock and append its ledger entry (returned).
 
     subject: the rows an erasure request names (Rules.subject, with Rules.subject_elsewhere);
     extra: PII-free fields for the ledger entry (a request's id and keyed selector hash);
-    ledger_key: signs the entry (None: its variable or key file, created when missing)."""
+    ledger_key: signs the entry (None: its variable or key file, created when missing);
+    rewrite_files: writes the files to rewrite into staging (rewrite_file each, e.g. on Dask
+    workers sharing this host's TMPDIR; None: one after another here). Only once every one is
+    staged are they journaled and swapped in, here, and the purge ledgered once."""
     customer = plan.customer
     with customer_lock(storage, customer, now):
         holds = load_registry(storage, customer).active(plan.as_of)
@@ -287,32 +290,64 @@ def apply_purge(
         apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}"
         recovered = recover_journal(storage, customer)
         done: list[dict[str, Any]] = []
-        for index, item in enumerate(plan.files):
-            checkpoint(f"before-file-{index}")
-            data = _check_fresh(storage, item)  # again: another writer may have come by
-            rules = rules_for(
-                config, customer, item.dataset, plan.as_of, holds, invoices, plan.terminated
-            )
-            if subject:
-                rules = replace(rules, subject=subject, subject_elsewhere=subject_elsewhere)
-            carried = plan.decided.get(item.key)
-            reuse = carried is not None and carried.sha256 == item.sha256 and carried.rules == rules
-            decisions = carried.columns if carried is not None and reuse else None
-            with _prepared(item, data, rules, key, customer, retired, decisions) as (
-                record,
-                new_file,
-            ):
-                record["apply_id"] = apply_id
+        with tempfile.TemporaryDirectory(prefix="piiscan-purge-") as tmp:
+            jobs = [
+                RewriteJob(
+                    customer,
+                    plan.as_of,
+                    plan.terminated,
+                    item,
+                    str(Path(tmp) / f"{n}.parquet"),
+                    retired,
+                )
+                for n, item in enumerate(plan.files)
+                if item.action == "rewrite"
+            ]
+            if rewrite_files is None or subject:  # an erasure's rules stay in this process
+                rewritten = []
+                for job in jobs:
+                    rules = rules_for(
+                        config,
+                        customer,
+                        job.item.dataset,
+                        plan.as_of,
+                        holds,
+                        invoices,
+                        plan.terminated,
+                    )
+                    if subject:
+                        rules = replace(rules, subject=subject, subject_elsewhere=subject_elsewhere)
+                    carried = plan.decided.get(job.item.key)
+                    reuse = (
+                        carried is not None
+                        and carried.sha256 == job.item.sha256
+                        and carried.rules == rules
+                    )
+                    decisions = carried.columns if carried is not None and reuse else None
+                    rewritten.append(rewrite_file(storage, job, rules, key, decisions))
+            else:
+                rewritten = rewrite_files(jobs) if jobs else []
+            staged = {
+                job.item.key: (job, written) for job, written in zip(jobs, rewritten, strict=True)
+            }
+            for index, item in enumerate(plan.files):
+                checkpoint(f"before-file-{index}")
+                _check_fresh(storage, item)  # again: another writer may have come by
+                if item.key in staged:
+                    job, record = staged[item.key]
+                    record = {**record, "apply_id": apply_id}
+                else:
+                    record = {**_record(item), **_dropped(item), "apply_id": apply_id}
                 # Journal first: a kill right after the swap is still accounted for on rerun.
                 write_journal(storage, customer, [*recovered, *done, record])
                 checkpoint(f"journaled-file-{index}")
-                if new_file is None:
+                if item.action == "drop":
                     storage.delete(item.key)
                 else:
                     # Readers see old or new; no older version keeps the deleted rows.
-                    storage.rewrite(new_file, item.key, item.sha256)
+                    storage.rewrite(Path(job.staged), item.key, item.sha256)
                 done.append(record)
-            checkpoint(f"after-file-{index}")
+                checkpoint(f"after-file-{index}")
         removed_other: list[dict[str, Any]] = []
         for index, other in enumerate(plan.other_keys):
             if not storage.exists(other):
@@ -380,18 +415,60 @@ def _check_fresh(storage: Storage, item: FilePlan) -> bytes:
     return data
 
 
-@contextmanager
-def _prepared(
-    item: FilePlan,
-    data: bytes,
+@dataclass(frozen=True)
+class RewriteJob:
+    """One planned file to rewrite into a staged local file: its plan (keys and counts) and
+    where to write, no frame and no key, so a Dask worker can do it from this alone."""
+
+    customer: str
+    as_of: date
+    terminated: date | None
+    item: FilePlan
+    staged: str
+    retired: bool  # the customer's key is gone for good (key_retired)
+
+
+# Stages every job and returns each one's ledger record, in order (serial default, or Dask).
+RewriteFiles = Callable[[Sequence[RewriteJob]], list[dict[str, Any]]]
+
+
+def job_rules(storage: Storage, config: Config, job: RewriteJob) -> Rules:
+    """The rules a nightly purge applies to the job's file, read again from the lake (what a
+    worker that was handed only the job does)."""
+    assert config.retention is not None
+    holds = load_registry(storage, job.customer).active(job.as_of)
+    invoices = open_invoices(storage, job.customer, config.retention.billing.statuses)
+    return rules_for(
+        config, job.customer, job.item.dataset, job.as_of, holds, invoices, job.terminated
+    )
+
+
+def rewrite_file(
+    storage: Storage,
+    job: RewriteJob,
     rules: Rules,
     key: Key | None,
-    customer: str,
-    retired: bool,
     decided: pl.DataFrame | None = None,
-) -> Iterator[tuple[dict[str, Any], Path | None]]:
-    """The ledger record of one file and its verified new content (None: drop the file)."""
-    record: dict[str, Any] = {
+) -> dict[str, Any]:
+    """Write the job's file without its due rows to job.staged (verified, not yet swapped in);
+    returns its ledger record. decided: the plan's row decisions, if carried."""
+    data = _check_fresh(storage, job.item)
+    item = job.item
+    frame = pl.read_parquet(data)
+    result = rewrite_frame(item, frame, rules, key, job.customer, job.retired, decided)
+    result.write_parquet(job.staged)
+    return {
+        **_record(item),
+        "action": "rewrite",
+        "rows_deleted": item.rows - result.height,
+        "rows_after": result.height,
+        "written_sha256": sha256_bytes(Path(job.staged).read_bytes()),
+    }
+
+
+def _record(item: FilePlan) -> dict[str, Any]:
+    """What a file's ledger record says of it before the change."""
+    return {
         "zone": item.zone,
         "dataset": item.dataset,
         "period": item.period,
@@ -399,29 +476,8 @@ def _prepared(
         "removed_sha256": item.sha256,
         "rows_before": item.rows,
     }
-    if item.action == "drop":
-        yield (
-            {
-                **record,
-                "action": "drop",
-                "rows_deleted": item.rows,
-                "rows_after": 0,
-                "written_sha256": None,
-            },
-            None,
-        )
-        return
-    result = rewrite_frame(item, pl.read_parquet(data), rules, key, customer, retired, decided)
-    with tempfile.TemporaryDirectory(prefix="piiscan-purge-") as tmp:
-        path = Path(tmp) / "new.parquet"
-        result.write_parquet(path)
-        yield (
-            {
-                **record,
-                "action": "rewrite",
-                "rows_deleted": item.rows - result.height,
-                "rows_after": result.height,
-                "written_sha256": sha256_bytes(path.read_bytes()),
-            },
-            path,
-        )
+
+
+def _dropped(item: FilePlan) -> dict[str, Any]:
+    """A dropped file's change."""
+    return {"action": "drop", "rows_deleted": item.rows, "rows_after": 0, "written_sha256": None}
