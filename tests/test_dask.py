@@ -79,21 +79,31 @@ def purge_entry(lake: Path) -> dict[str, Any]:
     return {"rows_deleted": entry["rows_deleted"], "rows_kept": entry["rows_kept"], "files": files}
 
 
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, customer_keys: Path
-) -> Iterator[dict[str, Any]]:
-    """A real Prefect server; this process and the Dask workers it starts talk to it."""
+def fresh_prefect_services() -> None:
+    """Stop Prefect's in-process services (concurrency-slot acquisition, events, API logs):
+    each keeps the client it first opened, so one started by an earlier test on the ephemeral
+    server would take this test's customer slot there and never give it back here."""
+    from prefect._internal.concurrency.services import _QueueServiceBase
+
+    _QueueServiceBase.drain_all(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path_factory: pytest.TempPathFactory, customer_keys: Path) -> Iterator[str]:
+    """A real Prefect server this process and the Dask workers it starts talk to (its API URL),
+    for this test only: the tests after it see no server."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     home = tmp_path_factory.mktemp("prefect-dask-home")
     with prefect_server(home, customer_keys, workers=0) as running:
         before = os.environ.get("PREFECT_API_URL")
         os.environ["PREFECT_API_URL"] = running["api"]  # inherited by the worker processes
+        fresh_prefect_services()
         try:
             with temporary_settings(updates={PREFECT_API_URL: running["api"]}):
-                yield running
+                yield str(running["api"])
         finally:
+            fresh_prefect_services()
             if before is None:
                 os.environ.pop("PREFECT_API_URL", None)
             else:
@@ -102,7 +112,7 @@ def server(
 
 @pytest.mark.integration
 def test_files_fan_out_on_two_dask_worker_processes_and_match_the_serial_run(
-    server: dict[str, Any], fixture_tree: Path, configs: Path, tmp_path: Path
+    server: str, fixture_tree: Path, configs: Path, tmp_path: Path
 ) -> None:
     serial_lake = staged(fixture_tree, tmp_path / "serial")
     dask_lake = staged(fixture_tree, tmp_path / "dask")
