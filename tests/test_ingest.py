@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -454,13 +456,27 @@ def acme_lake(fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempP
     return storage
 
 
-@pytest.mark.parametrize("carrier", ["att", "verizon"])
+@pytest.fixture(scope="module")
+def bell_lake(fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """globex's Bell MOB and DTL files only, in a lake of their own: the XLSX reports summarise
+    the same lines again and would count them twice."""
+    storage = LocalStorage(tmp_path_factory.mktemp("bell-lake"))
+    folder = fixture_tree / "globex" / "bell"
+    files = sorted([*folder.glob("*_MOB.csv"), *folder.glob("*_DTL.csv")])
+    assert len(files) == 4  # two bill cycles
+    ingest_paths(storage, config.customer("globex"), files, "run")
+    return storage
+
+
+@pytest.mark.parametrize(
+    ("carrier", "lake"), [("att", "acme_lake"), ("verizon", "acme_lake"), ("bell", "bell_lake")]
+)
 def test_fixture_usage_reconciles_with_its_invoices_per_line_and_cycle(
-    acme_lake: LocalStorage, carrier: str
+    request: pytest.FixtureRequest, carrier: str, lake: str
 ) -> None:
     """What analysts do with the processor's data: a line's usage events of a bill cycle add up
     to its invoice line's minutes and messages (and KB where the usage detail has a volume)."""
-    storage = acme_lake
+    storage: LocalStorage = request.getfixturevalue(lake)
 
     def zone(dataset: str) -> pl.DataFrame:
         files = [k for k in storage.list(f"restricted/{dataset}") if k.endswith(".parquet")]
@@ -483,6 +499,85 @@ def test_fixture_usage_reconciles_with_its_invoices_per_line_and_cycle(
     assert joined.height == invoices.height  # one invoice line per line and cycle
     assert (joined["minutes"] - joined["used_minutes"]).abs().max() < 1e-6
     assert (joined["messages"] == joined["used_messages"]).all()
-    if carrier == "att":  # Verizon's usage detail gives no data volume
+    if carrier != "verizon":  # Verizon's usage detail gives no data volume
         assert (joined["data_kb"] - joined["used_kb"]).abs().max() < 1e-6
     assert usage.join(invoices, on=keys, how="anti").height == 0  # no usage without a bill
+
+
+@pytest.fixture(scope="module")
+def rogers_lake(
+    fixture_tree: Path, config: Config, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """initech's Rogers zips (call detail per report type and the Custom report), on their own."""
+    storage = LocalStorage(tmp_path_factory.mktemp("rogers-lake"))
+    files = collect_files([fixture_tree / "initech" / "rogers"])
+    ingest_paths(storage, config.customer("initech"), files, "run")
+    return storage
+
+
+def test_rogers_call_charges_reconcile_with_the_custom_reports_usage_charges(
+    rogers_lake: LocalStorage,
+) -> None:
+    """A line's landed call, text and data charges of a bill cycle, per kind and roaming, are
+    what the Custom report's usage-charge column for them says (a column per report type)."""
+    from piiscan.testing.writers_rogers import CUSTOM_COLUMN_OF
+
+    storage = rogers_lake
+
+    def zone(dataset: str) -> pl.DataFrame:
+        files = [k for k in storage.list(f"restricted/{dataset}") if k.endswith(".parquet")]
+        frame = pl.concat([pl.read_parquet(storage.read_bytes(k)) for k in files])
+        return frame.filter(pl.col("carrier") == "rogers")
+
+    def snake(header: str) -> str:  # an extra's key, as the Rogers layout names it
+        return re.sub(r"[^0-9a-z]+", "_", header.lower()).strip("_")
+
+    # (kind, roaming) of the events each Custom usage-charge column bills.
+    events_of = {
+        "Voice": ("voice", "N"),
+        "Voice-RM": ("voice", "Y"),
+        "SMS": ("sms", "N"),
+        "GPRS": ("data", "N"),
+        "GPRS-RM": ("data", "Y"),
+    }
+    assert set(events_of) == set(CUSTOM_COLUMN_OF)
+    columns = {t: snake(CUSTOM_COLUMN_OF[t]) for t in events_of}
+    keys = ["wireless_number", "bill_cycle_date"]
+
+    invoices = zone("invoice_lines")
+    assert invoices.height > 0
+    billed = {
+        (number, cycle, column): Decimal(json.loads(extras)[column])
+        for number, cycle, extras in invoices.select(*keys, "extras").iter_rows()
+        for column in columns.values()
+    }
+    assert len(billed) == invoices.height * len(columns)  # one Custom row per line and cycle
+    assert any(billed.values())
+
+    usage = zone("usage_events").with_columns(
+        pl.col("extras").str.json_path_match("$.roaming_indicator").alias("roaming"),
+        pl.col("event_time").dt.date().alias("event_date"),
+    )
+    assert usage.height > 0 and usage["roaming"].null_count() == 0
+    # GPRS rows carry no Period End Date: an event belongs to the first cycle ending on or after it.
+    cycles = invoices.select(pl.col("bill_cycle_date").unique().sort().alias("cycle"))
+    usage = usage.sort("event_date").join_asof(
+        cycles, left_on="event_date", right_on="cycle", strategy="forward"
+    )
+    dated = usage.filter(pl.col("bill_cycle_date").is_not_null())
+    assert (dated["bill_cycle_date"] == dated["cycle"]).all()
+    assert usage["cycle"].null_count() == 0
+    column_of = pl.concat_str(pl.col("kind"), pl.col("roaming"), separator="/").replace_strict(
+        {f"{kind}/{roaming}": columns[t] for t, (kind, roaming) in events_of.items()}
+    )
+    used = {
+        (number, cycle, column): Decimal(str(charge))
+        for number, cycle, column, charge in usage.with_columns(
+            pl.col("cycle").alias("bill_cycle_date"), column_of.alias("column")
+        )
+        .group_by(*keys, "column")
+        .agg(pl.col("charge").sum())
+        .iter_rows()
+    }
+    assert set(used) <= set(billed)  # no charged usage without its Custom row
+    assert billed == {key: used.get(key, Decimal(0)) for key in billed}

@@ -24,7 +24,7 @@ from piiscan.layouts.bell import (
 from piiscan.layouts.model import Kind, Layout
 from piiscan.testing.common import Expected, add_sums, sums_of, write_text
 from piiscan.testing.model import Invoice, Line, LineBill, World
-from piiscan.testing.usage import usage_chunks
+from piiscan.testing.usage import usage_chunks, usage_totals
 
 CENT = Decimal("0.01")
 
@@ -131,7 +131,21 @@ def _bill_date(invoice: Invoice) -> str:
     return f"{invoice.bill_cycle_date:%Y/%m/%d}"
 
 
-def _mob_values(invoice: Invoice, line: Line, bill: LineBill, seconds: int) -> dict[str, str]:
+def bell_usage_rounded(chunk: pl.DataFrame) -> pl.DataFrame:
+    """Usage as Bell's DTL bills it: air time in whole seconds, data in whole KB."""
+    seconds = (pl.col("minutes") * 60).round(0).cast(pl.Int64)
+    return chunk.with_columns(
+        (seconds / 60).alias("minutes"), pl.col("data_kb").round(0).cast(pl.Float64)
+    )
+
+
+def _air_seconds(bill: LineBill) -> int:
+    """The line's air time in whole seconds (its minutes are whole seconds summed)."""
+    return int((bill.minutes * 60).to_integral_value())
+
+
+def _mob_values(invoice: Invoice, line: Line, bill: LineBill) -> dict[str, str]:
+    seconds = _air_seconds(bill)
     airtime = (bill.usage * Decimal("0.6")).quantize(CENT)
     return {
         "Acct Nbr": invoice.account.number,
@@ -145,7 +159,7 @@ def _mob_values(invoice: Invoice, line: Line, bill: LineBill, seconds: int) -> d
         "Adj App Ttl": "0.00",
         "Mth Chg Ttl": f"{bill.access}",
         "Ftr Chg Ttl": "0.00",
-        "Air Dur": _mmss(int(bill.minutes), seconds),
+        "Air Dur": _mmss(seconds // 60, seconds % 60),
         "Airtime Chg": f"{airtime}",
         "Data Chg": f"{bill.usage - airtime}",
         "Roamer Chg": "0.00",
@@ -173,17 +187,19 @@ def _mob_values(invoice: Invoice, line: Line, bill: LineBill, seconds: int) -> d
 def write_bell_mobile(
     folder: Path, out: Path, invoice: Invoice, bills: list[LineBill], world: World
 ) -> Expected:
-    """Write Bell_<account>_<YYYYMM>_MOB.csv: one padded row per line, ISO-8859-1."""
+    """Write Bell_<account>_<YYYYMM>_MOB.csv: one padded row per line, ISO-8859-1. Its air
+    time, texts and KB are the bills', which write_bell_invoice takes from the DTL's events."""
     path = folder / f"Bell_{invoice.account.number}_{invoice.bill_cycle_date:%Y%m}_MOB.csv"
-    rows, minutes = [], 0.0
+    rows, seconds = [], 0
     for line, bill in zip(invoice.account.lines, bills, strict=True):
-        seconds = world.rng.randint(0, 59)
-        minutes += int(bill.minutes) + seconds / 60
-        values = _mob_values(invoice, line, bill, seconds)
+        # The air time's seconds were once drawn here; still drawn so that later draws stay put.
+        world.rng.randint(0, 59)
+        seconds += _air_seconds(bill)
+        values = _mob_values(invoice, line, bill)
         rows.append({k: _latin1(v) for k, v in values.items()})
     write_text(path, _csv(_padded_rows(BELL_MOBILE, rows)), encoding=BELL_MOBILE.encoding)
     sums = {
-        "minutes": str(round(minutes, 4)),
+        "minutes": str(round(seconds / 60, 4)),
         "messages": str(sum(b.messages for b in bills)),
         "data_kb": str(round(float(sum(int(b.data_kb) for b in bills)), 4)),
         "charge": str(sum((b.charge for b in bills), Decimal(0))),
@@ -259,9 +275,11 @@ def write_bell_call_detail(
         for i, (value, (width, right)) in enumerate(zip(exprs, widths, strict=True))
     ]
     for chunk in usage_chunks(invoice, events_per_line, seed):
-        chunk = chunk.with_columns(
-            pl.int_range(sequence + 1, sequence + chunk.height + 1).alias("_seq")
-        ).with_columns((pl.col("_seq") % len(PLACES)).alias("_place"))
+        chunk = (
+            bell_usage_rounded(chunk)
+            .with_columns(pl.int_range(sequence + 1, sequence + chunk.height + 1).alias("_seq"))
+            .with_columns((pl.col("_seq") % len(PLACES)).alias("_place"))
+        )
         chunk.select(padded).write_csv(text, include_header=False, quote_style="always")
         rows += chunk.height
         sequence += chunk.height
@@ -506,9 +524,11 @@ def write_bell_invoice(
     seed: int,
     reports: bool = False,
 ) -> list[Expected]:
-    """Write a bill cycle's MOB, DTL and ACC files (and, with reports, the five XLSX reports)."""
+    """Write a bill cycle's MOB, DTL and ACC files (and, with reports, the five XLSX reports).
+    The lines' minutes, texts and KB are what the DTL's events add up to, as Bell rounds them."""
     folder.mkdir(parents=True, exist_ok=True)
-    bills = [world.line_bill() for _ in invoice.account.lines]
+    usage = usage_totals(invoice, events_per_line, seed, bell_usage_rounded)
+    bills = [world.line_bill(usage[line.number]) for line in invoice.account.lines]
     expected = [
         write_bell_mobile(folder, out, invoice, bills, world),
         write_bell_call_detail(folder, out, invoice, events_per_line, seed),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +32,14 @@ MEMBERS = {
     "GPRS-RM": ("GPRS_RM", "ALL_CALLS-GPRS-Rm.txt", "Header-GPRS.txt"),
 }
 KIND_OF = {"Voice": "voice", "Voice-RM": "voice", "SMS": "sms", "GPRS": "data", "GPRS-RM": "data"}
+# Report type -> the Custom report's column that bills its events' charges (roaming is in the US).
+CUSTOM_COLUMN_OF = {
+    "Voice": "Airtime Overage Charge",
+    "Voice-RM": "US Airtime Roaming Charges",
+    "SMS": "Non Roaming Text Sent Charges",
+    "GPRS": "Data Overage Charges",
+    "GPRS-RM": "US Data Roaming Charges",
+}
 WIDTHS = {"Text": 30, "Date": 8, "Time": 6, "Currency": 11}
 CITIES = (("TORONTO", "ON"), ("MONTREAL", "QC"), ("VANCOUVER", "BC"), ("OTTAWA", "ON"))
 ROAMING_PARTNER = ("AT&T MOBILITY", "DALLAS", "TX")
@@ -134,7 +144,8 @@ def report_events(report_type: str, chunk: pl.DataFrame) -> pl.DataFrame:
 def write_rogers_month(
     folder: Path, out: Path, invoice: Invoice, world: World, events_per_line: int, seed: int
 ) -> list[Expected]:
-    """Write a zip per report type and the Custom report of one invoice; what each must land."""
+    """Write a zip per report type and the Custom report of one invoice; what each must land.
+    The Custom report's usage charges are what each line's events of each report type cost."""
     account = invoice.account
     month = invoice.bill_cycle_date.strftime("%Y%m")
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,6 +153,7 @@ def write_rogers_month(
     ids = {line.number: line.person.employee_id for line in account.lines}
     chunks = list(usage_chunks(invoice, events_per_line, seed))
     expected = []
+    billed: dict[str, dict[str, Decimal]] = {}  # line -> Custom column -> its events' charges
     for report_type, (suffix, data_member, spec_member) in MEMBERS.items():
         path = folder / f"Rogers_{account.number}_{month}_{suffix}.zip"
         rows, sums = 0, dict[str, str]()
@@ -150,6 +162,11 @@ def write_rogers_month(
             part = report_events(report_type, chunk)
             rows += part.height
             sums = add_sums(sums, sums_of(part))
+            per_line = part.group_by("wireless_number").agg(pl.col("charge_cents").sum())
+            for number, cents in per_line.iter_rows():
+                columns = billed.setdefault(number, {})
+                column = CUSTOM_COLUMN_OF[report_type]
+                columns[column] = columns.get(column, Decimal(0)) + Decimal(cents) / 100
             _rows(report_type, part, invoice, names, ids).write_csv(
                 buffer, separator="|", include_header=False, quote_style="never"
             )
@@ -167,13 +184,20 @@ def write_rogers_month(
                 sums=sums,
             )
         )
-    expected.append(write_rogers_custom(folder, out, invoice, world))
+    expected.append(write_rogers_custom(folder, out, invoice, world, billed))
     return expected
 
 
-def write_rogers_custom(folder: Path, out: Path, invoice: Invoice, world: World) -> Expected:
+def write_rogers_custom(
+    folder: Path,
+    out: Path,
+    invoice: Invoice,
+    world: World,
+    billed: Mapping[str, Mapping[str, Decimal]],
+) -> Expected:
     """Rogers_<BAN>_<YYYYMM>_Custom.zip :: ALL_CALLS-Custom.txt: two title lines, a pipe header,
-    one row per line with a column per charge."""
+    one row per line with a column per charge. `billed` gives a line's usage charges by Custom
+    column (CUSTOM_COLUMN_OF); the line's usage total is their sum."""
     account = invoice.account
     path = folder / f"Rogers_{account.number}_{invoice.bill_cycle_date:%Y%m}_Custom.zip"
 
@@ -188,7 +212,11 @@ def write_rogers_custom(folder: Path, out: Path, invoice: Invoice, world: World)
     ]
     charge, tax = Decimal(0), Decimal(0)
     for line in account.lines:
-        bill = world.line_bill()
+        usage = dict.fromkeys(CUSTOM_COLUMN_OF.values(), Decimal(0)) | dict(
+            billed.get(line.number, {})
+        )
+        # The same draws as before, so that nothing else moves; the usage is the events'.
+        bill = replace(world.line_bill(), usage=sum(usage.values(), Decimal(0)))
         row = dict.fromkeys(CUSTOM_HEADER, ".00")
         row |= {
             "Billing Period End Date": f"{invoice.bill_cycle_date:%m%d%Y}",
@@ -197,8 +225,8 @@ def write_rogers_custom(folder: Path, out: Path, invoice: Invoice, world: World)
             "User Number": line.number,
             "User Name": line.person.full_name.upper(),
             "Monthly Service Fee": amount(bill.access),
-            "Data Overage Charges": amount(bill.usage),
             "Equipment Charges": amount(bill.equipment),
+            **{column: amount(value) for column, value in usage.items()},
             "Subtotal": amount(bill.charge),
             "HST": amount(bill.tax),
             "Total Current Charges Taxable": amount(bill.charge),
