@@ -57,22 +57,29 @@ def _run(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def failure_after(
+    latest: Mapping[str, Any] | None, failures: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The last failure (run_id, failed_at, reason) when it is newer than the latest report
+    (by time, then run id), else None: a report written since means the customer recovered."""
+    if not failures:
+        return None
+    last = max(failures, key=lambda f: (_at(f["failed_at"]), f["run_id"]))
+    if latest is not None and (_at(last["failed_at"]), last["run_id"]) <= (
+        _at(latest["generated_at"]),
+        latest["run_id"],
+    ):
+        return None
+    return {k: last[k] for k in ("run_id", "failed_at", "reason")}
+
+
 def _customer(
     customer: str, records: CustomerRecords, now: datetime, stale_after: timedelta
 ) -> dict[str, Any]:
     """One customer's entry: latest run, newer failure, status, recent runs."""
     runs = sorted(records.reports, key=lambda d: (_at(d["generated_at"]), d["run_id"]))
     latest = _run(runs[-1]) if runs else None
-    failures = sorted(records.failures, key=lambda f: (_at(f["failed_at"]), f["run_id"]))
-    failure = None
-    if failures:
-        last = failures[-1]
-        newer = latest is None or (_at(last["failed_at"]), last["run_id"]) > (
-            _at(latest["generated_at"]),
-            latest["run_id"],
-        )
-        if newer:
-            failure = {k: last[k] for k in ("run_id", "failed_at", "reason")}
+    failure = failure_after(latest, records.failures)
     if failure is not None:
         status = "failed"
     elif latest is None:
