@@ -5,11 +5,16 @@ and index.html in a headless Chromium."""
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from piiscan.cli import app
 from piiscan.index import RECENT_RUNS, CustomerRecords, build_index, render_index
 from piiscan.lake import keys
 from piiscan.lake.reports import (
@@ -21,7 +26,13 @@ from piiscan.lake.reports import (
     write_report,
 )
 from piiscan.report import build_report
-from piiscan.storage import MemoryStorage
+from piiscan.storage import LocalStorage, MemoryStorage
+from piiscan.testing.stage import stage_fixtures
+
+from .conftest import CONFIGS
+from .pii_values import raw_values
+from .test_report_drift import CUSTOMER, Nights
+from .test_report_html import CHROMIUM_ARGS
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CUSTOMERS = ["acme", "globex", "initech"]
@@ -241,3 +252,212 @@ def test_write_index_writes_json_and_html_in_reports() -> None:
     assert len(entry(index, "acme")["recent_runs"]) == RECENT_RUNS
     assert storage.read_bytes(html_key).decode().startswith("<!doctype html>")
     assert report_keys(storage, "acme")[-1] == keys.report("acme", run_id(NOW - HOUR))
+
+
+# -- over a real lake: the CLI, the page in a browser, the nightly flow --------------------------
+
+FAILED_RUN = "20261121T020000Z-dead01"
+FAILED_AT = datetime(2026, 11, 21, 2, 5, tzinfo=UTC)
+LATER = "2026-11-21T12:00:00Z"  # the day of initech's second night: its report is fresh
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory, fixture_tree: Path) -> Nights:
+    """initech: two real nights (reports); globex: a failed run, no report; acme: nothing."""
+    nights = Nights(tmp_path_factory.mktemp("index"), fixture_tree)
+    nights.run()
+    nights.run()
+    write_failure(nights.storage, "globex", FAILED_RUN, "StorageError: lake unreachable", FAILED_AT)
+    return nights
+
+
+def cli(nights: Nights, *args: str) -> Any:
+    common = ["--lake", str(nights.lake), "--config", str(nights.configs)]
+    return CliRunner().invoke(app, [*args, *common])
+
+
+@pytest.mark.integration
+def test_report_index_writes_the_page_and_prints_every_customer(
+    nights: Nights, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIISCAN_NOW", LATER)
+    result = cli(nights, "report", "index")
+    assert result.exit_code == 0, result.output
+    latest = report_keys(nights.storage, CUSTOMER)[-1]
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert lines["customer"] == ["customer", "status", "latest", "run", "review", "items",
+                                 "failure", "reason"]  # fmt: skip
+    assert lines["acme"] == ["acme", "no_report", "-", "-", "-"]
+    assert lines["globex"] == ["globex", "failed", "-", "-", "run", f"{FAILED_RUN}:",
+                               "StorageError:", "lake", "unreachable"]  # fmt: skip
+    assert lines[CUSTOMER] == [CUSTOMER, "ok", keys.report_run(latest), "0", "-"]  # id uncut
+    page = nights.lake / "reports" / "index.html"
+    assert f"html: {page}" in result.stdout
+    assert page.is_file() and (nights.lake / "reports" / "index.json").is_file()
+
+
+@pytest.mark.integration
+def test_report_index_json_and_stale_hours(nights: Nights) -> None:
+    # The pinned clock (2026-11-28) is a week after initech's last night: its report is stale.
+    stale = json.loads(cli(nights, "report", "index", "--json").stdout)
+    assert {c["customer"]: c["status"] for c in stale["customers"]} == {
+        "acme": "no_report",
+        "globex": "failed",
+        CUSTOMER: "stale",
+    }
+    assert stale["counts"] == {"failed": 1, "stale": 1, "needs_review": 0, "ok": 0, "no_report": 1}
+    assert stale["generated_at"] == "2026-11-28T09:00:00+00:00"
+    initech = entry(stale, CUSTOMER)
+    assert [r["run_id"] for r in initech["recent_runs"]] == [
+        keys.report_run(k) for k in reversed(report_keys(nights.storage, CUSTOMER))
+    ]
+    assert entry(stale, "globex")["failure"] == {
+        "run_id": FAILED_RUN,
+        "failed_at": "2026-11-21T02:05:00+00:00",
+        "reason": "StorageError: lake unreachable",
+    }
+    week = json.loads(cli(nights, "report", "index", "--json", "--stale-hours", "200").stdout)
+    assert entry(week, CUSTOMER)["status"] == "ok" and week["stale_after_hours"] == 200
+    on_disk = json.loads((nights.lake / "reports" / "index.json").read_text())
+    assert on_disk == week
+    values = raw_values(nights.lake)
+    text = json.dumps(on_disk) + (nights.lake / "reports" / "index.html").read_text()
+    assert values and not [v for v in values if v in text]
+
+
+@pytest.mark.integration
+def test_report_show_exits_1_after_a_failure_and_lists_customers_without_a_report(
+    nights: Nights,
+) -> None:
+    shown = cli(nights, "report", "show")
+    assert shown.exit_code == 1, shown.output
+    out = shown.stdout
+    assert "acme · no report yet" in out
+    assert (
+        f"globex · run {FAILED_RUN} · failed 2026-11-21T02:05:00+00:00: StorageError: lake"
+        " unreachable\n  no good report yet" in out
+    )
+    assert f"{CUSTOMER} · run {keys.report_run(report_keys(nights.storage, CUSTOMER)[-1])}" in out
+    alone = cli(nights, "report", "show", "--customer", CUSTOMER)
+    assert alone.exit_code == 0, alone.output
+    failed = cli(nights, "report", "show", "--customer", "globex", "--json")
+    assert failed.exit_code == 1 and json.loads(failed.stdout)["reason"].startswith("Storage")
+
+
+@pytest.mark.integration
+def test_report_show_names_the_last_good_report_of_a_customer_whose_newest_run_failed(
+    tmp_path: Path,
+) -> None:
+    storage = LocalStorage(tmp_path / "lake")
+    good = document("acme", NOW - 2 * HOUR)
+    write_report(storage, good)
+    write_failure(storage, "acme", run_id(NOW - HOUR, "bad000"), "SchemaError: no header", NOW)
+    result = CliRunner().invoke(
+        app, ["report", "show", "--lake", str(tmp_path / "lake"), "--config", str(CONFIGS)]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"acme · run {run_id(NOW - HOUR, 'bad000')} · failed" in result.stdout
+    assert f"  last good report · run {good['run_id']} · nothing to review" in result.stdout
+    assert "globex · no report yet" in result.stdout and "initech · no report yet" in result.stdout
+    write_report(storage, document("acme", NOW + HOUR))  # the next night went well
+    again = CliRunner().invoke(
+        app, ["report", "show", "--lake", str(tmp_path / "lake"), "--config", str(CONFIGS)]
+    )
+    assert again.exit_code == 0 and "failed" not in again.stdout
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed; `make test` installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.integration
+def test_the_index_page_shows_badges_and_links_to_existing_reports(
+    nights: Nights, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIISCAN_NOW", LATER)
+    assert cli(nights, "report", "index").exit_code == 0
+    page = nights.lake / "reports" / "index.html"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    view = context.new_page()
+    requests: list[str] = []
+    view.on("request", lambda request: requests.append(request.url))
+    view.goto(page.as_uri())
+    view.wait_for_load_state("load")
+    badges = {
+        c: view.locator(f"#table-customers tr[data-customer='{c}'] .badge").inner_text()
+        for c in ("acme", "globex", CUSTOMER)
+    }
+    assert badges == {"acme": "no report", "globex": "failed", CUSTOMER: "ok"}
+    assert view.locator("#count-failed b").inner_text() == "1"
+    assert (
+        "StorageError: lake unreachable"
+        in view.locator("#table-customers tr[data-customer='globex'] td.failure").inner_text()
+    )
+    assert view.locator("table.runs[data-customer='initech'] tbody tr").count() == 2
+    link = view.locator(f"#table-customers tr[data-customer='{CUSTOMER}'] a.latest")
+    href = link.get_attribute("href")
+    latest = keys.report_run(report_keys(nights.storage, CUSTOMER)[-1])
+    assert href == f"{CUSTOMER}/{latest}.html"  # relative: works from disk and from S3
+    assert (page.parent / href).is_file()
+    assert requests == [page.as_uri()]  # nothing left the page
+    policy = view.locator("meta[http-equiv='Content-Security-Policy']").get_attribute("content")
+    assert policy is not None and "default-src 'none'" in policy
+    link.click()
+    view.wait_for_load_state("load")
+    assert view.url == (page.parent / href).as_uri()
+    assert view.locator("header h1").inner_text() == f"piiscan report · {CUSTOMER}"
+    context.close()
+
+
+def _artifact(key: str) -> str:
+    """The latest data of a Prefect artifact, read back from the (temporary) server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return str(found[0].data)
+
+
+@pytest.mark.integration
+def test_the_nightly_records_a_failed_customer_and_refreshes_the_index(
+    fixture_tree: Path, tmp_path: Path
+) -> None:
+    from flows.nightly import nightly
+
+    lake = tmp_path / "lake"
+    stage_fixtures(LocalStorage(lake), fixture_tree)
+    (lake / "state" / "ingested").mkdir(parents=True)
+    (lake / "state" / "ingested" / "globex.json").write_text("{broken")
+    state = nightly(lake=str(lake), config_dir=str(CONFIGS), return_state=True)
+    assert state.is_failed()
+    [record] = (lake / "reports" / "globex").glob("*.failed.json")
+    failure = json.loads(record.read_text())
+    assert failure["reason"].startswith("StorageError") and "not valid JSON" in failure["reason"]
+    assert failure["failed_at"] == "2026-11-28T09:00:00+00:00"
+    index = json.loads((lake / "reports" / "index.json").read_text())
+    assert {c["customer"]: c["status"] for c in index["customers"]} == {
+        "acme": "ok",
+        "globex": "failed",
+        "initech": "ok",
+    }
+    assert entry(index, "globex")["failure"]["run_id"] == failure["run_id"]
+    assert str(lake / "reports" / "index.html") in _artifact("report-index")
+    assert entry(index, "acme")["latest"]["html"] in _artifact("report-acme")
