@@ -194,7 +194,8 @@ def describe_file(item: Mapping[str, Any]) -> str:
     if item["kind"] == "rejected_rows":
         what = f"{item['rows_rejected']} row(s) rejected, the file's other rows landed"
     else:
-        what = f"quarantined ({item['code']}): {item['reason']}"
+        reason = str(item["reason"]).removeprefix(f"{item['file']}: ")
+        what = f"quarantined ({item['code']}): {reason}"
     rows = "; ".join(f"line {r['line']}: {r['problem']}" for r in item["rejections"])
     more = f" (+{item['more_rejections']} more)" if item["more_rejections"] else ""
     return f"{item['file']}: {what}" + (f" [{rows}{more}]" if rows else "")

@@ -16,6 +16,7 @@ what a column expected: never a value.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from datetime import UTC, datetime
 from typing import Any
@@ -83,8 +84,8 @@ def _commands(
         steps.append(f"aws s3 cp {_quoted(quarantined)} {_quoted(local)}")
     steps.append(f"piiscan layouts check {_quoted(local)}")
     if reason["code"] in ("unknown_layout", "weak_layout", "ambiguous_layout", "bad_header"):
-        stem = reason["file"].rsplit(".", 1)[0].lower()
-        name = "".join(c if c.isalnum() else "_" for c in stem)[:40].strip("_") or "layout"
+        words = re.split(r"[^0-9a-z]+", reason["file"].rsplit(".", 1)[0].lower())
+        name = "_".join(w for w in words if w and not w.isdigit())[:40] or "new_layout"
         steps.append(f"piiscan layouts suggest {_quoted(local)} --out configs/layouts/{name}.yaml")
     steps.append(f"piiscan ingest -c {customer} {_quoted(local)}")
     steps.append(resolve)
