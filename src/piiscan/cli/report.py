@@ -41,7 +41,7 @@ def report_show(
     """Summarise the latest report of each customer: what needs review first, then counts."""
     from piiscan.lake import keys as lake_keys
     from piiscan.lake.reports import report_keys
-    from piiscan.report import describe, summary
+    from piiscan.report import describe, describe_file, summary
 
     cfg = load(config)
     storage = open_lake(lake)
@@ -65,6 +65,10 @@ def report_show(
         console.print(f"[bold]{document['customer']}[/bold] · run {document['run_id']} · {status}")
         for item in document["review"]["pending"]:
             console.print(f"  - {escape(describe(item))} (since {item['first_seen']})")
+        for item in document["review"].get("files", []):
+            console.print(f"  - file {escape(describe_file(item))} (since {item['first_seen']})")
+        if s["review_items"]:
+            console.print(f"  settle with: piiscan review pending -c {document['customer']}")
         console.print(
             f"  ingest: {plural(s['files_ingested'], 'file')}, {s['files_quarantined']} "
             f"quarantined, {plural(s['rows_rejected'], 'row')} rejected; PII columns: "
