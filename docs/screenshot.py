@@ -1,5 +1,7 @@
-"""Regenerate docs/report.png: the demo's acme report on its second night, after the TEM export
-added a column of e-mails (so the summary shows what needs review).
+"""Regenerate docs/report.png, docs/review.png and docs/index.png: the demo's acme report on its
+second night, after the TEM export added a column of e-mails (so the summary shows what needs
+review), the report's review items (quarantined files, rejected rows, columns to decide), and the
+report index over every customer.
 
     make screenshot        # or: .venv/bin/python docs/screenshot.py [--out docs/report.png]
 
@@ -44,11 +46,14 @@ def main() -> None:
         result = state.result()
         html = Path(result["customers"]["acme"]["html"])
         shoot(html, args.out)
-    print(f"wrote {args.out}")
+        shoot(html, args.out.with_name("review.png"), "#summary")
+        shoot(Path(result["index"]), args.out.with_name("index.png"))
+    names = ", ".join(str(args.out.with_name(n)) for n in ("review.png", "index.png"))
+    print(f"wrote {args.out}, {names}")
 
 
-def shoot(html: Path, out: Path) -> None:
-    """A 1280-pixel-wide picture of the page's first screens."""
+def shoot(html: Path, out: Path, selector: str | None = None) -> None:
+    """A 1280-pixel-wide picture of the page's first screens, or of one element of it."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
@@ -61,7 +66,10 @@ def shoot(html: Path, out: Path) -> None:
         )
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.goto(html.as_uri())
-        page.screenshot(path=str(out))
+        if selector is None:
+            page.screenshot(path=str(out))
+        else:
+            page.locator(selector).screenshot(path=str(out))
         browser.close()
 
 

@@ -189,7 +189,7 @@ def report_task(
     )
     if document["needs_review"]:
         get_run_logger().warning(
-            "%s needs review: %d item(s)", customer_id, len(document["review"]["pending"])
+            "%s needs review: %d item(s)", customer_id, summary(document)["review_items"]
         )
     create_markdown_artifact(
         key=f"nightly-{customer_id}",

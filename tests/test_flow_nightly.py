@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from piiscan.cli import app
+from piiscan.errors import RECOGNISED_REPORTS
 from piiscan.storage import LocalStorage
 from piiscan.testing.stage import stage_fixtures
 
@@ -118,8 +119,22 @@ def test_a_new_column_of_emails_marks_the_customer_needs_review(
     from flows.nightly import nightly
 
     first = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
-    assert first.is_completed() and first.result()["needs_review"] == []
-    assert "nothing to review" in _artifact("nightly-summary")
+    assert first.is_completed()
+    # Night 1: acme's damaged files are review items (one per quarantined file or file with
+    # rejected rows), not a green "nothing to review".
+    before = first.result()["customers"]["acme"]
+    report = json.loads(Path(before["report"]).read_text())
+    damaged = [
+        f
+        for f in report["ingest"]["files"]
+        if (f["status"] == "quarantined" and f["reason_code"] not in RECOGNISED_REPORTS)
+        or f["rows_rejected"]
+    ]
+    assert len(damaged) >= 3 and before["files_to_review"] == len(damaged)
+    assert "acme" in first.result()["needs_review"]
+    assert f"| acme | **needs review** ({before['review_items']} item(s))" in _artifact(
+        "nightly-summary"
+    )
 
     extract = next((fixture_tree / "acme" / "generic").glob("*.parquet"))
     frame = pl.read_parquet(extract)
@@ -132,16 +147,18 @@ def test_a_new_column_of_emails_marks_the_customer_needs_review(
     second = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
     assert second.is_completed()
     result: dict[str, Any] = second.result()
-    assert result["needs_review"] == ["acme"]
-    assert result["customers"]["acme"]["review_items"] == 1
-    assert not result["customers"]["globex"]["needs_review"]
+    assert "acme" in result["needs_review"]
+    items = before["review_items"] + 1  # the files still wait; the new column joins them
+    assert result["customers"]["acme"]["review_items"] == items
+    assert result["customers"]["acme"]["files_to_review"] == len(damaged)
+    assert not result["customers"]["globex"]["files_to_review"]
     summary = _artifact("nightly-summary")
-    assert "| acme | **needs review** (1 item(s))" in summary and "| globex | nothing" in summary
+    assert f"| acme | **needs review** ({items} item(s))" in summary
     acme = _artifact("nightly-acme")
-    assert "**Needs review: 1 item(s)**" in acme
+    assert f"**Needs review: {items} item(s)**" in acme
     assert "invoice_lines.extras.contact_email: new column, EMAIL_ADDRESS" in acme
     html = Path(result["customers"]["acme"]["html"]).read_text()
-    assert "Needs review: 1 item(s)" in html
+    assert f"Needs review: {items} item(s)" in html
     assert not [v for v in [*_values(fixture_tree), *emails] if v in summary + acme + html]
 
 

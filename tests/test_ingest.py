@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -520,6 +519,7 @@ def test_rogers_call_charges_reconcile_with_the_custom_reports_usage_charges(
 ) -> None:
     """A line's landed call, text and data charges of a bill cycle, per kind and roaming, are
     what the Custom report's usage-charge column for them says (a column per report type)."""
+    from piiscan.schema import snake_case
     from piiscan.testing.writers_rogers import CUSTOM_COLUMN_OF
 
     storage = rogers_lake
@@ -528,9 +528,6 @@ def test_rogers_call_charges_reconcile_with_the_custom_reports_usage_charges(
         files = [k for k in storage.list(f"restricted/{dataset}") if k.endswith(".parquet")]
         frame = pl.concat([pl.read_parquet(storage.read_bytes(k)) for k in files])
         return frame.filter(pl.col("carrier") == "rogers")
-
-    def snake(header: str) -> str:  # an extra's key, as the Rogers layout names it
-        return re.sub(r"[^0-9a-z]+", "_", header.lower()).strip("_")
 
     # (kind, roaming) of the events each Custom usage-charge column bills.
     events_of = {
@@ -541,7 +538,7 @@ def test_rogers_call_charges_reconcile_with_the_custom_reports_usage_charges(
         "GPRS-RM": ("data", "Y"),
     }
     assert set(events_of) == set(CUSTOM_COLUMN_OF)
-    columns = {t: snake(CUSTOM_COLUMN_OF[t]) for t in events_of}
+    columns = {t: snake_case(CUSTOM_COLUMN_OF[t]) for t in events_of}  # their extras' keys
     keys = ["wireless_number", "bill_cycle_date"]
 
     invoices = zone("invoice_lines")

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 # A command that holds one of these is not run, for the reason given (keep this list short).
 SKIPS = {"s3://": "needs an S3 server; tests/test_s3.py runs the lake on SeaweedFS"}
 PLACEHOLDER = "@hold-id@"  # README's `<hold id>`: the id the walk's `holds add` printed
+ITEM = "@item-id@"  # README's `<item id>`: the first file item the walk's `review pending` listed
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def readme_commands(text: str) -> list[Command]:
             line = raw.strip()
             if not line.startswith((".venv/bin/piiscan", "piiscan ")):
                 continue
-            words, comment = split_comment(line.replace("<hold id>", PLACEHOLDER))
+            placed = line.replace("<hold id>", PLACEHOLDER).replace("<item id>", ITEM)
+            words, comment = split_comment(placed)
             documented = re.match(r"#\s*exit (\d+)\b", comment)
             code = int(documented.group(1)) if documented else 0
             commands.append(Command(line, tuple(shlex.split(words)), code))
@@ -68,7 +70,7 @@ def split_comment(line: str) -> tuple[str, str]:
 def test_the_readme_lists_commands_to_walk() -> None:
     commands = readme_commands((REPO / "README.md").read_text("utf-8"))
     names = {" ".join(c.words[1:3]) for c in commands}
-    assert {"doctor", "run nightly", "holds release", "--version"} <= names | {
+    assert {"doctor", "run nightly", "holds release", "review pending", "--version"} <= names | {
         c.words[1] for c in commands
     }
     skipped = [c for c in commands if any(s in c.line for s in SKIPS)]
@@ -113,4 +115,7 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         if words[:2] == ["holds", "add"]:
             found = re.search(r"added (\S+) \(", done.stdout)
             captured[PLACEHOLDER] = found.group(1) if found else "(holds add printed no id)"
+        if words[:2] == ["review", "pending"] and ITEM not in captured:
+            item = re.search(r"\(item (\S+)\)", done.stdout)
+            captured[ITEM] = item.group(1) if item else "(review pending listed no file item)"
     assert not problems, "\n\n".join(problems)

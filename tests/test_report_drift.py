@@ -129,6 +129,14 @@ def _column(document: dict[str, Any], dataset: str, name: str) -> dict[str, Any]
     return next(c for c in document["datasets"][dataset]["columns"] if c["name"] == name)
 
 
+def _serials(document: dict[str, Any], *kinds: str) -> dict[str, list[str]]:
+    """The serial column's expected item: its changes, and `low_confidence` when its
+    confidence is under the threshold (some serials of the extracts are junk)."""
+    column = _column(document, "invoice_lines", "extras.equipment_serial")
+    low = column["entity"] is not None and column["confidence"] < 0.8
+    return {"invoice_lines.extras.equipment_serial": [*kinds, *(["low_confidence"] * low)]}
+
+
 def test_changes_are_flagged_once_and_cleared_by_a_decision(nights: Nights) -> None:
     schema = report_schema()
     baseline = nights.run()
@@ -147,16 +155,21 @@ def test_changes_are_flagged_once_and_cleared_by_a_decision(nights: Nights) -> N
     jsonschema.validate(second, schema)
     assert second["previous_run_id"] == baseline["run_id"] and second["needs_review"]
     flagged = _drift(second)
+    # The renamed names column is also under the review threshold: one item, both reasons.
+    assert _column(second, "invoice_lines", "extras.subscriber")["confidence"] < 0.8
+    subscriber = ["new_column", "became_pii", "low_confidence"]
     assert flagged == {
         "invoice_lines.extras.contact_email": ["new_column", "became_pii"],
-        "invoice_lines.extras.subscriber": ["new_column", "became_pii"],
+        "invoice_lines.extras.subscriber": subscriber,
     }
     assert _column(second, "invoice_lines", "extras.contact_email")["entity"] == "EMAIL_ADDRESS"
     assert _column(second, "invoice_lines", "extras.subscriber")["entity"] == "PERSON"
-    assert _column(second, "invoice_lines", "extras.subscriber")["drift"] == [
-        "new_column",
-        "became_pii",
-    ]
+    assert _column(second, "invoice_lines", "extras.subscriber")["drift"] == subscriber
+    commands = {i["column"]: i["commands"] for i in second["review"]["pending"]}
+    assert commands["extras.subscriber"][0] == (
+        f"piiscan review confirm -c {CUSTOMER} --dataset invoice_lines --column "
+        "extras.subscriber --reason 'WHY' --by 'YOUR NAME'"
+    )
 
     third = nights.run()  # nothing changed: nothing new, the same items still pending
     assert third["review"]["drift"] == [] and _pending(third) == flagged
@@ -172,7 +185,7 @@ def test_changes_are_flagged_once_and_cleared_by_a_decision(nights: Nights) -> N
         "TEM export added a contact column",
     )
     fourth = nights.run()
-    assert _pending(fourth) == {"invoice_lines.extras.subscriber": ["new_column", "became_pii"]}
+    assert _pending(fourth) == {"invoice_lines.extras.subscriber": subscriber}
     email = _column(fourth, "invoice_lines", "extras.contact_email")
     assert email["source"] == "review" and email["entity"] == "EMAIL_ADDRESS"
     assert (
@@ -204,18 +217,19 @@ def test_an_entity_change_is_flagged_and_a_reject_clears_it(nights: Nights) -> N
     """A column the carrier repurposes: equipment serials turn from IMEIs into ICCIDs."""
     nights.land_serials(lambda w: w.imei(), 5, 2, "tem_invoice_lines_202612.parquet")
     first = nights.run()
-    assert _drift(first) == {"invoice_lines.extras.equipment_serial": ["new_column", "became_pii"]}
+    assert _drift(first) == _serials(first, "new_column", "became_pii")
+    assert _column(first, "invoice_lines", "extras.equipment_serial")["confidence"] < 0.8
     assert _column(first, "invoice_lines", "extras.equipment_serial")["entity"] == "IMEI"
 
     # The corrected extract replaces the first one (same partition, the carrier re-sent it).
     nights.land_serials(lambda w: w.iccid("att"), 5, 3, "tem_invoice_lines_202612b.parquet")
     second = nights.run()
-    assert _drift(second) == {"invoice_lines.extras.equipment_serial": ["entity_changed"]}
+    assert _drift(second) == _serials(second, "entity_changed")
     item = second["review"]["pending"][0]
     assert item["previous"]["entity"] == "IMEI" and item["current"]["entity"] == "ICCID"
-    assert _column(second, "invoice_lines", "extras.equipment_serial")["drift"] == [
-        "entity_changed"
-    ]
+    assert _column(second, "invoice_lines", "extras.equipment_serial")["drift"] == next(
+        iter(_serials(second, "entity_changed").values())
+    )
 
     nights.review(
         "reject",

@@ -15,6 +15,12 @@ Flagged (each change once, then carried as pending until a reviewer decides):
 - `header_only`: a column tagged from its header alone (`source: header`: its values are empty,
   masked or placeholders and cannot confirm it); flagged from the first scan on, and pending
   until a reviewer decides the column.
+- `low_confidence`: a column detection tagged with a confidence under the review threshold
+  (e.g. `extras.surname` at 0.705 against 0.8); flagged from the first scan on, while it holds
+  and until a reviewer decides the column. A confidence that falls below the threshold is a
+  `confidence_drop` first.
+`header_only` and `low_confidence` are standing conditions: they are worked out again at every
+scan (keeping the run they were first seen in) rather than carried.
 A new dataset is one item; its personal-data columns are flagged as new columns. Columns a
 reviewer decided are otherwise never flagged, and a decision clears what was pending for the
 column. The first scan of a customer is the baseline: nothing is flagged.
@@ -34,7 +40,9 @@ KINDS = (
     "no_longer_pii",
     "detection_changed",
     "header_only",
+    "low_confidence",
 )
+STANDING = ("header_only", "low_confidence")  # worked out at every scan, never carried
 NEEDS_A_LOOK = "needs review"
 
 
@@ -100,8 +108,8 @@ def detect_drift(
     whose column still exists.
     """
     decided = set(reviewed)
-    if previous is None:  # the baseline: only what was never decided on values is flagged
-        baseline = _header_only(datasets, decided, run_id, {})
+    if previous is None:  # the baseline: only the standing conditions are flagged
+        baseline = _standing(datasets, decided, run_id, {}, threshold, [])
         return baseline, list(baseline)
     before = _columns(previous["datasets"])
     now = _columns(datasets)
@@ -128,8 +136,6 @@ def detect_drift(
         if dataset not in previous["datasets"] and not column["entity"]:
             continue  # covered by the new_dataset item
         kinds = _kinds(before.get((dataset, name)), column, threshold)
-        if column.get("source") == "header":
-            kinds.append("header_only")
         if kinds:
             items.append(
                 {
@@ -142,35 +148,61 @@ def detect_drift(
             )
     for item in items:
         item["first_seen"] = run_id
+    earlier = previous.get("review", {}).get("pending", [])
     flagged = {(i["dataset"], i["column"]) for i in items}
-    carried = [
-        item
-        for item in previous.get("review", {}).get("pending", [])
-        if (item["dataset"], item["column"]) not in flagged
-        and _still_pending(item, now, datasets, decided)
-    ]
-    return items, sorted(carried + items, key=lambda i: (i["dataset"], i["column"] or ""))
+    carried = []
+    for item in earlier:  # standing kinds are worked out again below, the others carried
+        kinds = [k for k in item["kinds"] if k not in STANDING]
+        key = (item["dataset"], item["column"])
+        if kinds and key not in flagged and _still_pending(item, now, datasets, decided):
+            carried.append({**item, "kinds": kinds})
+    by_column = {(i["dataset"], i["column"]): i for i in items + carried}
+    for item in _standing(datasets, decided, run_id, before, threshold, earlier):
+        found = by_column.get((item["dataset"], item["column"]))
+        if found is None:
+            items.append(item)
+        elif "confidence_drop" not in found["kinds"]:  # one item per column
+            found["kinds"] = [*found["kinds"], *item["kinds"]]
+    pending = sorted(carried + items, key=lambda i: (i["dataset"], i["column"] or ""))
+    return [i for i in items if i["first_seen"] == run_id], pending
 
 
-def _header_only(
+def _standing_kinds(column: Mapping[str, Any], threshold: float) -> list[str]:
+    if column.get("source") == "header":
+        return ["header_only"]
+    tagged = column.get("source") == "detection" and column["entity"]
+    if tagged and column["confidence"] < threshold:
+        return ["low_confidence"]
+    return []
+
+
+def _standing(
     datasets: Mapping[str, Any],
     decided: set[tuple[str, str]],
     run_id: str,
     before: Mapping[tuple[str, str], dict[str, Any]],
+    threshold: float,
+    earlier: Iterable[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Items for the columns tagged from their header alone that no reviewer has decided."""
-    return [
-        {
-            "dataset": dataset,
-            "column": name,
-            "kinds": ["header_only"],
-            "previous": _brief(before.get((dataset, name))),
-            "current": _brief(column),
-            "first_seen": run_id,
-        }
-        for (dataset, name), column in sorted(_columns(datasets).items())
-        if column.get("source") == "header" and (dataset, name) not in decided
-    ]
+    """Items for the columns no reviewer has decided that are tagged from their header alone
+    or under the review threshold; each keeps the run an earlier report first saw it in."""
+    seen = {(i["dataset"], i["column"]): i["first_seen"] for i in earlier}
+    items = []
+    for (dataset, name), column in sorted(_columns(datasets).items()):
+        kinds = _standing_kinds(column, threshold)
+        if not kinds or (dataset, name) in decided:
+            continue
+        items.append(
+            {
+                "dataset": dataset,
+                "column": name,
+                "kinds": kinds,
+                "previous": _brief(before.get((dataset, name))),
+                "current": _brief(column),
+                "first_seen": seen.get((dataset, name), run_id),
+            }
+        )
+    return items
 
 
 def _still_pending(

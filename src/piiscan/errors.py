@@ -62,6 +62,13 @@ class LinkRefusedError(StorageError):
         super().__init__(uri, "a symbolic link (or under one): refused, links are never followed")
 
 
+# Quarantine codes of files recognised as reports without line-level rows (not damaged): kept
+# in quarantine for the record, skipped when sent again, never a review item.
+RECOGNISED_REPORTS = frozenset(
+    {"reference_file", "report_without_line_data", "report_not_supported"}
+)
+
+
 class IngestError(PiiscanError):
     """A carrier file cannot be ingested; the file goes to quarantine with this reason."""
 

@@ -127,4 +127,11 @@ def render_html(document: Mapping[str, Any]) -> str:
     pii_total = sum(
         1 for body in document["datasets"].values() for c in body["columns"] if c["entity"]
     )
-    return template.render(doc=document, charts=charts(document), pii_total=pii_total)
+    rejected_items = {  # a file's rejected rows, for its line in the ingest table
+        item["file"]: item
+        for item in document["review"].get("files", [])
+        if item["kind"] == "rejected_rows"
+    }
+    return template.render(
+        doc=document, charts=charts(document), pii_total=pii_total, rejected_items=rejected_items
+    )

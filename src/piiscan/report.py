@@ -19,7 +19,7 @@ from piiscan.detect import ColumnFinding
 from piiscan.drift import detect_drift
 from piiscan.pseudonymize import DatasetResult
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 HISTORY_RUNS = 30  # runs shown in the report's "rows purged over time" chart
 
 
@@ -76,13 +76,16 @@ def build_report(
     previous: Mapping[str, Any] | None = None,
     reviewed: Sequence[tuple[str, str]] = (),
     confidence_threshold: float = 0.8,
+    files: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The report document of one run; holds counts, names and masked evidence, never values.
 
     `previous` is the customer's previous report (drift is measured against it), `reviewed` the
-    (dataset, column) pairs a reviewer has decided.
+    (dataset, column) pairs a reviewer has decided, `files` the customer's quarantine items
+    still unresolved, whatever run quarantined them (piiscan.lake.quarantine).
     """
-    drift, pending = detect_drift(previous, datasets, reviewed, run_id, confidence_threshold)
+    drift, found = detect_drift(previous, datasets, reviewed, run_id, confidence_threshold)
+    pending = [{**item, "commands": review_commands(customer, item)} for item in found]
     flagged = {(i["dataset"], i["column"]): i["kinds"] for i in pending}
     marked = {
         dataset: {
@@ -109,7 +112,7 @@ def build_report(
         "run_id": run_id,
         "generated_at": generated_at,
         "previous_run_id": previous["run_id"] if previous else None,
-        "needs_review": bool(pending),
+        "needs_review": bool(pending or files),
         "review": {
             "confidence_threshold": confidence_threshold,
             "overrides_applied": sum(
@@ -117,6 +120,7 @@ def build_report(
             ),
             "drift": drift,
             "pending": pending,
+            "files": [dict(item) for item in files],
         },
         "ingest": dict(ingest),
         "datasets": marked,
@@ -137,7 +141,9 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
     review = document["review"]
     return {
         "needs_review": document["needs_review"],
-        "review_items": len(review["pending"]),
+        "review_items": len(review["pending"]) + len(review.get("files", [])),
+        "columns_to_review": len(review["pending"]),
+        "files_to_review": len(review.get("files", [])),
         "new_changes": len(review["drift"]),
         "files_ingested": ingest["files_ingested"],
         "files_quarantined": ingest["files_quarantined"],
@@ -172,11 +178,42 @@ def describe(item: Mapping[str, Any], place: bool = True) -> str:
             f"{before.get('entity') or 'no personal data'}) under the reviewer's "
             f"{now.get('decision') or 'decision'}: decide again"
         ),
+        "header_only": f"{now.get('entity')} from its header alone (the values cannot confirm it)",
+        "low_confidence": (
+            f"{now.get('entity')} at confidence {now.get('confidence')}, under the review threshold"
+        ),
     }
     seen = [words[k] for k in item["kinds"] if k in words]
     if "new_column" in item["kinds"]:
         seen = [words["new_column"]]
     return f"{where}: {'; '.join(seen)}" if place else "; ".join(seen)
+
+
+def describe_file(item: Mapping[str, Any]) -> str:
+    """One quarantine item in words: the file, what happened, the first rejected rows."""
+    if item["kind"] == "rejected_rows":
+        what = f"{item['rows_rejected']} row(s) rejected, the file's other rows landed"
+    else:
+        reason = str(item["reason"]).removeprefix(f"{item['file']}: ")
+        what = f"quarantined ({item['code']}): {reason}"
+    rows = "; ".join(f"line {r['line']}: {r['problem']}" for r in item["rejections"])
+    more = f" (+{item['more_rejections']} more)" if item["more_rejections"] else ""
+    return f"{item['file']}: {what}" + (f" [{rows}{more}]" if rows else "")
+
+
+def review_commands(customer: str, item: Mapping[str, Any]) -> list[str]:
+    """Ready-to-paste commands that settle a column's review item."""
+    if item["column"] is None:
+        return [f"piiscan review list -c {customer}"]
+    place = f"-c {customer} --dataset {item['dataset']} --column {item['column']}"
+    entity = (item.get("current") or {}).get("entity")
+    decide = "--reason 'WHY' --by 'YOUR NAME'"
+    commands = [f"piiscan review reject {place} {decide}"]
+    if entity:
+        commands.insert(0, f"piiscan review confirm {place} {decide}")
+    else:
+        commands.append(f"piiscan review set {place} --entity ENTITY {decide}")
+    return commands
 
 
 def markdown(customer: str, document: Mapping[str, Any]) -> str:
@@ -187,11 +224,13 @@ def markdown(customer: str, document: Mapping[str, Any]) -> str:
         return ", ".join(f"{k}: {v}" for k, v in sorted(mapping.items())) or "none"
 
     pending = document["review"]["pending"]
+    files = document["review"].get("files", [])
     lines = [f"### {customer} · run {document['run_id']}", ""]
-    if pending:
-        lines.append(f"**Needs review: {len(pending)} item(s)**")
+    if pending or files:
+        lines.append(f"**Needs review: {len(pending) + len(files)} item(s)**")
         lines.append("")
         lines.extend(f"- {describe(item)}" for item in pending)
+        lines.extend(f"- {describe_file(item)}" for item in files)
     else:
         lines.append("Nothing needs review.")
     lines += [

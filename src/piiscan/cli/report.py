@@ -40,13 +40,17 @@ app.add_typer(report_app, name="report")
 def _print_summary(storage: Storage, document: dict[str, Any], head: str) -> None:
     """A report's summary: its head line, what needs review, counts, where the HTML is."""
     from piiscan.lake import keys as lake_keys
-    from piiscan.report import describe, summary
+    from piiscan.report import describe, describe_file, summary
 
     s = summary(document)
     status = "[red]needs review[/red]" if s["needs_review"] else "[green]nothing to review[/green]"
     console.print(f"{head} · run {document['run_id']} · {status}")
     for item in document["review"]["pending"]:
         console.print(f"  - {escape(describe(item))} (since {item['first_seen']})")
+    for item in document["review"].get("files", []):
+        console.print(f"  - file {escape(describe_file(item))} (since {item['first_seen']})")
+    if s["review_items"]:
+        console.print(f"  settle with: piiscan review pending -c {document['customer']}")
     console.print(
         f"  ingest: {plural(s['files_ingested'], 'file')}, {s['files_quarantined']} "
         f"quarantined, {plural(s['rows_rejected'], 'row')} rejected; PII columns: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,6 +16,7 @@ from piiscan.cli.app import (
     LakeOption,
     app,
     console,
+    customers_of,
     err,
     fail,
     load,
@@ -25,6 +26,10 @@ from piiscan.cli.app import (
 from piiscan.errors import PiiscanError
 from piiscan.lake import clock
 from piiscan.storage import open_lake
+
+if TYPE_CHECKING:
+    from piiscan.policy import Config
+    from piiscan.storage import Storage
 
 # piiscan.schema.DATASET_NAMES, written out so that --help needs no polars (tests/test_startup.py
 # keeps the two equal).
@@ -247,3 +252,104 @@ def review_list(
         empty=f"no reviewer decisions{whose} in {config / 'overrides.yaml'}",
         whole=("dataset/layout", "column"),
     )
+
+
+def _pending_columns(
+    cfg: Config, storage: Storage, customer: str
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(latest run, its pending column items) without those a decision settled since."""
+    from piiscan.lake.reports import latest_report
+    from piiscan.report import review_commands
+
+    document = latest_report(storage, customer)
+    if document is None:
+        return None, []
+    items = []
+    for item in document["review"]["pending"]:
+        decided = item["column"] is not None and item["column"] in cfg.overrides_for(
+            customer, item["dataset"]
+        )
+        if not decided:
+            items.append({**item, "commands": review_commands(customer, item)})
+    return str(document["run_id"]), items
+
+
+@review_app.command("pending")
+def review_pending(
+    customer: CustomerFilter = None,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Everything waiting for a person: columns (from the latest report, less what was decided
+    since) and quarantined files or rejected rows (from the lake, now). Each item comes with
+    the commands that settle it. Exits 1 while anything is pending, 0 when nothing is."""
+    from piiscan.lake.quarantine import file_items
+    from piiscan.report import describe, describe_file
+
+    cfg = load(config)
+    storage = open_lake(lake)
+    found: list[dict[str, Any]] = []
+    try:
+        for customer_id in customers_of(cfg, customer):
+            run, columns = _pending_columns(cfg, storage, customer_id)
+            files = file_items(storage, customer_id)
+            found.append(
+                {"customer": customer_id, "latest_run": run, "columns": columns, "files": files}
+            )
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    count = sum(len(f["columns"]) + len(f["files"]) for f in found)
+    if as_json:
+        console.print_json(json.dumps({"pending": count, "customers": found}))
+    else:
+        for entry in found:
+            items = len(entry["columns"]) + len(entry["files"])
+            if not items:
+                say(f"{entry['customer']}: nothing pending")
+                continue
+            say(f"{entry['customer']}: {items} item(s) pending")
+            for item in entry["columns"]:
+                say(f"  - column {describe(item)} (since {item['first_seen']})")
+                for command in item["commands"]:
+                    say(f"      {command}")
+            for item in entry["files"]:
+                say(f"  - file {describe_file(item)} (item {item['id']})")
+                for command in item["commands"]:
+                    say(f"      {command}")
+    if count:
+        raise typer.Exit(code=1)
+
+
+@review_app.command("resolve")
+def review_resolve(
+    customer: Annotated[str, typer.Option("--customer", "-c", help="The customer.")],
+    item: Annotated[
+        str,
+        typer.Option(
+            "--item", help="The item's id, <run id>/<file name>, as `review pending` shows it."
+        ),
+    ],
+    reason: ReviewReason,
+    by: ReviewBy,
+    lake: LakeOption = "./lake",
+    config: ConfigOption = Path("configs"),
+    as_json: JsonOption = False,
+) -> None:
+    """Settle a quarantined file or rejected rows that need nothing more (the file was sent
+    again fixed, or the rows do not matter): recorded in the lake with who, when and why.
+    A file whose bytes later land, or a same-named file delivered later that lands whole, is
+    settled without this."""
+    from piiscan.lake.quarantine import resolve_item
+
+    cfg = load(config)
+    customer_id = customers_of(cfg, customer)[0]
+    storage = open_lake(lake)
+    try:
+        record = resolve_item(storage, customer_id, item, reason=reason, by=by, now=clock.now())
+    except PiiscanError as exc:
+        raise fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps({"customer": customer_id, **record}))
+        return
+    say(f"resolved: {customer_id} {item} by {by}")

@@ -20,6 +20,7 @@ state/purge/<customer>.journal.json                  changes not yet ledgered
 state/ledger/<customer>.head.json                    the ledger's signed head (seq, hash)
 state/requests/<customer>/<request id>.json          completed request records (no identifier)
 state/terminations/<customer>.json                   termination: scheduled or applied, key state
+state/review/<customer>.json                         quarantine items a reviewer resolved
 ```
 """
 
@@ -208,6 +209,29 @@ def is_rejected_rows(key: str) -> bool:
 def quarantine_run(key: str) -> str:
     """The run id of a quarantine key."""
     return key.split("/")[2]
+
+
+def is_quarantine_reason(key: str) -> bool:
+    """Whether a quarantine key is a reason document."""
+    return key.endswith(".reason.json")
+
+
+def quarantine_item(key: str) -> str:
+    """A reason document's review item id: `<run id>/<name>` (what `review resolve` takes)."""
+    return f"{quarantine_run(key)}/{name_of(key).removesuffix('.reason.json')}"
+
+
+def quarantine_item_reason(customer: str, item: str) -> str:
+    """The reason document of a review item id (PiiscanError when the id is malformed)."""
+    run, _, name = item.partition("/")
+    if not name:
+        raise PiiscanError(f"item {item[:80]!r} is not valid: expected <run id>/<file name>")
+    return quarantine_reason(customer, run_id(run), _name(name))
+
+
+def review_state(customer: str) -> str:
+    """The quarantine items a reviewer resolved for a customer."""
+    return join("state", "review", f"{customer_id(customer)}.json")
 
 
 # --- reports and certificates -----------------------------------------------------------------

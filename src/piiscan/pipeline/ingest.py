@@ -36,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from piiscan.errors import IngestError, LinkRefusedError, PiiscanError
+from piiscan.errors import RECOGNISED_REPORTS, IngestError, LinkRefusedError, PiiscanError
 from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.lake import keys
 from piiscan.lake.keyring import LedgerKey
@@ -127,12 +127,6 @@ def nothing_landed(name: str, tally: Tally) -> IngestError | None:
             f"row(s), but no data row of layout {layouts} landed"
         )
     return IngestError(name, problem, code="no_rows_landed")
-
-
-# Quarantine codes of files recognised as reports without line-level rows (not damaged).
-RECOGNISED_REPORTS = frozenset(
-    {"reference_file", "report_without_line_data", "report_not_supported"}
-)
 
 
 def _seen(entry: dict[str, Any], same_bytes: bool = True) -> str:

@@ -10,6 +10,7 @@ from piiscan.detect import ColumnFinding, Detector
 from piiscan.lake import ledger
 from piiscan.lake.keyring import KeySource, key_source
 from piiscan.lake.provenance import load_sources, save_sources
+from piiscan.lake.quarantine import file_items
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.lake.terminations import TerminationRecord
 from piiscan.pipeline.ingest import Progress, ingest_landing
@@ -188,7 +189,8 @@ def finish_report(
     datasets: dict[str, Any],
     purge: dict[str, Any],
 ) -> tuple[str, dict[str, Any]]:
-    """Build the run's report against the previous one (drift), write JSON and HTML. The
+    """Build the run's report against the previous one (drift) with every quarantine item
+    still unresolved, write JSON and HTML. The
     report anchors the ledger's head (purge.ledger: seq and hash of its last entry), so a
     ledger cut short or replaced later no longer holds what the report names."""
     document = build_report(
@@ -201,6 +203,7 @@ def finish_report(
         previous=previous_report(storage, customer, run_id),
         reviewed=reviewed_columns(datasets),
         confidence_threshold=config.review.confidence_threshold,
+        files=file_items(storage, customer),
     )
     return write_report(storage, document), document
 

@@ -155,6 +155,7 @@ def write_rogers_month(
     expected = []
     billed: dict[str, dict[str, Decimal]] = {}  # line -> Custom column -> its events' charges
     for report_type, (suffix, data_member, spec_member) in MEMBERS.items():
+        column = CUSTOM_COLUMN_OF[report_type]
         path = folder / f"Rogers_{account.number}_{month}_{suffix}.zip"
         rows, sums = 0, dict[str, str]()
         buffer = io.BytesIO()
@@ -165,7 +166,6 @@ def write_rogers_month(
             per_line = part.group_by("wireless_number").agg(pl.col("charge_cents").sum())
             for number, cents in per_line.iter_rows():
                 columns = billed.setdefault(number, {})
-                column = CUSTOM_COLUMN_OF[report_type]
                 columns[column] = columns.get(column, Decimal(0)) + Decimal(cents) / 100
             _rows(report_type, part, invoice, names, ids).write_csv(
                 buffer, separator="|", include_header=False, quote_style="never"
