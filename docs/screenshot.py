@@ -1,6 +1,7 @@
-"""Regenerate docs/report.png and docs/review.png: the demo's acme report on its second night,
-after the TEM export added a column of e-mails (so the summary shows what needs review), and the
-report's review items (quarantined files, rejected rows, columns to decide).
+"""Regenerate docs/report.png, docs/review.png and docs/index.png: the demo's acme report on its
+second night, after the TEM export added a column of e-mails (so the summary shows what needs
+review), the report's review items (quarantined files, rejected rows, columns to decide), and the
+report index over every customer.
 
     make screenshot        # or: .venv/bin/python docs/screenshot.py [--out docs/report.png]
 
@@ -46,7 +47,9 @@ def main() -> None:
         html = Path(result["customers"]["acme"]["html"])
         shoot(html, args.out)
         shoot(html, args.out.with_name("review.png"), "#summary")
-    print(f"wrote {args.out} and {args.out.with_name('review.png')}")
+        shoot(Path(result["index"]), args.out.with_name("index.png"))
+    names = ", ".join(str(args.out.with_name(n)) for n in ("review.png", "index.png"))
+    print(f"wrote {args.out}, {names}")
 
 
 def shoot(html: Path, out: Path, selector: str | None = None) -> None:

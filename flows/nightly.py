@@ -8,6 +8,11 @@ none is cached (Prefect would persist results of steps that read personal data),
 steps whose failures are I/O retry. Each customer runs under its lock in state/locks/. One
 customer failing does not stop the others: the flow finishes them all, then fails naming the
 customers that failed and why.
+
+A customer's run that fails leaves its reason beside its reports (reports/<customer>/<run
+id>.failed.json), and reports/index.json and index.html (the report index) are rebuilt after each
+customer's own flow run and at the end of the night; the index is a view, so a failure to write it
+is logged and never fails a night.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import (
+    create_link_artifact,
     create_markdown_artifact,
     create_progress_artifact,
     create_table_artifact,
@@ -42,7 +48,7 @@ from piiscan.lake import clock
 from piiscan.lake import keys as lake_keys
 from piiscan.lake.keys import new_run_id
 from piiscan.lake.locks import customer_lock
-from piiscan.lake.reports import read_report
+from piiscan.lake.reports import read_report, write_failure, write_index
 from piiscan.pipeline.ingest import ingest_landing
 from piiscan.pipeline.nightly import (
     apply_due_termination,
@@ -190,8 +196,46 @@ def report_task(
         markdown=markdown(customer_id, document),
         description=f"piiscan nightly run for {customer_id}",
     )
-    html = storage.uri(key.removesuffix(".json") + ".html")
+    html = storage.uri(lake_keys.report(customer_id, run_id, "html"))
+    create_link_artifact(
+        html,
+        link_text=f"{customer_id} · run {run_id}",
+        key=f"report-{customer_id}",
+        description=f"piiscan report of {customer_id}'s latest run",
+    )
     return {"customer": customer_id, "report": storage.uri(key), "html": html, **summary(document)}
+
+
+def record_failure(lake: str, customer_id: str, run_id: str, reason: str) -> None:
+    """Leave the failed run's PII-free reason beside the customer's reports, for the index and
+    `piiscan report show`; a lake that cannot take it is logged, never raised over the failure."""
+    try:
+        write_failure(open_lake(lake), customer_id, run_id, reason, clock.now())
+    except Exception as exc:
+        get_run_logger().warning(
+            "customer %s: failure record not written: %s", customer_id, failure_reason(exc)
+        )
+
+
+def refresh_index(lake: str, config_dir: str) -> str | None:
+    """Rebuild reports/index.json and index.html over every configured customer and link the
+    page as the `report-index` artifact; returns the page's address, None (and a warning) when
+    the index could not be written: the index is a view, never a reason to fail a night."""
+    try:
+        storage = open_lake(lake)
+        customers = [c.id for c in load_config(config_dir).customers]
+        _, html_key = write_index(storage, customers, clock.now())
+        html = storage.uri(html_key)
+        create_link_artifact(
+            html,
+            link_text="piiscan report index",
+            key="report-index",
+            description="piiscan: every customer's latest run, failures and recent runs",
+        )
+    except Exception as exc:
+        get_run_logger().warning("report index not refreshed: %s", failure_reason(exc))
+        return None
+    return html
 
 
 def run_one(
@@ -294,24 +338,31 @@ def customer_nightly(
     run_id: str = "",
     dask_workers: int = 0,
     dask_address: str = "",
+    index: bool = True,
 ) -> dict[str, Any]:
     """One customer's night (the coordinator starts one run per customer): under the customer's
     concurrency slot, so two runs of one customer never overlap on any worker or host. Fails
     with a PII-free reason (CustomerFailed) the coordinator reports. dask_workers (a
     LocalCluster of that many processes) or dask_address (a running scheduler) fan its files
     out on Dask; else the customer's `dask:` setting decides (none: serial). Dask needs a real
-    Prefect server: DaskNeedsServer at once in ephemeral mode."""
+    Prefect server: DaskNeedsServer at once in ephemeral mode. index: rebuild the report index
+    after the run (the coordinator passes False and rebuilds it once at its end)."""
     config = load_config(config_dir)
     customer_id = config.customer(customer).id
     dask = dask_settings(config_dir, customer_id, dask_workers, dask_address)
     run_id = run_id or new_run_id(clock.now())
-    with customer_slot(customer_id):
-        try:
-            return run_one(lake, config_dir, customer_id, run_id, dask)
-        except Exception as exc:
-            reason = failure_reason(exc)
-            get_run_logger().error("customer %s failed: %s", customer_id, reason)
-            raise CustomerFailed(customer_id, reason, is_transient(exc)) from None
+    try:
+        with customer_slot(customer_id):
+            try:
+                return run_one(lake, config_dir, customer_id, run_id, dask)
+            except Exception as exc:
+                reason = failure_reason(exc)
+                get_run_logger().error("customer %s failed: %s", customer_id, reason)
+                record_failure(lake, customer_id, run_id, reason)
+                raise CustomerFailed(customer_id, reason, is_transient(exc)) from None
+    finally:
+        if index:
+            refresh_index(lake, config_dir)
 
 
 def _inline(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outcomes:
@@ -328,6 +379,7 @@ def _inline(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outco
         except Exception as exc:  # one customer failing must not stop the others
             failed[customer_id] = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
+            record_failure(lake, customer_id, run_id, failed[customer_id])
     return results, failed
 
 
@@ -361,6 +413,7 @@ def _fanned_out(
                 "config_dir": config_dir,
                 "customer": customer_id,
                 "run_id": run_id,
+                "index": False,  # rebuilt once when all of them have ended
             },
             flow_run_name=f"{customer_id}-{run_id}",
             timeout=0,  # start them all, then wait below
@@ -391,6 +444,7 @@ def _fanned_out(
                     get_run_logger().error(
                         "customer %s failed: %s", customer_id, failed[customer_id]
                     )
+                    record_failure(lake, customer_id, run_id, failed[customer_id])
             if waiting:
                 time.sleep(poll)
     return results, failed
@@ -421,6 +475,7 @@ def nightly(
         )
     else:
         results, failed = _inline(lake, config_dir, chosen, run_id)
+    index = refresh_index(lake, config_dir)
     needs_review = sorted(c for c, r in results.items() if r["needs_review"])
     if needs_review:
         get_run_logger().warning("needs review: %s", ", ".join(needs_review))
@@ -439,6 +494,7 @@ def nightly(
         "customers": results,
         "needs_review": needs_review,
         "failed": failed,
+        "index": index,
     }
     if failed:
         reasons = "; ".join(f"{c}: {why}" for c, why in sorted(failed.items()))

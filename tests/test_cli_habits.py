@@ -243,7 +243,8 @@ def test_run_nightly_runs_one_customer_or_names_those_that_failed(
     one = runner.invoke(app, ["run", "nightly", "-c", "globex", *common])
     assert one.exit_code == 0, one.output
     assert "globex:" in one.stdout and "acme:" not in one.stdout
-    assert [p.name for p in (lake / "reports").iterdir()] == ["globex"]
+    reports = sorted(p.name for p in (lake / "reports").iterdir())
+    assert reports == ["globex", "index.html", "index.json"]  # the index names every customer
     assert "Traceback" not in one.output
 
     (lake / "state" / "ingested" / "initech.json").write_text("{broken")

@@ -81,7 +81,9 @@ def test_one_failing_customer_does_not_stop_the_others(staged_lake: Path) -> Non
     assert "1 customer(s) failed: globex: StorageError" in message and "not valid JSON" in message
     assert list((staged_lake / "reports" / "acme").glob("*.json"))
     assert list((staged_lake / "reports" / "initech").glob("*.json"))
-    assert not (staged_lake / "reports" / "globex").exists()
+    # globex has no report, only the record of its failed run (the report index shows it)
+    [failed] = (staged_lake / "reports" / "globex").iterdir()
+    assert failed.name.endswith(".failed.json") and "not valid JSON" in failed.read_text()
 
 
 def test_demo_runs_the_nightly_flow_and_prints_where_the_reports_are(tmp_path: Path) -> None:

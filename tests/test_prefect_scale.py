@@ -140,6 +140,13 @@ def test_the_nightly_fans_out_one_run_per_customer_over_two_workers(
     assert {c for c, r in runs.items() if r["state_type"] != "COMPLETED"} == {"stark"}
     for customer in set(CUSTOMERS) - {"stark"}:
         assert list((lake / "reports" / customer).glob("*.json")), customer
+    # The coordinator recorded stark's failure and rebuilt the index once all runs had ended.
+    [failed] = (lake / "reports" / "stark").glob("*.failed.json")
+    assert "StorageError" in json.loads(failed.read_text())["reason"]
+    index = json.loads((lake / "reports" / "index.json").read_text())
+    statuses = {c["customer"]: c["status"] for c in index["customers"]}
+    assert statuses == {c: "failed" if c == "stark" else "ok" for c in CUSTOMERS}
+    assert {r["parameters"].get("index") for r in runs.values()} == {False}
     # Both workers took customer runs.
     worker_logs = [(server["home"] / f"worker-{n}.log").read_text() for n in range(2)]
     taken = [{c for c, r in runs.items() if r["id"] in text} for text in worker_logs]
@@ -192,10 +199,15 @@ def test_operators_get_a_table_progress_per_customer_and_links(
     rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
     assert {r["customer"] for r in rows} == set(CUSTOMERS)
     assert all(r["report"].endswith(".html") for r in rows)
+    (index,) = [a for a in artifacts(api, [coordinator]) if a["key"] == "report-index"]
+    assert str(lake / "reports" / "index.html") in str(index["data"])
     runs = child_runs(api, coordinator)
     progress = [a for a in artifacts(api, [r["id"] for r in runs]) if a["type"] == "progress"]
     assert sorted(a["key"] for a in progress) == sorted(f"progress-{c}" for c in CUSTOMERS)
     assert {float(a["data"]) for a in progress} == {100.0}
+    links = [a for a in artifacts(api, [r["id"] for r in runs]) if a["key"].startswith("report-")]
+    assert sorted(a["key"] for a in links) == sorted(f"report-{c}" for c in CUSTOMERS)
+    assert all(".html" in str(a["data"]) for a in links)
 
 
 def piiscan(server: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:

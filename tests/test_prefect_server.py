@@ -161,5 +161,6 @@ def test_a_failing_customer_does_not_stop_the_others(server: dict[str, Any], sta
     assert "globex: StorageError" in json.dumps(prefect_text(server["api"], state["id"]))
     assert list((staged / "reports" / "acme").glob("*.json"))
     assert list((staged / "reports" / "initech").glob("*.json"))
-    assert not (staged / "reports" / "globex").exists()
+    [failed] = (staged / "reports" / "globex").iterdir()  # no report: its failure's record
+    assert failed.name.endswith(".failed.json") and "StorageError" in failed.read_text()
     shutil.rmtree(staged / "state" / "ingested")

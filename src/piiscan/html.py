@@ -20,7 +20,8 @@ BAR_WIDTH = 260
 ROW_HEIGHT = 22
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja environment of the HTML pages (templates/, autoescaped, report filters)."""
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
@@ -122,7 +123,7 @@ def charts(document: Mapping[str, Any]) -> dict[str, Markup]:
 
 def render_html(document: Mapping[str, Any]) -> str:
     """The report document as one HTML page."""
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     pii_total = sum(
         1 for body in document["datasets"].values() for c in body["columns"] if c["entity"]
     )

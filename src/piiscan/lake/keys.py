@@ -9,6 +9,8 @@ restricted/requests/<customer>/<request id>.json     pending subject requests (s
 restricted/exports/<customer>/<request id>/...       export bundles made by the flow
 quarantine/<customer>/<run id>/<file> + <file>.reason.json (+ <file>.rejected-<n>.parquet)
 reports/<customer>/<run id>.json and .html
+reports/<customer>/<run id>.failed.json             a run that failed before its report (reason)
+reports/index.json and .html                         every customer's latest run, kept by each run
 certificates/<customer>/<effective date>[-<n>].json and .html   append-only: a rerun adds -2, -3...
 ledger/<customer>.jsonl
 state/ingested/<customer>.json                       the ingest manifest
@@ -246,8 +248,30 @@ def report(customer: str, run: str, ext: str = "json") -> str:
 
 
 def report_run(key: str) -> str:
-    """The run id a report key names."""
-    return name_of(key).rsplit(".", 1)[0]
+    """The run id a report or failure key names."""
+    name = name_of(key)
+    return name.removesuffix(FAILED) if name.endswith(FAILED) else name.rsplit(".", 1)[0]
+
+
+FAILED = ".failed.json"
+INDEX_FORMATS = ("json", "html")
+
+
+def failure(customer: str, run: str) -> str:
+    """The failure record of a run that ended without a report (its PII-free reason)."""
+    return join(reports(customer), f"{run_id(run)}{FAILED}")
+
+
+def is_failure(key: str) -> bool:
+    """Whether a key under reports/ is a failure record (not a report)."""
+    return name_of(key).endswith(FAILED)
+
+
+def report_index(ext: str = "json") -> str:
+    """The index of every customer's reports (json or html), in reports/ itself."""
+    if ext not in INDEX_FORMATS:
+        raise PiiscanError(f"unknown index format {ext!r}; expected json or html")
+    return join(area("reports"), f"index.{ext}")
 
 
 def certificates(customer: str) -> str:

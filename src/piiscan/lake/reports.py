@@ -1,21 +1,29 @@
-"""Run reports and deletion certificates in the lake (reports/ and certificates/)."""
+"""Run reports, failure records, the report index and deletion certificates in the lake
+(reports/ and certificates/)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from piiscan.certificate import render_html as render_certificate
 from piiscan.errors import StorageError
 from piiscan.html import render_html
+from piiscan.index import RECENT_RUNS, STALE_AFTER_HOURS, CustomerRecords, build_index, render_index
 from piiscan.lake import keys
 from piiscan.storage import Storage
 
 
 def report_keys(storage: Storage, customer: str) -> list[str]:
-    """The customer's JSON report keys, oldest run first (run ids sort by time)."""
-    return sorted(k for k in storage.list(keys.reports(customer)) if k.endswith(".json"))
+    """The customer's JSON report keys, oldest run first (run ids sort by time); failure
+    records and objects being written are not reports."""
+    return sorted(
+        k
+        for k in storage.list(keys.reports(customer))
+        if k.endswith(".json") and not keys.is_failure(k) and not keys.is_staging(k)
+    )
 
 
 def read_report(storage: Storage, key: str) -> dict[str, Any]:
@@ -51,6 +59,62 @@ def write_report(storage: Storage, document: Mapping[str, Any]) -> str:
     html_key = keys.report(document["customer"], document["run_id"], "html")
     storage.write_bytes(html_key, render_html(document).encode())
     return key
+
+
+def failure_keys(storage: Storage, customer: str) -> list[str]:
+    """The customer's failure records, oldest run first."""
+    return sorted(
+        k
+        for k in storage.list(keys.reports(customer))
+        if keys.is_failure(k) and not keys.is_staging(k)
+    )
+
+
+def latest_failure(storage: Storage, customer: str) -> dict[str, Any] | None:
+    """The customer's latest failure record, if any (whether a report came after it or not)."""
+    found = failure_keys(storage, customer)
+    return read_report(storage, found[-1]) if found else None
+
+
+def write_failure(
+    storage: Storage, customer: str, run_id: str, reason: str, now: datetime
+) -> str | None:
+    """Record that the customer's run failed and why (reason: PII-free text, failure_reason);
+    returns the key, or None when the run wrote its report (a report is never overruled)."""
+    if storage.exists(keys.report(customer, run_id)):
+        return None
+    key = keys.failure(customer, run_id)
+    record = {
+        "customer": customer,
+        "run_id": run_id,
+        "failed_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "reason": reason,
+    }
+    storage.write_bytes(key, (json.dumps(record, indent=1) + "\n").encode())
+    return key
+
+
+def write_index(
+    storage: Storage,
+    config_customers: Sequence[str],
+    now: datetime,
+    stale_after_hours: float = STALE_AFTER_HOURS,
+) -> tuple[str, str]:
+    """Write reports/index.json and index.html from every configured customer's latest
+    RECENT_RUNS reports and its latest failure; returns both keys."""
+    records = {}
+    for customer in config_customers:
+        latest = report_keys(storage, customer)[-RECENT_RUNS:]
+        failure = latest_failure(storage, customer)
+        records[customer] = CustomerRecords(
+            reports=[read_report(storage, k) for k in latest],
+            failures=[failure] if failure else [],
+        )
+    index = build_index(records, now, config_customers, stale_after_hours)
+    json_key, html_key = keys.report_index("json"), keys.report_index("html")
+    storage.write_bytes(json_key, (json.dumps(index, indent=1) + "\n").encode())
+    storage.write_bytes(html_key, render_index(index).encode())
+    return json_key, html_key
 
 
 def certificate_keys(storage: Storage, customer: str) -> list[str]:
