@@ -29,6 +29,7 @@ from piiscan.pipeline.terminate import Termination, terminate
 from piiscan.policy import Config
 from piiscan.pseudonymize import Key, tokens
 from piiscan.purge import PurgePlan
+from piiscan.schema import DATASETS
 from piiscan.storage import LocalStorage
 
 from .conftest import CONFIGS, REPO
@@ -95,6 +96,24 @@ def test_apply_deletes_what_is_due_and_nothing_else(lake: LocalStorage, config: 
     again = plan_purge(lake, config, "acme", LATER, key)
     assert again.nothing_due
     assert apply_purge(lake, config, again, key, NOW)["rows_deleted"] == 0
+
+
+@pytest.mark.parametrize("as_of", [NOW.date(), date(2027, 9, 1), LATER])
+def test_every_restricted_row_is_deleted_kept_or_not_yet_due(
+    lake: LocalStorage, config: Config, as_of: date
+) -> None:
+    plan = plan_purge(lake, config, "acme", as_of, load_key("acme"))
+    total = sum(rows(lake, "restricted", dataset, "acme").height for dataset in DATASETS)
+    deleted = sum(f.deleted for f in plan.files if f.zone == "restricted")
+    assert deleted + sum(plan.kept.values()) + plan.unread_rows == total
+    summary = plan.as_json()
+    assert summary["rows_not_due_unread"] == plan.unread_rows
+    assert PurgePlan.from_json(summary) == plan
+    if as_of == NOW.date():  # everything recent: partitions skipped, counted from their footers
+        assert plan.partitions_skipped > 0 and plan.unread_rows > 0
+    if as_of == LATER:  # usage and devices are due; invoices and their charges (24 months) not
+        billed = ("invoice_lines", "charge_items")
+        assert plan.unread_rows == sum(rows(lake, "restricted", d, "acme").height for d in billed)
 
 
 def test_a_legal_hold_keeps_its_lines_in_both_zones(lake: LocalStorage, config: Config) -> None:

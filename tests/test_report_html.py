@@ -6,6 +6,7 @@ the summary first, the tables sort and filter, and no request leaves the page.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,3 +129,16 @@ def test_screenshot_renders(page: tuple[Any, list[str]], tmp_path: Path) -> None
     shot = tmp_path / "report.png"
     view.screenshot(path=str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_the_retention_table_accounts_for_partitions_not_read(
+    page: tuple[Any, list[str]], report: Path
+) -> None:
+    view, _ = page
+    document = json.loads(report.with_suffix(".json").read_text())
+    unread = document["purge"]["rows_not_due_unread"]
+    assert unread > 0 and document["purge"]["partitions_skipped_unread"] > 0
+    row = view.locator('#table-purge tr[data-reason="unread"]')
+    assert row.locator("td").nth(1).inner_text() == str(unread)
+    assert "counted from the Parquet footers" in row.inner_text()
+    assert "not due (unread)" in view.locator("#charts figure").nth(1).inner_html()

@@ -91,6 +91,36 @@ def test_a_fingerprint_is_the_objects_etag_and_size(seaweed: Any) -> None:
         storage.fingerprint("analytics/d/gone.parquet")
 
 
+def test_parquet_metadata_reads_only_the_footer(seaweed: Any) -> None:
+    from .test_storage import parquet_bytes
+
+    storage = S3Storage(f"s3://{_bucket(seaweed)}/lake")
+    small, wide = parquet_bytes(3, 200_000), parquet_bytes(1500, 40)
+    storage.write_bytes("restricted/d/small.parquet", small)
+    storage.write_bytes("restricted/d/wide.parquet", wide)
+    fetched: list[tuple[str, int]] = []
+    get_object = storage.client.get_object
+
+    def counting(**kwargs: Any) -> Any:
+        reply = get_object(**kwargs)
+        body = reply["Body"].read()
+        fetched.append((kwargs.get("Range", ""), len(body)))
+        reply["Body"] = type("Body", (), {"read": lambda self: body})()
+        return reply
+
+    storage.client.get_object = counting  # type: ignore[method-assign]
+    assert storage.parquet_metadata("restricted/d/small.parquet").num_rows == 200_000
+    assert len(fetched) == 1 and fetched[0][0].startswith("bytes=-") and fetched[0][1] < len(small)
+    fetched.clear()
+    assert storage.parquet_metadata("restricted/d/wide.parquet").num_columns == 1500
+    assert [r for r, _ in fetched][1] == f"bytes=-{sum(n for _, n in fetched[1:])}"  # the footer
+    storage.write_bytes("restricted/d/text.parquet", b"not parquet")
+    with pytest.raises(StorageError, match=r"text\.parquet: not a Parquet file"):
+        storage.parquet_metadata("restricted/d/text.parquet")
+    with pytest.raises(NotFoundError):
+        storage.parquet_metadata("restricted/d/gone.parquet")
+
+
 def test_the_customer_lock_is_a_conditional_create(seaweed: Any) -> None:
     """Two hosts starting a run for one customer at once: the server lets exactly one create
     the lock object (If-None-Match), and a stale lock is taken over only as it was read."""

@@ -182,3 +182,39 @@ def test_a_fingerprint_changes_with_every_write_and_needs_the_object(storage: St
     assert storage.fingerprint("analytics/d/customer=x/period=2026-10/f.parquet") != first
     with pytest.raises(NotFoundError):
         storage.fingerprint("analytics/d/customer=x/period=2026-10/gone.parquet")
+
+
+def parquet_bytes(columns: int, rows: int) -> bytes:
+    """A Parquet file of rows rows; many columns make a footer longer than one tail read."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({f"c{n}": list(range(rows)) for n in range(columns)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=max(rows // 4, 1))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("columns", "rows"), [(2, 1000), (1500, 40)])
+def test_parquet_metadata_comes_from_the_footer(storage: Storage, columns: int, rows: int) -> None:
+    from piiscan.storage.base import FOOTER_GUESS, footer_length
+
+    data = parquet_bytes(columns, rows)
+    storage.write_bytes("restricted/d/f.parquet", data)
+    meta = storage.parquet_metadata("restricted/d/f.parquet")
+    assert (meta.num_rows, meta.num_columns, meta.num_row_groups) == (rows, columns, 4)
+    assert (footer_length("f", data) > FOOTER_GUESS) == (columns > 100)  # both paths taken
+
+
+def test_parquet_metadata_names_an_object_that_is_not_parquet(storage: Storage) -> None:
+    storage.write_bytes("restricted/d/text.parquet", b"wireless number,minutes\n")
+    storage.write_bytes("restricted/d/short.parquet", b"PAR1")
+    storage.write_bytes("restricted/d/cut.parquet", parquet_bytes(2, 10)[:-40] + b"\0\0\0\x7fPAR1")
+    for name in ("text", "short", "cut"):
+        with pytest.raises(StorageError, match=rf"{name}\.parquet.*Parquet") as caught:
+            storage.parquet_metadata(f"restricted/d/{name}.parquet")
+        assert "wireless" not in str(caught.value)
+    with pytest.raises(NotFoundError):
+        storage.parquet_metadata("restricted/d/gone.parquet")

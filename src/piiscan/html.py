@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from piiscan.report import describe
 
 BAR_WIDTH = 260
+UNREAD = "not due (unread)"  # rows of partitions inside retention, counted from footers
 ROW_HEIGHT = 22
 
 
@@ -113,6 +114,8 @@ def charts(document: Mapping[str, Any]) -> dict[str, Markup]:
         for dataset, body in document["datasets"].items()
     ]
     kept = sorted((document["purge"].get("rows_kept") or {}).items(), key=lambda kv: -kv[1])
+    if document["purge"].get("rows_not_due_unread"):
+        kept.append((UNREAD, document["purge"]["rows_not_due_unread"]))
     history = [(h["generated_at"][:10], h["rows_deleted"]) for h in document.get("history", [])]
     return {
         "pii": bar_chart(pii, "Personal-data columns per dataset", "no dataset"),

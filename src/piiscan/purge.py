@@ -77,6 +77,9 @@ class PurgePlan:
     # Rows kept per zone and decision in the partitions read (the analytics zone mirrors the
     # restricted one): what a termination certificate says remains.
     kept_by_zone: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Restricted rows in the partitions skipped unread (inside retention, counted from their
+    # Parquet footers): with `kept` and what is deleted, every restricted row is accounted for.
+    unread_rows: int = 0
     # file key -> its decisions, for files to rewrite (see Decided); not part of the plan's
     # identity or JSON form.
     decided: dict[str, Decided] = field(default_factory=dict, compare=False, repr=False)
@@ -95,6 +98,7 @@ class PurgePlan:
             "terminated": self.terminated.isoformat() if self.terminated else None,
             "partitions_read": self.partitions_read,
             "partitions_skipped_unread": self.partitions_skipped,
+            "rows_not_due_unread": self.unread_rows,
             "rows_deleted": sum(f.deleted for f in self.files),
             "rows_kept": self.kept,
             "files": [asdict(f) for f in self.files],
@@ -120,6 +124,7 @@ class PurgePlan:
             reasons=dict(data["reasons"]),
             listing=data.get("listing"),
             kept_by_zone={z: dict(c) for z, c in data.get("rows_kept_by_zone", {}).items()},
+            unread_rows=data.get("rows_not_due_unread", 0),
         )
 
 

@@ -158,8 +158,14 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
         },
         "pii_columns_by_entity": entities,
         "rows_pseudonymized": {d: v["rows"] for d, v in document["datasets"].items()},
-        "purge": {k: purge.get(k) for k in ("rows_deleted", "rows_kept", "ledger_seq")},
+        "purge": {
+            k: purge.get(k)
+            for k in ("rows_deleted", "rows_kept", "rows_not_due_unread", "ledger_seq")
+        },
     }
+
+
+PURGE_SUMMARY = ("rows_deleted", "rows_kept", "rows_not_due_unread", "ledger_seq")
 
 
 def describe(item: Mapping[str, Any], place: bool = True) -> str:
@@ -245,6 +251,8 @@ def markdown(customer: str, document: Mapping[str, Any]) -> str:
         f"| reviewer decisions applied | {document['review']['overrides_applied']} |",
         f"| rows pseudonymized | {pairs(s['rows_pseudonymized'])} |",
         f"| purge | {s['purge']['rows_deleted']} row(s) deleted; kept by hold "
-        f"{pairs(s['purge']['rows_kept'] or {})}; ledger entry {s['purge']['ledger_seq'] or '-'} |",
+        f"{pairs(s['purge']['rows_kept'] or {})}; "
+        f"{s['purge']['rows_not_due_unread'] or 0} not yet due in partitions not read; "
+        f"ledger entry {s['purge']['ledger_seq'] or '-'} |",
     ]
     return "\n".join(lines) + "\n"

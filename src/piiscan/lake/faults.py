@@ -14,8 +14,12 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from piiscan.storage.base import Storage
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 CRASH_AT = "PIISCAN_CRASH_AT"
 CRASH_AT_CALL = "PIISCAN_CRASH_AT_CALL"
@@ -71,6 +75,10 @@ class CrashingStorage:
     def local_copy(self, key: str) -> AbstractContextManager[Path]:
         self._call("local_copy", key)
         return self.inner.local_copy(key)
+
+    def parquet_metadata(self, key: str) -> pq.FileMetaData:
+        self._call("parquet_metadata", key)
+        return self.inner.parquet_metadata(key)
 
     def fingerprint(self, key: str) -> str:
         self._call("fingerprint", key)

@@ -126,7 +126,7 @@ def plan_purge(
     files: list[FilePlan] = []
     kept: Counter[str] = Counter()
     by_zone: dict[str, Counter[str]] = {zone: Counter() for zone in keys.ZONES}
-    read = skipped = 0
+    read = skipped = unread_rows = 0
     decided: dict[str, Decided] = {}
     for dataset in DATASETS:
         rules = rules_for(config, customer, dataset, as_of, holds, invoices, terminated)
@@ -139,6 +139,12 @@ def plan_purge(
             for period in sorted({keys.period_of(k) for k in found}):
                 if partition_untouchable(rules, period):
                     skipped += 1
+                    if zone == "restricted":  # footers only: counted, never read
+                        unread_rows += sum(
+                            storage.parquet_metadata(k).num_rows
+                            for k in found
+                            if keys.period_of(k) == period
+                        )
                     continue
                 read += 1
                 for file_key in (k for k in found if keys.period_of(k) == period):
@@ -163,6 +169,7 @@ def plan_purge(
         {d: REASONS[d] for d in kept | {DELETE: 1}},
         listing,
         {zone: dict(counts) for zone, counts in by_zone.items()},
+        unread_rows,
         decided,
     )
 

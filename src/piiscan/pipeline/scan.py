@@ -76,10 +76,7 @@ def scan_lake(scanner: Scanner, storage: Storage, zone: str) -> list[ScannedFile
             datasets.setdefault(parsed.dataset, []).append(key)
     results = []
     for dataset, files in sorted(datasets.items()):
-        rows = 0
-        for key in files:
-            with storage.local_copy(key) as local:
-                rows += pq.ParquetFile(local).metadata.num_rows
+        rows = sum(storage.parquet_metadata(key).num_rows for key in files)
         frame = sample_lake_files(storage, files, scanner.row_budget)
         findings = tuple(scanner.detector.classify(frame))
         where = storage.uri(keys.dataset_folder(zone, dataset))

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from piiscan.errors import StorageError
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 
 @runtime_checkable
@@ -39,6 +44,12 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether key names an object."""
+        ...
+
+    def parquet_metadata(self, key: str) -> pq.FileMetaData:
+        """A Parquet object's footer (row count, row groups, statistics) without reading its
+        data (S3: ranged reads of the footer alone); raises NotFoundError, and StorageError
+        when the object is not Parquet."""
         ...
 
     def fingerprint(self, key: str) -> str:
@@ -78,3 +89,25 @@ def is_staging(key: str) -> bool:
 def join(*parts: str) -> str:
     """Join key parts with '/', ignoring empty parts and stray slashes."""
     return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+
+
+FOOTER_GUESS = 64 * 1024  # one read of an object's last bytes usually holds its whole footer
+
+
+def footer_length(uri: str, tail: bytes) -> int:
+    """How many of an object's last bytes its Parquet footer takes (metadata, its length and
+    the closing magic), from at least its last 8 bytes; StorageError when it is not Parquet."""
+    if len(tail) < 8 or tail[-4:] != b"PAR1":
+        raise StorageError(uri, "not a Parquet file: no PAR1 footer")
+    return int.from_bytes(tail[-8:-4], "little") + 8
+
+
+def metadata_from_footer(uri: str, footer: bytes) -> pq.FileMetaData:
+    """The Parquet metadata in a footer (what footer_length measured, nothing before it)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(pa.BufferReader(b"PAR1" + footer))
+    except (pa.ArrowException, OSError) as exc:
+        raise StorageError(uri, f"not a readable Parquet footer: {exc}") from None

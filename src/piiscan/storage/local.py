@@ -16,9 +16,18 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from piiscan.errors import LinkRefusedError, NotFoundError, StorageError
-from piiscan.storage.base import STAGING_PREFIX
+from piiscan.storage.base import (
+    FOOTER_GUESS,
+    STAGING_PREFIX,
+    footer_length,
+    metadata_from_footer,
+)
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 
 def _sha256_fd(fd: int) -> str:
@@ -143,6 +152,27 @@ class LocalStorage:
             raise NotFoundError(self.uri(key)) from None
         except OSError as exc:
             raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
+
+    def parquet_metadata(self, key: str) -> pq.FileMetaData:
+        try:
+            fd = os.open(self._real(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise NotFoundError(self.uri(key)) from None
+        except OSError as exc:
+            raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
+        try:
+            size = os.fstat(fd).st_size
+            tail = os.pread(fd, min(size, FOOTER_GUESS), max(size - FOOTER_GUESS, 0))
+            length = footer_length(self.uri(key), tail)
+            if length > size:
+                raise StorageError(self.uri(key), "not a Parquet file: footer longer than file")
+            if length > len(tail):
+                tail = os.pread(fd, length, size - length)
+        except OSError as exc:
+            raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
+        finally:
+            os.close(fd)
+        return metadata_from_footer(self.uri(key), tail[-length:])
 
     def _staged(self, key: str, data: bytes) -> tuple[Path, Path]:
         """The key's path, and a synced temporary file beside it holding data."""

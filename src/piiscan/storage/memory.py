@@ -8,8 +8,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from piiscan.errors import NotFoundError, StorageError
+from piiscan.storage.base import footer_length, metadata_from_footer
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 
 class MemoryStorage:
@@ -49,6 +54,13 @@ class MemoryStorage:
             path = Path(tmp) / key.rsplit("/", 1)[-1]
             path.write_bytes(data)
             yield path
+
+    def parquet_metadata(self, key: str) -> pq.FileMetaData:
+        data = self.read_bytes(key)
+        length = footer_length(self.uri(key), data)
+        if length > len(data):
+            raise StorageError(self.uri(key), "not a Parquet file: footer longer than file")
+        return metadata_from_footer(self.uri(key), data[-length:])
 
     def fingerprint(self, key: str) -> str:
         return hashlib.sha256(self.read_bytes(key)).hexdigest()

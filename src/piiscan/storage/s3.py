@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -31,6 +31,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from piiscan.errors import NotFoundError, StorageError
+from piiscan.storage.base import FOOTER_GUESS, footer_length, metadata_from_footer
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 NOT_FOUND = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 TRANSIENT = {
@@ -126,6 +130,28 @@ class S3Storage:
         except (ClientError, BotoCoreError) as exc:
             raise self._error(key, exc, "read") from None
         return body
+
+    def _tail(self, key: str, length: int) -> tuple[bytes, int]:
+        """The object's last length bytes (all of it when shorter) and its size."""
+        try:
+            reply = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes=-{length}"
+            )
+            body: bytes = reply["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(key, exc, "read") from None
+        total = str(reply.get("ContentRange", "")).rpartition("/")[2]
+        return body, int(total) if total.isdigit() else len(body)
+
+    def parquet_metadata(self, key: str) -> pq.FileMetaData:
+        """Two ranged GETs at most: the last 64 KiB, then the whole footer if it is longer."""
+        tail, size = self._tail(key, FOOTER_GUESS)
+        length = footer_length(self.uri(key), tail)
+        if length > size:
+            raise StorageError(self.uri(key), "not a Parquet file: footer longer than file")
+        if length > len(tail):
+            tail, _ = self._tail(key, length)
+        return metadata_from_footer(self.uri(key), tail[-length:])
 
     def write_bytes(self, key: str, data: bytes) -> None:
         try:
