@@ -307,6 +307,8 @@ def test_report_show_and_open(nights: Nights) -> None:
     assert "nothing to review" in shown.output and ".html" in shown.output
     as_json = runner.invoke(app, ["report", "show", "--customer", CUSTOMER, "--json", *common])
     assert json.loads(as_json.output)["customer"] == CUSTOMER
+    unread = json.loads(as_json.output)["purge"]["rows_not_due_unread"]
+    assert f"; {unread} rows not yet due (partitions not read)" in shown.output
     opened = runner.invoke(app, ["report", "open", "--customer", CUSTOMER, "--print-path", *common])
     assert opened.exit_code == 0, opened.output
     assert Path(opened.output.strip()).read_text().startswith("<!doctype html>")

@@ -58,8 +58,10 @@ def _print_summary(storage: Storage, document: dict[str, Any], head: str) -> Non
     )
     purged = s["purge"]
     kept = ", ".join(f"{r}={n}" for r, n in (purged["rows_kept"] or {}).items()) or "none"
+    unread = purged.get("rows_not_due_unread") or 0
     console.print(
         f"  purge: {plural(purged['rows_deleted'] or 0, 'row')} deleted, kept by reason: {kept}"
+        + (f"; {plural(unread, 'row')} not yet due (partitions not read)" if unread else "")
     )
     html = storage.uri(lake_keys.report(document["customer"], document["run_id"], "html"))
     console.print(f"  html: {escape(html)}")
