@@ -5,6 +5,7 @@ each, same data; then a no-op night (nothing new) on the same lake. Once on SQLi
 --postgres, once more on a PostgreSQL started and stopped here.
 
     .venv/bin/python benchmarks/scale.py [--customers 100] [--quick] [--no-postgres] [--json]
+        [--sqlite-workers 1,2] [--postgres-workers 2]
     .venv/bin/python benchmarks/scale.py --markdown results.json   # the tables of a --json run
 
 Progress goes to stderr, markdown tables to stdout (or one JSON document with --json).
@@ -526,6 +527,9 @@ def main() -> None:
         help="also run on PostgreSQL (2 workers; --postgres-workers 1,2 for both)",
     )
     parser.add_argument("--postgres-workers", default="2")
+    parser.add_argument(
+        "--sqlite-workers", default="1,2", help="worker counts to run on SQLite (default 1,2)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
@@ -552,7 +556,7 @@ def main() -> None:
             k: v for k, v in world.items() if k not in ("configs", "keys", "lake", "customers")
         } | {"customers": customers}
         with prefect_server(root / "home-sqlite", world["keys"], None) as env:
-            for workers in (1, 2):
+            for workers in (int(w) for w in args.sqlite_workers.split(",")):
                 report["configurations"].append(
                     configuration(env, root / "home-sqlite", world, workers, "SQLite", root)
                 )
