@@ -362,22 +362,26 @@ def night(env: dict[str, str], lake: Path, configs: Path, customers: int) -> dic
             f"{api}/task_runs/filter",
             json={"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 200},
         )
-        first_task = min(stamp(t["start_time"]) for t in tasks if t["start_time"])
+        started = [stamp(t["start_time"]) for t in tasks if t["start_time"]]
+        if not started:
+            say(f"  run {run['name']} ({run['state_type']}) started no task: {run['state_name']}")
         end = stamp(run["end_time"])
         per_run.append(
             {
                 "customer": run["parameters"]["customer"],
+                "batch": len(run["parameters"].get("batch") or []) + 1,
                 "state": run["state_type"],
                 "run_s": end - stamp(run["start_time"]),
                 "slot_s": end - pending,
-                "fixed_s": first_task - pending,
+                "fixed_s": min(started) - pending if started else None,
                 "queued_s": pending - stamp(run["created"]),
                 "tasks": len(tasks),
             }
         )
     failed = sorted(r["customer"] for r in per_run if r["state"] != "COMPLETED")
-    if len(per_run) != customers or failed or outcome["type"] != "COMPLETED":
-        say(f"night not clean: {len(per_run)} runs, failed {failed}, {outcome['message']}")
+    covered = sum(r["batch"] for r in per_run)
+    if covered != customers or failed or outcome["type"] != "COMPLETED":
+        say(f"night not clean: {covered} customers run, failed {failed}, {outcome['message']}")
     return {
         "wall_s": wall,
         "coordinator_s": stamp(coordinator["end_time"]) - stamp(coordinator["start_time"]),
@@ -398,6 +402,11 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
+def fixed(runs: list[dict[str, Any]]) -> list[float]:
+    """The fixed costs of the runs that started a task."""
+    return [r["fixed_s"] for r in runs if r["fixed_s"] is not None]
+
+
 def summarize(result: dict[str, Any], sizes: dict[str, str]) -> dict[str, Any]:
     runs = result["runs"]
     out = {
@@ -408,7 +417,7 @@ def summarize(result: dict[str, Any], sizes: dict[str, str]) -> dict[str, Any]:
         "runs": len(runs),
         "run_s": spread([r["run_s"] for r in runs]),
         "slot_s": spread([r["slot_s"] for r in runs]),
-        "fixed_s": spread([r["fixed_s"] for r in runs]),
+        "fixed_s": spread(fixed(runs)),
         "queued_s": spread([r["queued_s"] for r in runs]),
         "by_size": {},
     }
@@ -448,7 +457,7 @@ def configuration(
                 f"  {name}: wall {result['wall_s']:.0f} s, run s median "
                 f"{statistics.median(r['run_s'] for r in runs):.1f} max "
                 f"{max(r['run_s'] for r in runs):.1f}, fixed s median "
-                f"{statistics.median(r['fixed_s'] for r in runs):.1f}, failed {result['failed']}"
+                f"{statistics.median(fixed(runs)):.1f}, failed {result['failed']}"
             )
         say(f"  peak MB per worker {[round(b / 2**20) for b in full_peak]}")
     finally:

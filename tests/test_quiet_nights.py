@@ -7,6 +7,7 @@ last saw; the config folder is read once per process until a file of it changes.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -131,3 +132,30 @@ def test_a_customer_is_quiet_without_new_deliveries_or_a_termination_due(
     assert is_quiet(storage, config, "acme", today)
     storage.write_bytes(keys.landing("acme", "att", "new.csv"), b"x")
     assert not is_quiet(storage, config, "acme", today)
+
+
+def test_a_detectors_identity_is_the_same_in_every_process() -> None:
+    """Findings recorded by one night's process stand for the next one's only if both compute
+    one identity (no object address, no set order may leak into it)."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    code = (
+        "from piiscan.pipeline.scan import detector_for; from piiscan.policy import load_config;"
+        f"print(detector_for(load_config({str(CONFIGS)!r}), 'acme').identity())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            cwd=REPO,
+        ).stdout.strip()
+        for _ in range(3)
+    }
+    assert len(seen) == 1 and len(next(iter(seen))) == 64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -211,7 +212,7 @@ class Detector:
             "model": _model_identity() if self.models is not None else None,
             "code": _code_identity(),
         }
-        text = json.dumps(parts, sort_keys=True, default=str)
+        text = _ADDRESS.sub("", json.dumps(parts, sort_keys=True, default=str))
         return hashlib.sha256(text.encode()).hexdigest()
 
     @property
@@ -542,17 +543,29 @@ def _shape_share(values: list[str]) -> float:
     return sum(1 for v in values if NAME_SHAPE.match(_as_written_name(v))) / len(values)
 
 
+def _plain(value: Any) -> Any:
+    """A value of an entity's definition as plain data that reads the same in every process:
+    functions by their qualified names, partials by function and arguments, sets sorted."""
+    if isinstance(value, functools.partial):
+        keywords = sorted((k, _plain(v)) for k, v in value.keywords.items())
+        return [_plain(value.func), [_plain(a) for a in value.args], keywords]
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    if isinstance(value, frozenset | set):
+        return sorted(map(str, value))
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return _ADDRESS.sub("", repr(value))
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # an object's address: differs per process
+
+
 def _entity_identity(entity: Entity) -> dict[str, Any]:
-    """An entity's definition as plain data (functions by their qualified names)."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(entity):
-        value = getattr(entity, f.name)
-        if callable(value):
-            value = f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', value)}"
-        elif isinstance(value, frozenset):
-            value = sorted(map(str, value))
-        out[f.name] = value if isinstance(value, str | int | float | bool | list) else repr(value)
-    return out
+    """An entity's definition as plain data (see _plain)."""
+    return {f.name: _plain(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
 
 
 # The modules whose code decides findings: any change to them makes earlier findings stale.
