@@ -357,11 +357,20 @@ def night(env: dict[str, str], lake: Path, configs: Path, customers: int) -> dic
     for run in runs:
         states = call("GET", f"{api}/flow_run_states/", params={"flow_run_id": run["id"]})
         pending = min(stamp(s["timestamp"]) for s in states if s["type"] == "PENDING")
-        tasks = call(
-            "POST",
-            f"{api}/task_runs/filter",
-            json={"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 200},
-        )
+        tasks: list[dict[str, Any]] = []
+        while True:  # a batch of quiet customers has more than one page of task runs
+            page = call(
+                "POST",
+                f"{api}/task_runs/filter",
+                json={
+                    "flow_runs": {"id": {"any_": [run["id"]]}},
+                    "limit": 200,
+                    "offset": len(tasks),
+                },
+            )
+            tasks += page
+            if len(page) < 200:
+                break
         started = [stamp(t["start_time"]) for t in tasks if t["start_time"]]
         if not started:
             say(f"  run {run['name']} ({run['state_type']}) started no task: {run['state_name']}")
@@ -564,11 +573,13 @@ def main() -> None:
         report["world"] = {
             k: v for k, v in world.items() if k not in ("configs", "keys", "lake", "customers")
         } | {"customers": customers}
-        with prefect_server(root / "home-sqlite", world["keys"], None) as env:
-            for workers in (int(w) for w in args.sqlite_workers.split(",")):
-                report["configurations"].append(
-                    configuration(env, root / "home-sqlite", world, workers, "SQLite", root)
-                )
+        sqlite_workers = [int(w) for w in args.sqlite_workers.split(",") if w.strip()]
+        if sqlite_workers:  # --sqlite-workers "": the PostgreSQL pass alone
+            with prefect_server(root / "home-sqlite", world["keys"], None) as env:
+                for workers in sqlite_workers:
+                    report["configurations"].append(
+                        configuration(env, root / "home-sqlite", world, workers, "SQLite", root)
+                    )
         if args.postgres:
             with postgres() as url, prefect_server(root / "home-pg", world["keys"], url) as env:
                 for workers in (int(w) for w in args.postgres_workers.split(",")):
