@@ -29,7 +29,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, WorkerStatus
 from prefect.deployments import run_deployment
 
 from flows.common import (
@@ -54,6 +54,7 @@ from piiscan.pipeline.nightly import (
     apply_due_termination,
     detect_datasets,
     finish_report,
+    is_quiet,
     pseudonymize_customer,
     purge_due,
     skipped_ingest,
@@ -62,7 +63,7 @@ from piiscan.pipeline.scan import detector_for
 from piiscan.pipeline.terminate import is_terminated
 from piiscan.policy import DaskSettings, load_config
 from piiscan.report import datasets_json, markdown, summary
-from piiscan.storage import open_lake
+from piiscan.storage import Storage, open_lake
 
 
 class CustomersFailed(RuntimeError):
@@ -339,6 +340,7 @@ def customer_nightly(
     dask_workers: int = 0,
     dask_address: str = "",
     index: bool = True,
+    batch: list[str] | None = None,
 ) -> dict[str, Any]:
     """One customer's night (the coordinator starts one run per customer): under the customer's
     concurrency slot, so two runs of one customer never overlap on any worker or host. Fails
@@ -346,9 +348,26 @@ def customer_nightly(
     LocalCluster of that many processes) or dask_address (a running scheduler) fan its files
     out on Dask; else the customer's `dask:` setting decides (none: serial). Dask needs a real
     Prefect server: DaskNeedsServer at once in ephemeral mode. index: rebuild the report index
-    after the run (the coordinator passes False and rebuilds it once at its end)."""
+    after the run (the coordinator passes False and rebuilds it once at its end).
+
+    batch: more customers to run after this one, one after another in this run, each under its
+    own slot (the coordinator batches quiet customers: nothing new delivered, no termination
+    due); each leaves its report or its failure record, and the run fails naming those that
+    failed."""
     config = load_config(config_dir)
     customer_id = config.customer(customer).id
+    if batch:
+        chosen = [customer_id, *(config.customer(c).id for c in batch)]
+        try:
+            results, failed = _inline(lake, config_dir, chosen, run_id or new_run_id(clock.now()))
+        finally:
+            if index:
+                refresh_index(lake, config_dir)
+        outcome = {"customers": results, "failed": failed}
+        if failed:
+            reasons = "; ".join(f"{c}: {why}" for c, why in sorted(failed.items()))
+            raise CustomersFailed(f"{len(failed)} customer(s) failed: {reasons}", outcome)
+        return outcome
     dask = dask_settings(config_dir, customer_id, dask_workers, dask_address)
     run_id = run_id or new_run_id(clock.now())
     try:
@@ -397,54 +416,134 @@ def _run_failure(run: FlowRun) -> str:
     return f"{name}: {message}" if message else name
 
 
+def quiet_customers(lake: str, config_dir: str, chosen: list[str]) -> list[str]:
+    """The chosen customers whose night has little to do (piiscan.pipeline.nightly.is_quiet);
+    a customer whose lake cannot tell is not quiet: its own run will say why."""
+    storage, config, today = open_lake(lake), load_config(config_dir), clock.now().date()
+    quiet = []
+    for customer_id in chosen:
+        try:
+            if is_quiet(storage, config, customer_id, today):
+                quiet.append(customer_id)
+        except Exception as exc:
+            get_run_logger().info("customer %s runs alone: %s", customer_id, failure_reason(exc))
+    return quiet
+
+
+def online_workers(deployment: str) -> int:
+    """How many workers of the deployment's work pool are online (at least 1)."""
+    try:
+        with get_client(sync_client=True) as client:
+            pool = client.read_deployment_by_name(deployment).work_pool_name
+            if pool is None:
+                return 1
+            workers = client.read_workers_for_work_pool(pool)
+    except Exception as exc:
+        get_run_logger().warning("work pool workers unknown: %s", failure_reason(exc))
+        return 1
+    return max(1, sum(1 for w in workers if w.status == WorkerStatus.ONLINE))
+
+
+def batches(customers: list[str], count: int) -> list[list[str]]:
+    """customers in at most count batches of near-equal size, in their order."""
+    count = max(1, min(count, len(customers)))
+    size, extra = divmod(len(customers), count)
+    out, start = [], 0
+    for n in range(count):
+        end = start + size + (1 if n < extra else 0)
+        out.append(customers[start:end])
+        start = end
+    return [b for b in out if b]
+
+
+def _customer_outcome(storage: Storage, customer_id: str, run_id: str) -> dict[str, Any] | None:
+    """The customer's result from its report of this run, or None when it wrote none."""
+    key = lake_keys.report(customer_id, run_id)
+    if not storage.exists(key):
+        return None
+    return {
+        "customer": customer_id,
+        "report": storage.uri(key),
+        "html": storage.uri(lake_keys.report(customer_id, run_id, "html")),
+        **summary(read_report(storage, key)),
+    }
+
+
+def _recorded_failure(storage: Storage, customer_id: str, run_id: str) -> str | None:
+    """The reason a customer's run of run_id left in its failure record, if it left one."""
+    key = lake_keys.failure(customer_id, run_id)
+    if not storage.exists(key):
+        return None
+    reason = read_report(storage, key).get("reason")
+    return str(reason) if reason else None
+
+
 def _fanned_out(
-    lake: str, config_dir: str, chosen: list[str], run_id: str, deployment: str, poll: float
+    lake: str,
+    config_dir: str,
+    chosen: list[str],
+    run_id: str,
+    deployment: str,
+    poll: float,
+    batch_quiet: bool = True,
 ) -> Outcomes:
     """One run of the customer deployment per customer, spread by the work pool over every
-    worker; waits for all of them and reads each result from the customer's report."""
+    worker; waits for all of them and reads each result from the customer's report. With
+    batch_quiet, quiet customers (nothing new delivered, no termination due) go in batches,
+    one per online worker, instead of one process each: a night that changed nothing costs a
+    few flow runs, not one per customer."""
     ensure_customer_limits(chosen)
     storage = open_lake(lake)
-    started: dict[str, FlowRun] = {}
-    for customer_id in chosen:
-        started[customer_id] = run_deployment(  # type: ignore[assignment]  # sync here
+    quiet = quiet_customers(lake, config_dir, chosen) if batch_quiet else []
+    groups = [[c] for c in chosen if c not in quiet]
+    groups += batches(quiet, online_workers(deployment)) if quiet else []
+    started: dict[tuple[str, ...], FlowRun] = {}
+    for number, group in enumerate(groups):
+        alone = len(group) == 1 and group[0] not in quiet
+        started[tuple(group)] = run_deployment(  # type: ignore[assignment]  # sync here
             deployment,
             parameters={
                 "lake": lake,
                 "config_dir": config_dir,
-                "customer": customer_id,
+                "customer": group[0],
                 "run_id": run_id,
                 "index": False,  # rebuilt once when all of them have ended
+                **({} if alone else {"batch": group[1:]}),
             },
-            flow_run_name=f"{customer_id}-{run_id}",
+            flow_run_name=f"{group[0]}-{run_id}" if alone else f"quiet-{number}-{run_id}",
             timeout=0,  # start them all, then wait below
-            tags=["piiscan", f"customer:{customer_id}"],
+            tags=["piiscan", *(f"customer:{c}" for c in group), *([] if alone else ["quiet"])],
         )
-    get_run_logger().info("started %d customer run(s) of %s", len(started), deployment)
+    get_run_logger().info(
+        "started %d run(s) of %s: %d customer(s) alone, %d quiet in %d batch(es)",
+        len(started),
+        deployment,
+        len(chosen) - len(quiet),
+        len(quiet),
+        len(groups) - (len(chosen) - len(quiet)),
+    )
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
     waiting = dict(started)
     with get_client(sync_client=True) as client:
         while waiting:
-            for customer_id, run in list(waiting.items()):
+            for members, run in list(waiting.items()):
                 now = client.read_flow_run(run.id)
                 if now.state is None or not now.state.is_final():
                     continue
-                del waiting[customer_id]
-                if now.state.is_completed():
-                    document = read_report(storage, lake_keys.report(customer_id, run_id))
-                    html = storage.uri(lake_keys.report(customer_id, run_id, "html"))
-                    results[customer_id] = {
-                        "customer": customer_id,
-                        "report": storage.uri(lake_keys.report(customer_id, run_id)),
-                        "html": html,
-                        **summary(document),
-                    }
-                else:
-                    failed[customer_id] = _run_failure(now)
+                del waiting[members]
+                for customer_id in members:  # each left its report, or a failure record, or
+                    outcome = _customer_outcome(storage, customer_id, run_id)  # crashed
+                    if outcome is not None:
+                        results[customer_id] = outcome
+                        continue
+                    recorded = _recorded_failure(storage, customer_id, run_id)
+                    failed[customer_id] = recorded or _run_failure(now)
                     get_run_logger().error(
                         "customer %s failed: %s", customer_id, failed[customer_id]
                     )
-                    record_failure(lake, customer_id, run_id, failed[customer_id])
+                    if recorded is None:
+                        record_failure(lake, customer_id, run_id, failed[customer_id])
             if waiting:
                 time.sleep(poll)
     return results, failed
@@ -458,12 +557,16 @@ def nightly(
     fan_out: bool = False,
     customer_deployment: str = CUSTOMER_DEPLOYMENT,
     poll_seconds: float = 5,
+    batch_quiet: bool = True,
 ) -> dict[str, Any]:
     """Run every configured customer (or only those named); fail at the end if any failed.
 
     fan_out=False (the embedded default) runs them one after another in this flow run;
     fan_out=True (the deployed nightly) starts one run of `customer_deployment` per customer,
-    which the work pool spreads over any number of workers and hosts, and waits for them all."""
+    which the work pool spreads over any number of workers and hosts, and waits for them all;
+    with batch_quiet (the default) customers with nothing new delivered and no termination due
+    run in batches, one per online worker, so a quiet night does not pay a process per
+    customer (batch_quiet=False: one run each, always)."""
     config = load_config(config_dir)
     chosen = [
         c.id for c in (config.customers if customers is None else map(config.customer, customers))
@@ -471,7 +574,7 @@ def nightly(
     run_id = new_run_id(clock.now())
     if fan_out:
         results, failed = _fanned_out(
-            lake, config_dir, chosen, run_id, customer_deployment, poll_seconds
+            lake, config_dir, chosen, run_id, customer_deployment, poll_seconds, batch_quiet
         )
     else:
         results, failed = _inline(lake, config_dir, chosen, run_id)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from piiscan.ingest.parse import Outputs
 from piiscan.ingest.reader import _line_stats, _quoted_ragged
-from piiscan.pipeline.ingest import collect_files, ingest_landing, ingest_paths
+from piiscan.pipeline.ingest import collect_files, ingest_landing, ingest_paths, new_deliveries
 from piiscan.policy import Config
 from piiscan.schema import DATASETS, EXTRAS, REGISTRY
 from piiscan.storage import LocalStorage, MemoryStorage
@@ -273,6 +273,49 @@ def test_nightly_landing_ingest_moves_bad_files_to_quarantine(
     assert storage.exists("quarantine/acme/n1/export_202610.csv")
     second = ingest_landing(storage, config.customer("acme"), "n2")
     assert second.count("skipped") == 5 and second.count("ingested") == 0
+
+
+class CountingStorage(MemoryStorage):
+    """A memory lake that records which objects were fetched whole (local_copy)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetched: list[str] = []
+
+    def local_copy(self, key: str) -> Any:
+        self.fetched.append(key)
+        return super().local_copy(key)
+
+
+def test_a_night_with_nothing_new_reads_no_delivered_file(
+    fixture_tree: Path, config: Config
+) -> None:
+    storage = CountingStorage()
+    acme = config.customer("acme")
+    files = collect_files([fixture_tree / "acme" / "att"])
+    for path in files:
+        storage.write_bytes(f"landing/acme/att/{path.name}", path.read_bytes())
+    assert new_deliveries(storage, acme) == len(files)
+    assert ingest_landing(storage, acme, "n1").count("ingested") == len(files)
+    assert new_deliveries(storage, acme) == 0
+    again = f"landing/acme/att/again_{files[0].name}"  # the same bytes under another name
+    storage.write_bytes(again, files[0].read_bytes())
+    assert new_deliveries(storage, acme) == 1
+    storage.fetched.clear()
+    second = ingest_landing(storage, acme, "n2")
+    assert second.count("skipped") == len(files) + 1 and storage.fetched == [again]
+    storage.fetched.clear()
+    third = ingest_landing(storage, acme, "n3")
+    assert third.count("skipped") == len(files) + 1 and storage.fetched == []
+    assert [f.reason for f in third.files] == [f.reason for f in second.files]
+    assert {f.checksum for f in third.files} == {f.checksum for f in second.files}
+    # An object written again (other bytes under a landed name) is read again.
+    changed = f"landing/acme/att/{files[1].name}"
+    storage.write_bytes(changed, files[1].read_bytes() + b"\n")
+    assert new_deliveries(storage, acme) == 1
+    storage.fetched.clear()
+    ingest_landing(storage, acme, "n4")
+    assert [k for k in storage.fetched if k.startswith("landing/")] == [changed]
 
 
 def test_a_corrupt_manifest_is_a_storage_error_not_a_silent_reingest(config: Config) -> None:

@@ -183,6 +183,39 @@ def test_two_runs_of_one_customer_never_overlap(
     assert first[1] <= second[0], spans  # the second started its work after the first ended
 
 
+def test_a_quiet_night_runs_its_customers_in_one_batch_per_worker(
+    server: dict[str, Any], lake: Path, configs: Path
+) -> None:
+    api = server["api"]
+    first = start_deployment(api, "nightly/nightly", parameters(lake, configs))
+    assert wait_for(api, first, FINAL)["state_type"] == "COMPLETED"
+    assert len(child_runs(api, first)) == len(CUSTOMERS)  # everything new: one run each
+    # Night two: only acme has a delivery (a copy of one of its files under a new name).
+    landed = next(p for p in sorted((lake / "landing" / "acme").rglob("*")) if p.is_file())
+    shutil.copy(landed, landed.with_name("again_" + landed.name))
+    second = start_deployment(api, "nightly/nightly", parameters(lake, configs))
+    state = wait_for(api, second, FINAL)
+    assert state["state_type"] == "COMPLETED", state["state"]
+    runs = child_runs(api, second)
+    alone = [r for r in runs if "batch" not in r["parameters"]]
+    quiet = [r for r in runs if "batch" in r["parameters"]]
+    assert [r["parameters"]["customer"] for r in alone] == ["acme"]
+    assert len(quiet) == 2  # one batch per online worker
+    batched = [c for r in quiet for c in (r["parameters"]["customer"], *r["parameters"]["batch"])]
+    assert sorted(batched) == sorted(set(CUSTOMERS) - {"acme"})
+    assert all("quiet" in r["tags"] and r["state_type"] == "COMPLETED" for r in quiet)
+    # Every customer reported night two, from whichever run it was in.
+    run_id = next(iter(alone))["name"].removeprefix("acme-")
+    for customer in CUSTOMERS:
+        report = json.loads((lake / "reports" / customer / f"{run_id}.json").read_text())
+        assert report["run_id"] == run_id and report["ingest"]["files_ingested"] == 0, customer
+    acme = json.loads((lake / "reports" / "acme" / f"{run_id}.json").read_text())
+    delivered = [p for p in (lake / "landing" / "acme").rglob("*") if p.is_file()]
+    assert acme["ingest"]["files_skipped"] == len(delivered)  # the copy too: already ingested
+    index = json.loads((lake / "reports" / "index.json").read_text())
+    assert {c["latest"]["run_id"] for c in index["customers"]} == {run_id}
+
+
 def artifacts(api: str, run_ids: list[str]) -> list[dict[str, Any]]:
     body = {"artifacts": {"flow_run_id": {"any_": run_ids}}, "limit": 200}
     found: list[dict[str, Any]] = call("POST", f"{api}/artifacts/filter", json=body).json()

@@ -8,6 +8,8 @@ configs/layouts/*.yaml (piiscan.layouts.files) and join the built-in ones.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -510,9 +512,44 @@ def load_layouts(folder: Path) -> tuple[Layout, ...]:
     return tuple(layout for _, layout in found.values())
 
 
+# (working folder, config_dir as given) -> (what its files were, the Config read from them)
+_LOADED: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], Config]] = {}
+
+
+def _stamp(root: Path) -> tuple[tuple[str, str], ...]:
+    """Every file of the config folder and its layouts/ as it is now (name and content digest;
+    a few small files): any edit, addition or removal changes it."""
+    found = []
+    for folder in (root, root / LAYOUTS_FOLDER):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    digest = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
+                    found.append((entry.path, digest))
+            except OSError:
+                continue
+    return tuple(sorted(found))
+
+
 def load_config(config_dir: str | Path) -> Config:
     """Read and validate configs/customers.yaml, actions.yaml, retention.yaml, overrides.yaml
-    and layouts/*.yaml."""
+    and layouts/*.yaml. A process reads them once: later calls return the same (frozen)
+    Config until a file of the folder changes, is added or is removed."""
+    cache_key = (str(Path.cwd()), str(config_dir))
+    stamp = _stamp(Path(config_dir))
+    known = _LOADED.get(cache_key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    config = _load_config(config_dir)
+    _LOADED[cache_key] = (stamp, config)
+    return config
+
+
+def _load_config(config_dir: str | Path) -> Config:
     root = Path(config_dir)
     _refuse_datasets_file(root)
     customers = _validate(CustomersFile, root / "customers.yaml")

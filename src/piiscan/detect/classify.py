@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
@@ -169,6 +175,7 @@ class Detector:
         self._nlp: Any = None
         self.entities = tuple(registry.registered() if entities is None else entities)
         self._priority = {e.name: i for i, e in enumerate(self.entities)}
+        self.employee_id_patterns = tuple(employee_id_patterns)
         self._configured = _configured(employee_id_patterns)
         self.validators: dict[str, Validator] = {
             e.name: registry.validator(e, self.entities)
@@ -190,6 +197,23 @@ class Detector:
         self._whole_text = frozenset(e.name for e in self.entities if e.whole_text)
         # The entity the spaCy model's names are (PERSON): name-shaped values, read in one pass.
         self._names = next((e.name for e in self.entities if e.recognized_by == "ner"), None)
+
+    def identity(self) -> str:
+        """A digest of everything this detector's findings depend on: its settings, the
+        customer's patterns, the actions, each entity's definition, whether a model reads
+        names (and which), and the detection code itself. Two detectors with one identity
+        classify one frame alike, so findings made by one can stand for the other's."""
+        parts = {
+            "detector": f"{type(self).__module__}.{type(self).__qualname__}",
+            "settings": dataclasses.asdict(self.settings),
+            "patterns": list(self.employee_id_patterns),
+            "actions": sorted(self.actions.items()),
+            "entities": [_entity_identity(e) for e in self.entities],
+            "model": _model_identity() if self.models is not None else None,
+            "code": _code_identity(),
+        }
+        text = _ADDRESS.sub("", json.dumps(parts, sort_keys=True, default=str))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @property
     def nlp(self) -> Any:
@@ -517,3 +541,59 @@ def _as_written_name(value: str) -> str:
 
 def _shape_share(values: list[str]) -> float:
     return sum(1 for v in values if NAME_SHAPE.match(_as_written_name(v))) / len(values)
+
+
+def _plain(value: Any) -> Any:
+    """A value of an entity's definition as plain data that reads the same in every process:
+    functions by their qualified names, partials by function and arguments, sets sorted."""
+    if isinstance(value, functools.partial):
+        keywords = sorted((k, _plain(v)) for k, v in value.keywords.items())
+        return [_plain(value.func), [_plain(a) for a in value.args], keywords]
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    if isinstance(value, frozenset | set):
+        return sorted(map(str, value))
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return _ADDRESS.sub("", repr(value))
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # an object's address: differs per process
+
+
+def _entity_identity(entity: Entity) -> dict[str, Any]:
+    """An entity's definition as plain data (see _plain)."""
+    return {f.name: _plain(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
+
+
+# The modules whose code decides findings: any change to them makes earlier findings stale.
+_DECIDING = ("detect", "entities.py", "validators.py", "recognizers.py", "nlp.py", "phones.py")
+
+
+@cache
+def _code_identity() -> str:
+    """A digest of the detection code's source (read once per process)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in _DECIDING:
+        path = root / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            if source.exists():
+                digest.update(source.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def _model_identity() -> str:
+    """The spaCy model package and its version (what reads the names)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from piiscan.nlp import MODEL
+
+    try:
+        return f"{MODEL} {version(MODEL.replace('_', '-'))}"
+    except PackageNotFoundError:
+        return f"{MODEL} (not installed)"

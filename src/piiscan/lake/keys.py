@@ -21,6 +21,7 @@ state/ledger/<customer>.head.json                    the ledger's signed head (s
 state/requests/<customer>/<request id>.json          completed request records (no identifier)
 state/terminations/<customer>.json                   termination: scheduled or applied, key state
 state/review/<customer>.json                         quarantine items a reviewer resolved
+state/detections/<customer>.json                     findings per dataset and what they came from
 ```
 """
 
@@ -340,6 +341,11 @@ def ledger_customer(key: str) -> str | None:
 def analytics_sources(customer: str) -> str:
     """What each of a customer's analytics files was made from (incremental nights)."""
     return join("state", "analytics", f"{customer_id(customer)}.json")
+
+
+def detections(customer: str) -> str:
+    """What detection found per dataset of a customer, and from which files (incremental)."""
+    return join("state", "detections", f"{customer_id(customer)}.json")
 
 
 def manifest(customer: str) -> str:

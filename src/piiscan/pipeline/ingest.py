@@ -18,6 +18,9 @@ whose layout's carrier the customer has no contract with is quarantined
 (`carrier_not_contracted`), and staging objects are left to purge. A file identical to one
 already ingested except for its line endings is skipped (`content_sha256`), and a landed file
 supersedes the rows earlier files landed for the same invoices (piiscan.pipeline.supersede).
+A landing object the manifest has seen, unchanged since (its storage fingerprint: local size,
+mtime and inode; S3 ETag and size), is skipped without being read, so a night with nothing new
+reads no delivered file.
 Manifest updates are compare-and-swap (piiscan.lake.manifest); callers hold the customer lock.
 """
 
@@ -36,7 +39,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from piiscan.errors import RECOGNISED_REPORTS, IngestError, LinkRefusedError, PiiscanError
+from piiscan.errors import (
+    RECOGNISED_REPORTS,
+    IngestError,
+    LinkRefusedError,
+    NotFoundError,
+    PiiscanError,
+)
 from piiscan.ingest.parse import Outputs, Stopped, Tally, parse_file
 from piiscan.lake import keys
 from piiscan.lake.keyring import LedgerKey
@@ -180,6 +189,16 @@ def _holds(storage: Storage, key: str, checksum: str) -> bool:
         return False
 
 
+def _landings(manifest: Manifest) -> dict[str, tuple[str, str, str]]:
+    """Landing key -> (the manifest entry's checksum, the object's own checksum, its
+    fingerprint) of every landing object the manifest saw."""
+    return {
+        key: (checksum, seen["checksum"], seen["fingerprint"])
+        for checksum, entry in manifest.items()
+        for key, seen in (entry.get("landings") or {}).items()
+    }
+
+
 def _by_content(manifest: Manifest) -> dict[str, str]:
     """Content digest -> checksum of the manifest's files."""
     return {e["content_sha256"]: c for c, e in manifest.items() if e.get("content_sha256")}
@@ -208,6 +227,46 @@ class Ingestor:
         self.ledger_key = ledger_key
         self.manifest = load_manifest(storage, customer.id)
         self._by_content = _by_content(self.manifest)
+        self._landings = _landings(self.manifest)
+
+    def unchanged(self, landing_key: str) -> FileResult | None:
+        """A skipped result for a landing object the manifest saw as it is now (same
+        fingerprint), without reading it; None when it is new or changed."""
+        seen = self._landings.get(landing_key)
+        if seen is None:
+            return None
+        entry, checksum, fingerprint = seen
+        try:
+            if self.storage.fingerprint(landing_key) != fingerprint:
+                return None
+        except NotFoundError:
+            return None
+        return FileResult(
+            landing_key.rsplit("/", 1)[-1],
+            checksum,
+            "skipped",
+            reason=_seen(self.manifest[entry], entry == checksum),
+            landing_key=landing_key,
+        )
+
+    def _seen_at(self, entry: str, checksum: str, landing_key: str | None) -> None:
+        """Record that landing_key holds a file of this checksum (of the manifest entry's
+        bytes or content), as the object is now."""
+        if landing_key is None or entry not in self.manifest:
+            return
+        try:
+            fingerprint = self.storage.fingerprint(landing_key)
+        except NotFoundError:
+            return
+        if self._landings.get(landing_key) == (entry, checksum, fingerprint):
+            return
+        seen = {"checksum": checksum, "fingerprint": fingerprint}
+
+        def add(manifest: Manifest) -> None:
+            if entry in manifest:
+                manifest[entry].setdefault("landings", {})[landing_key] = seen
+
+        self._update(add)
 
     def _known(self, checksum: str | None, content: str | None) -> str | None:
         """The manifest entry of a file with these bytes, or this content (line endings
@@ -220,6 +279,7 @@ class Ingestor:
         """Change the manifest compare-and-swap; ours then holds other writers' entries too."""
         self.manifest = update_manifest(self.storage, self.customer.id, change)
         self._by_content = _by_content(self.manifest)
+        self._landings = _landings(self.manifest)
 
     def _not_contracted(self, name: str, tally: Tally) -> IngestError | None:
         """Why a parsed file's carrier is not the customer's (None: it is)."""
@@ -307,6 +367,7 @@ class Ingestor:
                 assert checksum is not None  # only an abandoned hash has none
                 seen = self._known(checksum, content[0])
                 if seen is not None:
+                    self._seen_at(seen, checksum, landing_key)
                     return FileResult(
                         name,
                         checksum,
@@ -396,6 +457,13 @@ class Ingestor:
             "outputs": written,
             "landing": landing_key,
             "content_sha256": content,
+            # Where it sits and how it is now: unchanged, later nights skip it unread.
+            "landings": {
+                landing_key: {
+                    "checksum": checksum,
+                    "fingerprint": self.storage.fingerprint(landing_key),
+                }
+            },
         }
 
         def add(manifest: Manifest) -> None:
@@ -580,12 +648,27 @@ def ingest_landing(
         name = key.rsplit("/", 1)[-1]
         if progress:
             progress(name)
+        unchanged = ingestor.unchanged(key)
+        if unchanged is not None:
+            results.append(unchanged)
+            continue
         try:
             with storage.local_copy(key) as local:
                 results.append(ingestor.ingest_file(local, name=name, landing_key=key))
         except LinkRefusedError:
             results.append(ingestor.refuse(name, "symlink", _LINK, key))
     return IngestSummary(customer.id, run_id, tuple(results))
+
+
+def new_deliveries(storage: Storage, customer: Customer) -> int:
+    """How many landing objects of the customer the next ingest would read (new, or changed
+    since the manifest saw them); reads the manifest and the listing only."""
+    ingestor = Ingestor(storage, customer, "")
+    return sum(
+        1
+        for key in storage.list(keys.landing(customer.id))
+        if not keys.is_staging(key) and ingestor.unchanged(key) is None
+    )
 
 
 def collect_files(paths: list[Path]) -> list[Path]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from typing import Any
 
 from piiscan.detect import ColumnFinding, Detector
 from piiscan.lake import ledger
+from piiscan.lake.detections import inputs_of, load_detections, save_detections
 from piiscan.lake.keyring import KeySource, key_source
 from piiscan.lake.provenance import load_sources, save_sources
 from piiscan.lake.quarantine import file_items
 from piiscan.lake.reports import previous_report, write_report
 from piiscan.lake.terminations import TerminationRecord
-from piiscan.pipeline.ingest import Progress, ingest_landing
+from piiscan.pipeline.ingest import Progress, ingest_landing, new_deliveries
 from piiscan.pipeline.pseudonymize import RunFiles, pseudonymize_dataset
 from piiscan.pipeline.purge import RewriteFiles, apply_purge, plan_purge
 from piiscan.pipeline.scan import sample_lake_files, zone_files
@@ -47,15 +48,31 @@ def detect_datasets(
     storage: Storage, customer: str, detector: Detector, config: Config
 ) -> dict[str, list[ColumnFinding]]:
     """Findings per dataset of the customer's restricted zone (datasets with data only), with
-    the reviewers' overrides (configs/overrides.yaml) applied."""
+    the reviewers' overrides (configs/overrides.yaml) applied. A dataset whose files and
+    detector are those of its last detection reuses its findings (piiscan.lake.detections):
+    nothing is sampled and no model loads on a night that changed nothing."""
     findings = {}
     actions = config.entity_actions()
+    memo = load_detections(storage, customer)
+    identity = detector.identity()
+    changed = False
     for dataset in DATASETS:
         files = zone_files(storage, "restricted", dataset, customer)
-        if files:
+        if not files:
+            changed = memo.pop(dataset, None) is not None or changed
+            continue
+        inputs = inputs_of(storage, files, identity)
+        known = memo.get(dataset)
+        if known is not None and known["inputs"] == inputs:
+            found = [ColumnFinding(**f) for f in known["findings"]]
+        else:
             found = detector.classify(sample_lake_files(storage, files))
-            overrides = config.overrides_for(customer, dataset)
-            findings[dataset] = apply_overrides(found, overrides, actions)
+            memo[dataset] = {"inputs": inputs, "findings": [asdict(f) for f in found]}
+            changed = True
+        overrides = config.overrides_for(customer, dataset)
+        findings[dataset] = apply_overrides(found, overrides, actions)
+    if changed:
+        save_detections(storage, customer, memo)
     return findings
 
 
@@ -248,3 +265,12 @@ def run_customer(
         purge=purged,
     )
     return CustomerRun(customer.id, run_id, report_key, summary(document))
+
+
+def is_quiet(storage: Storage, config: Config, customer: str, today: date) -> bool:
+    """Whether the customer's night has little to do: nothing new in landing and no
+    termination due today (its purge and report still run). A coordinator runs quiet customers
+    together in one flow run instead of paying a process for each."""
+    if due_termination(storage, config, customer, today) is not None:
+        return False
+    return new_deliveries(storage, config.customer(customer)) == 0
