@@ -212,8 +212,10 @@ def test_a_quiet_night_runs_its_customers_in_one_batch_per_worker(
     acme = json.loads((lake / "reports" / "acme" / f"{run_id}.json").read_text())
     delivered = [p for p in (lake / "landing" / "acme").rglob("*") if p.is_file()]
     assert acme["ingest"]["files_skipped"] == len(delivered)  # the copy too: already ingested
+    # The index was rebuilt once at the end: no customer is failed or without a report. (Which
+    # night it names as latest is not checked: the pinned clock gives both nights one time.)
     index = json.loads((lake / "reports" / "index.json").read_text())
-    assert {c["latest"]["run_id"] for c in index["customers"]} == {run_id}
+    assert {c["status"] for c in index["customers"]} <= {"ok", "needs_review"}
 
 
 def artifacts(api: str, run_ids: list[str]) -> list[dict[str, Any]]:
