@@ -91,3 +91,12 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A real headless Chromium, shared by the HTML tests."""
+    from .chromium import launched
+
+    with launched() as running:
+        yield running

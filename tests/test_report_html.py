@@ -7,7 +7,6 @@ the summary first, the tables sort and filter, and no request leaves the page.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,19 +14,10 @@ from typing import Any
 import polars as pl
 import pytest
 
+from .chromium import opened
 from .test_report_drift import CUSTOMER, Nights
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -46,31 +36,10 @@ def report(tmp_path_factory: pytest.TempPathFactory, fixture_tree: Path) -> Path
     return nights.lake / "reports" / CUSTOMER / f"{document['run_id']}.html"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed; `make test` installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser: Any, report: Path) -> Iterator[tuple[Any, list[str]]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.goto(report.as_uri())
-    page.wait_for_load_state("load")
-    yield page, requests
-    context.close()
+    with opened(browser, report) as loaded:
+        yield loaded
 
 
 def test_summary_comes_first_and_says_what_needs_review(page: tuple[Any, list[str]]) -> None:

@@ -5,8 +5,6 @@ and index.html in a headless Chromium."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,10 +27,10 @@ from piiscan.report import build_report
 from piiscan.storage import LocalStorage, MemoryStorage
 from piiscan.testing.stage import stage_fixtures
 
+from .chromium import opened
 from .conftest import CONFIGS
 from .pii_values import raw_values
 from .test_report_drift import CUSTOMER, Nights
-from .test_report_html import CHROMIUM_ARGS
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CUSTOMERS = ["acme", "globex", "initech"]
@@ -366,21 +364,6 @@ def test_report_show_names_the_last_good_report_of_a_customer_whose_newest_run_f
     assert again.exit_code == 0 and "failed" not in again.stdout
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed; `make test` installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.mark.integration
 def test_the_index_page_shows_badges_and_links_to_existing_reports(
     nights: Nights, browser: Any, monkeypatch: pytest.MonkeyPatch
@@ -388,36 +371,30 @@ def test_the_index_page_shows_badges_and_links_to_existing_reports(
     monkeypatch.setenv("PIISCAN_NOW", LATER)
     assert cli(nights, "report", "index").exit_code == 0
     page = nights.lake / "reports" / "index.html"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    view = context.new_page()
-    requests: list[str] = []
-    view.on("request", lambda request: requests.append(request.url))
-    view.goto(page.as_uri())
-    view.wait_for_load_state("load")
-    badges = {
-        c: view.locator(f"#table-customers tr[data-customer='{c}'] .badge").inner_text()
-        for c in ("acme", "globex", CUSTOMER)
-    }
-    assert badges == {"acme": "no report", "globex": "failed", CUSTOMER: "ok"}
-    assert view.locator("#count-failed b").inner_text() == "1"
-    assert (
-        "StorageError: lake unreachable"
-        in view.locator("#table-customers tr[data-customer='globex'] td.failure").inner_text()
-    )
-    assert view.locator("table.runs[data-customer='initech'] tbody tr").count() == 2
-    link = view.locator(f"#table-customers tr[data-customer='{CUSTOMER}'] a.latest")
-    href = link.get_attribute("href")
-    latest = keys.report_run(report_keys(nights.storage, CUSTOMER)[-1])
-    assert href == f"{CUSTOMER}/{latest}.html"  # relative: works from disk and from S3
-    assert (page.parent / href).is_file()
-    assert requests == [page.as_uri()]  # nothing left the page
-    policy = view.locator("meta[http-equiv='Content-Security-Policy']").get_attribute("content")
-    assert policy is not None and "default-src 'none'" in policy
-    link.click()
-    view.wait_for_load_state("load")
-    assert view.url == (page.parent / href).as_uri()
-    assert view.locator("header h1").inner_text() == f"piiscan report · {CUSTOMER}"
-    context.close()
+    with opened(browser, page) as (view, requests):
+        badges = {
+            c: view.locator(f"#table-customers tr[data-customer='{c}'] .badge").inner_text()
+            for c in ("acme", "globex", CUSTOMER)
+        }
+        assert badges == {"acme": "no report", "globex": "failed", CUSTOMER: "ok"}
+        assert view.locator("#count-failed b").inner_text() == "1"
+        assert (
+            "StorageError: lake unreachable"
+            in view.locator("#table-customers tr[data-customer='globex'] td.failure").inner_text()
+        )
+        assert view.locator("table.runs[data-customer='initech'] tbody tr").count() == 2
+        link = view.locator(f"#table-customers tr[data-customer='{CUSTOMER}'] a.latest")
+        href = link.get_attribute("href")
+        latest = keys.report_run(report_keys(nights.storage, CUSTOMER)[-1])
+        assert href == f"{CUSTOMER}/{latest}.html"  # relative: works from disk and from S3
+        assert (page.parent / href).is_file()
+        assert requests == [page.as_uri()]  # nothing left the page
+        policy = view.locator("meta[http-equiv='Content-Security-Policy']").get_attribute("content")
+        assert policy is not None and "default-src 'none'" in policy
+        link.click()
+        view.wait_for_load_state("load")
+        assert view.url == (page.parent / href).as_uri()
+        assert view.locator("header h1").inner_text() == f"piiscan report · {CUSTOMER}"
 
 
 def _artifact(key: str) -> str:

@@ -22,8 +22,8 @@ from piiscan.cli import app
 from piiscan.report import report_schema, summary
 from piiscan.testing.broken_kinds import NUMBERS, csv_text, rows
 
+from .chromium import opened
 from .test_report_drift import CUSTOMER, Nights
-from .test_report_html import browser  # noqa: F401  (the real Chromium fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -188,17 +188,11 @@ def test_no_raw_value_in_items_or_output(lake: Lake) -> None:
 
 
 @pytest.fixture
-def page(browser: Any, lake: Lake) -> Iterator[Any]:  # noqa: F811
+def page(browser: Any, lake: Lake) -> Iterator[Any]:
     document = lake.reports[1]
     path = lake.nights.lake / "reports" / CUSTOMER / f"{document['run_id']}.html"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    yield page, requests, document
-    context.close()
+    with opened(browser, path) as (view, requests):
+        yield view, requests, document
 
 
 def test_the_html_shows_file_items_and_rejected_rows(page: Any, tmp_path: Path) -> None:

@@ -94,12 +94,16 @@ def join(*parts: str) -> str:
 FOOTER_GUESS = 64 * 1024  # one read of an object's last bytes usually holds its whole footer
 
 
-def footer_length(uri: str, tail: bytes) -> int:
+def footer_length(uri: str, tail: bytes, size: int) -> int:
     """How many of an object's last bytes its Parquet footer takes (metadata, its length and
-    the closing magic), from at least its last 8 bytes; StorageError when it is not Parquet."""
+    the closing magic), from at least its last 8 bytes and its size; StorageError when it is
+    not Parquet."""
     if len(tail) < 8 or tail[-4:] != b"PAR1":
         raise StorageError(uri, "not a Parquet file: no PAR1 footer")
-    return int.from_bytes(tail[-8:-4], "little") + 8
+    length = int.from_bytes(tail[-8:-4], "little") + 8
+    if length > size:
+        raise StorageError(uri, "not a Parquet file: footer longer than file")
+    return length
 
 
 def metadata_from_footer(uri: str, footer: bytes) -> pq.FileMetaData:

@@ -138,13 +138,17 @@ class LocalStorage:
     def uri(self, key: str) -> str:
         return str(self._path(key))
 
-    def read_bytes(self, key: str) -> bytes:
+    def _open(self, key: str) -> int:
+        """A read-only descriptor of the key's file, never through a link."""
         try:
-            fd = os.open(self._real(key), os.O_RDONLY | os.O_NOFOLLOW)
+            return os.open(self._real(key), os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
             raise NotFoundError(self.uri(key)) from None
         except OSError as exc:
             raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
+
+    def read_bytes(self, key: str) -> bytes:
+        fd = self._open(key)
         try:
             with os.fdopen(fd, "rb") as handle:
                 return handle.read()
@@ -154,18 +158,11 @@ class LocalStorage:
             raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
 
     def parquet_metadata(self, key: str) -> pq.FileMetaData:
-        try:
-            fd = os.open(self._real(key), os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            raise NotFoundError(self.uri(key)) from None
-        except OSError as exc:
-            raise StorageError(self.uri(key), exc.strerror or str(exc)) from exc
+        fd = self._open(key)
         try:
             size = os.fstat(fd).st_size
             tail = os.pread(fd, min(size, FOOTER_GUESS), max(size - FOOTER_GUESS, 0))
-            length = footer_length(self.uri(key), tail)
-            if length > size:
-                raise StorageError(self.uri(key), "not a Parquet file: footer longer than file")
+            length = footer_length(self.uri(key), tail, size)
             if length > len(tail):
                 tail = os.pread(fd, length, size - length)
         except OSError as exc:

@@ -146,9 +146,7 @@ class S3Storage:
     def parquet_metadata(self, key: str) -> pq.FileMetaData:
         """Two ranged GETs at most: the last 64 KiB, then the whole footer if it is longer."""
         tail, size = self._tail(key, FOOTER_GUESS)
-        length = footer_length(self.uri(key), tail)
-        if length > size:
-            raise StorageError(self.uri(key), "not a Parquet file: footer longer than file")
+        length = footer_length(self.uri(key), tail, size)
         if length > len(tail):
             tail, _ = self._tail(key, length)
         return metadata_from_footer(self.uri(key), tail[-length:])
