@@ -93,9 +93,11 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ[name] = value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A real headless Chromium, shared by the HTML tests."""
+    """A real headless Chromium for one test module. Module scope on purpose: Playwright's sync
+    API keeps an event loop running in this thread while the browser is open, and Prefect
+    called with a running loop returns coroutines (later modules' flows would break)."""
     from .chromium import launched
 
     with launched() as running:
