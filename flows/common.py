@@ -111,11 +111,13 @@ def ensure_customer_limits(customer_ids: Iterable[str]) -> None:
 
 
 @contextmanager
-def customer_slot(customer_id: str) -> Iterator[None]:
+def customer_slot(customer_id: str, ensure: bool = True) -> Iterator[None]:
     """Hold the customer's concurrency slot for the block: another run of the same customer,
     on any worker and host, waits until this one ends (the lake lock stays the last line). The
-    slot is a lease: a run that dies without releasing it frees it when the lease runs out."""
-    ensure_customer_limits([customer_id])
+    slot is a lease: a run that dies without releasing it frees it when the lease runs out.
+    ensure=False: the caller has made sure the limit exists (ensure_customer_limits)."""
+    if ensure:
+        ensure_customer_limits([customer_id])
     with concurrency(customer_limit(customer_id), occupy=1, strict=True):
         yield
 

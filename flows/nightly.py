@@ -18,6 +18,8 @@ is logged and never fails a night.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_client, get_run_logger, task
@@ -240,38 +242,50 @@ def refresh_index(lake: str, config_dir: str) -> str | None:
 
 
 def run_one(
-    lake: str, config_dir: str, customer_id: str, run_id: str, dask: DaskSettings | None = None
+    lake: str,
+    config_dir: str,
+    customer_id: str,
+    run_id: str,
+    dask: DaskSettings | None = None,
+    as_tasks: bool = True,
 ) -> dict[str, Any]:
     """One customer's tasks, in order, under the customer's lock. A termination due today is
     applied first; a terminated customer is not ingested or pseudonymized again, only purged
     as its holds run out, and reported. dask: pseudonymize and purge file by file on Dask
-    (flows.on_dask; the result then names the worker pids under `dask_pids`)."""
+    (flows.on_dask; the result then names the worker pids under `dask_pids`).
+
+    as_tasks=False runs the same steps as plain calls inside the caller's task, without a
+    progress artifact (a quiet customer in a batch: one task run for its whole night instead
+    of six, since Prefect's bookkeeping of each task costs more than a quiet step's work)."""
     storage = open_lake(lake)
-    progress = create_progress_artifact(
-        0.0, key=f"progress-{customer_id}", description=f"{customer_id}'s night, run {run_id}"
-    )
+    if as_tasks:
+        progress = create_progress_artifact(
+            0.0, key=f"progress-{customer_id}", description=f"{customer_id}'s night, run {run_id}"
+        )
 
     def done(share: float) -> None:
-        update_progress_artifact(progress, share)  # type: ignore[arg-type]  # sync here
+        if as_tasks:
+            update_progress_artifact(progress, share)  # type: ignore[arg-type]  # sync here
 
-    lake_lock_task(lake, customer_id)
+    step = _steps(as_tasks)
+    step.lake_lock(lake, customer_id)
     with customer_lock(storage, customer_id, clock.now()):
-        applied = termination_task(lake, config_dir, customer_id)
+        applied = step.termination(lake, config_dir, customer_id)
         done(10.0)
         if is_terminated(storage, customer_id):
-            purged = purge_task(lake, config_dir, customer_id, terminated=True)
+            purged = step.purge(lake, config_dir, customer_id, terminated=True)
             purged["termination"] = {**(purged.get("termination") or {}), "applied": applied}
             ingest = skipped_ingest(customer_id, run_id)
             done(80.0)
-            result = report_task(lake, config_dir, customer_id, run_id, ingest, {}, purged)
+            result = step.report(lake, config_dir, customer_id, run_id, ingest, {}, purged)
             done(100.0)
             return result
-        ingest = ingest_task(lake, config_dir, customer_id, run_id)
+        ingest = step.ingest(lake, config_dir, customer_id, run_id)
         done(40.0)
         if dask is None:
-            datasets = protect_task(lake, config_dir, customer_id)
+            datasets = step.protect(lake, config_dir, customer_id)
             done(70.0)
-            purged = purge_task(lake, config_dir, customer_id)
+            purged = step.purge(lake, config_dir, customer_id)
             pids: list[int] = []
         else:
             runner = task_runner(dask)
@@ -285,9 +299,45 @@ def run_one(
             purged = on_dask["purged"]
             pids = sorted({*protected["dask_pids"], *on_dask["dask_pids"]})
         done(90.0)
-        result = report_task(lake, config_dir, customer_id, run_id, ingest, datasets, purged)
+        result = step.report(lake, config_dir, customer_id, run_id, ingest, datasets, purged)
         done(100.0)
         return {**result, "dask_pids": pids} if dask is not None else result
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A customer's steps: Prefect tasks (each its own task run) or their plain functions."""
+
+    lake_lock: Callable[..., None]
+    termination: Callable[..., dict[str, Any] | None]
+    ingest: Callable[..., dict[str, Any]]
+    protect: Callable[..., dict[str, Any]]
+    purge: Callable[..., dict[str, Any]]
+    report: Callable[..., dict[str, Any]]
+
+
+def _steps(as_tasks: bool) -> _Steps:
+    """The tasks, or their functions (called inside one task that holds the retries)."""
+    if as_tasks:
+        return _Steps(
+            lake_lock_task, termination_task, ingest_task, protect_task, purge_task, report_task
+        )
+    return _Steps(
+        lake_lock_task.fn,
+        termination_task.fn,
+        ingest_task.fn,
+        protect_task.fn,
+        purge_task.fn,
+        report_task.fn,
+    )
+
+
+@task(name="quiet-night", cache_policy=NO_CACHE, **RETRIES)
+def quiet_night_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
+    """A quiet customer's whole night (run_one's steps as plain calls) in one task run; its
+    retries are for transient failures, like the steps' own (the lake lock held, the lake
+    briefly unreachable), and every step is safe to run again."""
+    return run_one(lake, config_dir, customer_id, run_id, as_tasks=False)
 
 
 def counts_table(results: dict[str, Any], failed: dict[str, str]) -> list[dict[str, Any]]:
@@ -359,7 +409,7 @@ def customer_nightly(
     if batch:
         chosen = [customer_id, *(config.customer(c).id for c in batch)]
         try:
-            results, failed = _inline(lake, config_dir, chosen, run_id or new_run_id(clock.now()))
+            results, failed = _batched(lake, config_dir, chosen, run_id or new_run_id(clock.now()))
         finally:
             if index:
                 refresh_index(lake, config_dir)
@@ -399,6 +449,37 @@ def _inline(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outco
             failed[customer_id] = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
             record_failure(lake, customer_id, run_id, failed[customer_id])
+    return results, failed
+
+
+def _batched(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outcomes:
+    """Quiet customers one after another in this flow run, each under its slot and in one
+    task run (quiet-night), with one progress artifact for the batch; a customer with a Dask
+    setting keeps its tasks (its purge may still be large). One failing does not stop the
+    others: each leaves its report or its failure record."""
+    results: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    dask = {c: dask_settings(config_dir, c) for c in chosen}  # DaskNeedsServer before any work
+    ensure_customer_limits(chosen)  # once for the batch, not once per slot
+    progress = create_progress_artifact(
+        0.0,
+        key=f"progress-quiet-{chosen[0]}",
+        description=f"quiet batch of {len(chosen)} customer(s), run {run_id}",
+    )
+    for number, customer_id in enumerate(chosen, 1):
+        try:
+            with customer_slot(customer_id, ensure=False):
+                if dask[customer_id] is None:
+                    results[customer_id] = quiet_night_task(lake, config_dir, customer_id, run_id)
+                else:
+                    results[customer_id] = run_one(
+                        lake, config_dir, customer_id, run_id, dask[customer_id]
+                    )
+        except Exception as exc:  # one customer failing must not stop the others
+            failed[customer_id] = failure_reason(exc)
+            get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
+            record_failure(lake, customer_id, run_id, failed[customer_id])
+        update_progress_artifact(progress, 100.0 * number / len(chosen))  # type: ignore[arg-type]
     return results, failed
 
 

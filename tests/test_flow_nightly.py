@@ -195,3 +195,46 @@ def test_the_nightly_applies_a_termination_due_today_and_then_only_purges_and_re
     report = json.loads(Path(result["customers"]["initech"]["report"]).read_text())
     assert report["ingest"]["skipped"] == "customer terminated"
     assert report["purge"]["termination"]["status"] == "applied"
+
+
+def test_a_quiet_batch_runs_each_customer_in_one_task_and_goes_on_past_a_failure(
+    staged_lake: Path,
+) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.nightly import customer_nightly, nightly
+
+    first = nightly(lake=str(staged_lake), config_dir=str(CONFIGS), return_state=True)
+    assert first.is_completed(), first
+    alone = first.result()["customers"]
+    (staged_lake / "state" / "ingested" / "globex.json").write_text("{broken")
+    state = customer_nightly(
+        lake=str(staged_lake),
+        config_dir=str(CONFIGS),
+        customer="acme",
+        batch=["globex", "initech"],
+        run_id="r-quiet",
+        return_state=True,
+    )
+    assert state.is_failed()
+    assert "1 customer(s) failed: globex: StorageError" in str(state.result(raise_on_failure=False))
+    for customer in ("acme", "initech"):  # the others reported, with what a run alone found
+        report = json.loads((staged_lake / "reports" / customer / "r-quiet.json").read_text())
+        assert report["ingest"]["files_ingested"] == 0
+        assert sorted(report["datasets"]) == sorted(alone[customer]["pii_columns"])
+        before = json.loads(Path(alone[customer]["report"]).read_text())
+        for dataset, body in report["datasets"].items():  # the same findings; nothing rewritten
+            assert body["columns"] == before["datasets"][dataset]["columns"], (customer, dataset)
+            assert body["rows"] == before["datasets"][dataset]["rows"]
+            assert body["files_written"] == 0
+    assert (staged_lake / "reports" / "globex" / "r-quiet.failed.json").exists()
+    with get_client(sync_client=True) as client:
+        run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        tasks = client.read_task_runs(flow_run_filter=run_filter)
+        artifacts = client.read_artifacts()
+    names = sorted(t.name.rsplit("-", 1)[0] for t in tasks)
+    assert names == ["quiet-night"] * 3, names  # one task run per customer, not six
+    assert [t.state_type.value for t in tasks].count("FAILED") == 1
+    progress = [a for a in artifacts if a.key == "progress-quiet-acme"]
+    assert progress and float(str(progress[-1].data)) == 100.0

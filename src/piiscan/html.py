@@ -8,6 +8,7 @@ JSON document, which holds no raw value; Jinja2 escapes every string it inserts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,11 @@ UNREAD = "not due (unread)"  # rows of partitions inside retention, counted from
 ROW_HEIGHT = 22
 
 
+@cache
 def environment() -> Environment:
-    """The Jinja environment of the HTML pages (templates/, autoescaped, report filters)."""
+    """The Jinja environment of the HTML pages (templates/, autoescaped, report filters); one
+    per process, so each template is compiled once, not once per report (Jinja reloads a
+    template whose file changed)."""
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
