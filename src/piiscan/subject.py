@@ -193,7 +193,7 @@ def identify(frames: list[pl.DataFrame], selector: Selector) -> Identity:
         )
     rows = anchors + [carrying(f, "employee_id", people) for f in frames] if people else anchors
     for frame in rows:
-        for col in IDENTIFYING:
+        for col in (*IDENTIFYING, "user_name"):  # names: to find the person in free text
             if col in frame.columns:
                 identity.add(col, frame[col].drop_nulls().to_list())
     # Rows naming no employee that carry one of the person's e-mails or device identifiers are
@@ -239,6 +239,9 @@ class Found:
     unattributed: int = 0  # rejected rows on a recycled number of theirs, nothing else to tell
     other_party: int = 0  # usage rows of other lines where the person is the other number
     sources: set[str] = field(default_factory=set)  # restricted files holding the person's rows
+    # Free text of other rows that mentions the person: "<zone>/<dataset>" -> period, column
+    # and the text (only that cell: the rest of the row is someone else's).
+    mentions: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         counts = {name: frame.height for name, frame in sorted(self.rows.items())}
@@ -258,10 +261,10 @@ def quarantine_match(frame: pl.DataFrame, identity: Identity) -> tuple[pl.Expr, 
     others = sorted({e.lower() for named in identity.holders.values() for e in named - ids})
     recycled = {n for (_, n), named in identity.holders.items() if named - ids}
     numbers = identity.values.get("wireless_number", set())
-    strong = sorted(
+    strong = sorted(  # a name alone is no identifier: namesakes exist
         v.lower()
         for column, values in identity.values.items()
-        if column != "wireless_number"
+        if column not in ("wireless_number", "user_name")
         for v in values
     )
     own, shared = sorted(numbers - recycled), sorted(numbers & recycled)
@@ -282,6 +285,117 @@ def quarantine_match(frame: pl.DataFrame, identity: Identity) -> tuple[pl.Expr, 
     hit = (strong_hit | own_hit) & ~other_hit
     unsure = shared_hit & ~strong_hit & ~own_hit & ~other_hit
     return hit, unsure
+
+
+# Where free text lives: any text column that is not one of the identifying ones (those are
+# matched exactly), chiefly `extras`, the JSON of a layout's own columns (notes, comments).
+NOT_FREE_TEXT = frozenset({*IDENTIFYING, "other_number", "user_name", "customer", "period"})
+ERASED = "<ERASED>"  # what an erased mention becomes in the restricted zone
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """How the person is written inside free text: raw forms (restricted zone) as one regex,
+    and the keyed tokens a redacted analytics text holds (`<PERSON k1-...>`); repr never
+    shows a value. Empty when the identity gives nothing safe to search for."""
+
+    raw: str | None = field(default=None, repr=False)
+    tokens: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    def __bool__(self) -> bool:
+        return self.raw is not None or bool(self.tokens)
+
+
+def name_forms(name: str) -> set[str]:
+    """The ways a person's name is written in a note: as stored, and `LAST, FIRST` turned
+    round (`DOE, JANE` -> `JANE DOE`). Only names of two words or more: a first name alone
+    names too many people to erase."""
+    text = " ".join(name.split())
+    forms = {text}
+    if "," in text:
+        last, _, first = text.partition(",")
+        forms.add(f"{first.strip()} {last.strip()}")
+    return {f for f in forms if len(f.split()) >= 2 and len(f) >= 5}
+
+
+def _number_pattern(number: str) -> str:
+    """A 10-digit NANP number as people write it (+1, brackets, dots, dashes, spaces)."""
+    area, exchange, line = number[:3], number[3:6], number[6:]
+    gap = r"[\s.\-]?"
+    return rf"(?:\+?1{gap})?\(?{area}\)?{gap}{exchange}{gap}{line}"
+
+
+def mentions_of(identity: Identity, key: Key) -> Mentions:
+    """What to look for in free text: the person's names (two words or more), wireless
+    numbers in any usual writing, e-mails, employee IDs and device identifiers (whole words);
+    and, for the analytics zone, the tokens redaction gave the same values."""
+    names = {f for n in identity.values.get("user_name", set()) for f in name_forms(n)}
+    numbers = sorted(identity.values.get("wireless_number", set()))
+    words = sorted(
+        v
+        for column in ("email", "employee_id", "imei", "iccid", "imsi")
+        for v in identity.values.get(column, set())
+        if len(v) >= 4  # a short ID would match inside ordinary words and amounts
+    )
+    parts = [r"\s+".join(re.escape(w) for w in n.split()) for n in sorted(names)]
+    parts += [_number_pattern(n) for n in numbers if len(n) == 10]
+    parts += [re.escape(w) for w in words]
+    raw = rf"(?i)(^|[^0-9A-Za-z_])(?:{'|'.join(parts)})([^0-9A-Za-z_]|$)" if parts else None
+    spelled = {f for n in names for f in (n, n.upper(), n.title(), n.lower())}
+    emails = sorted({e.lower() for e in identity.values.get("email", set())})
+    issued = {
+        "PERSON": tuple(tokens(sorted(spelled), key, "PERSON").values()),
+        "PHONE_NUMBER": tuple(tokens(numbers, key, "PHONE_NUMBER").values()),
+        "EMAIL_ADDRESS": tuple(tokens(emails, key, "EMAIL_ADDRESS").values()),
+        "EMPLOYEE_ID": tuple(
+            tokens(sorted(identity.values.get("employee_id", set())), key, "EMPLOYEE_ID").values()
+        ),
+    }
+    return Mentions(raw, {e: t for e, t in issued.items() if t})
+
+
+def free_text_columns(schema: pl.Schema) -> list[str]:
+    """The frame's text columns that may hold free text (see NOT_FREE_TEXT)."""
+    return [c for c, t in schema.items() if t == pl.String and c not in NOT_FREE_TEXT]
+
+
+def _token_pattern(mentions: Mentions) -> str | None:
+    """The analytics zone's redacted spans of the person: `<ENTITY token>`."""
+    parts = [
+        rf"<{entity} {re.escape(t)}>" for entity, issued in mentions.tokens.items() for t in issued
+    ]
+    return "|".join(parts) if parts else None
+
+
+def mention_hit(schema: pl.Schema, mentions: Mentions, zone: str) -> pl.Expr:
+    """Rows whose free text mentions the person (raw forms; in analytics, their tokens too)."""
+    pattern = _token_pattern(mentions) if zone == "analytics" else None
+    hits = []
+    for column in free_text_columns(schema):
+        text = pl.col(column)
+        if mentions.raw is not None:
+            hits.append(text.str.contains(mentions.raw).fill_null(False))
+        if pattern is not None:
+            hits.append(text.str.contains(pattern).fill_null(False))
+    return pl.any_horizontal(hits) if hits else pl.lit(False)
+
+
+def redact_mentions(frame: pl.DataFrame, mentions: Mentions, zone: str) -> pl.DataFrame:
+    """The frame with every mention of the person in its free text replaced in place: raw
+    forms by <ERASED>, an analytics token span by its bare tag (`<PERSON k1-...>` ->
+    `<PERSON>`, the keyed token gone). The rest of each text, and every other column, stays."""
+    out = []
+    for column in free_text_columns(frame.schema):
+        text = pl.col(column)
+        if mentions.raw is not None:  # twice: two mentions one character apart share it
+            for _ in range(2):
+                text = text.str.replace_all(mentions.raw, f"${{1}}{ERASED}${{2}}")
+        if zone == "analytics":
+            for entity, issued in mentions.tokens.items():
+                for token in issued:
+                    text = text.str.replace_all(f"<{entity} {token}>", f"<{entity}>", literal=True)
+        out.append(text.alias(column))
+    return frame.with_columns(out) if out else frame
 
 
 def lookback_start(today: date, months: int) -> date:

@@ -136,6 +136,12 @@ def subject_export(
     say(f"request {request_id}: {plural(sum(rows.values()), 'row')} of the person")
     for name, count in rows.items():
         console.print(f"  {name}: {count}")
+    mentions = record["outcome"].get("mentions") or {}
+    if mentions:
+        console.print(
+            f"mentioned in the free text of other rows: {plural(sum(mentions.values()), 'cell')} "
+            "(only those cells are in the bundle, as mentions_*.csv)"
+        )
     _print_landing(record["outcome"]["landing"])
     _print_unattributed(record["outcome"])
     console.print(f"bundle: {out / request_id}")
@@ -213,6 +219,12 @@ def subject_erase(
     for reason, words in outcome["reasons"].items():
         if reason in outcome["rows_kept"]:
             console.print(f"  {reason}: {words}")
+    mentions = outcome.get("mentions_redacted" if apply else "mentions_to_redact") or 0
+    if mentions:
+        console.print(
+            f"free text: the person's mentions in {plural(mentions, 'row')} "
+            f"{'replaced' if apply else 'to replace'} in place (<ERASED>; the rows stay)"
+        )
     _print_landing(outcome["landing"])
     _print_unattributed(outcome)
     if not apply:

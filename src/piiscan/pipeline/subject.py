@@ -30,7 +30,7 @@ from piiscan.policy import Config
 from piiscan.pseudonymize import Key
 from piiscan.purge import REASONS, PurgePlan, rules_for
 from piiscan.retention import DELETE, subject_rows
-from piiscan.schema import DATASETS
+from piiscan.schema import DATASETS, EXTRAS
 from piiscan.storage import Storage
 from piiscan.subject import (
     LINKING,
@@ -38,13 +38,18 @@ from piiscan.subject import (
     ErasePlan,
     Found,
     Identity,
+    Mentions,
     RequestError,
     Selector,
     csv_safe,
     erase_summary,
+    free_text_columns,
     identify,
     lookback_start,
+    mention_hit,
+    mentions_of,
     quarantine_match,
+    redact_mentions,
 )
 
 
@@ -70,16 +75,22 @@ def find(
 ) -> Found:
     """The person's rows in every dataset of both zones and among quarantined rows."""
     subject, elsewhere = identity.match(key), identity.elsewhere(key)
+    mentions = mentions_of(identity, key)
     found = Found()
     numbers = sorted(identity.values.get("wireless_number", set()))
     for zone in keys.ZONES:
         for dataset in DATASETS:
-            matched = []
+            matched, mentioned = [], []
             for file_key in zone_files(storage, zone, dataset, customer):
                 frame = _read(storage, file_key)
                 if since is not None:
                     frame = frame.filter(pl.col("period") >= f"{since:%Y-%m}")
                 hit = frame.filter(subject_rows(subject, elsewhere, frame.columns))
+                if mentions:
+                    others = frame.filter(~subject_rows(subject, elsewhere, frame.columns))
+                    cells = mention_cells(others, mentions, zone)
+                    if cells.height:
+                        mentioned.append(cells)
                 if zone == "restricted" and "other_number" in frame.columns and numbers:
                     others = frame.filter(~subject_rows(subject, elsewhere, frame.columns))
                     dialed = canonical_numbers(pl.col("other_number").cast(pl.String))
@@ -90,8 +101,112 @@ def find(
                         found.sources.add(file_key)
             if matched:
                 found.rows[f"{zone}/{dataset}"] = pl.concat(matched, how="diagonal_relaxed")
+            if mentioned:
+                found.mentions[f"{zone}/{dataset}"] = pl.concat(mentioned)
     found.quarantined, found.unattributed = _quarantined(storage, customer, identity)
     return found
+
+
+MENTION_SCHEMA = {"period": pl.String, "column": pl.String, "text": pl.String}
+
+
+def mention_cells(frame: pl.DataFrame, mentions: Mentions, zone: str) -> pl.DataFrame:
+    """The free-text cells of frame that mention the person, one row each: period, column
+    (`extras.<key>` for a layout's own column) and the text. Only the cell: the rest of the
+    row belongs to whoever the row is about."""
+    rows = frame.filter(mention_hit(frame.schema, mentions, zone))
+    if not rows.height:
+        return pl.DataFrame(schema=MENTION_SCHEMA)
+    period = rows["period"] if "period" in rows.columns else pl.Series([None] * rows.height)
+    cells: list[pl.DataFrame] = []
+    for column in free_text_columns(rows.schema):
+        texts = {column: rows[column]}
+        if column == EXTRAS:  # one cell per layout column, not the row's whole JSON
+            decoded = rows[column].str.json_decode(infer_schema_length=None)
+            if isinstance(decoded.dtype, pl.Struct):
+                unnested = decoded.struct.unnest()
+                texts = {f"{EXTRAS}.{c}": unnested[c].cast(pl.String) for c in unnested.columns}
+        for name, text in texts.items():
+            one = pl.DataFrame({"period": period.cast(pl.String), "text": text})
+            hits = one.filter(mention_hit(pl.Schema({"text": pl.String}), mentions, zone))
+            if hits.height:
+                cells.append(hits.select("period", pl.lit(name).alias("column"), "text"))
+    return pl.concat(cells) if cells else pl.DataFrame(schema=MENTION_SCHEMA)
+
+
+def _mention_counts(storage: Storage, customer: str, mentions: Mentions) -> dict[str, int]:
+    """Rows whose free text mentions the person, per "<zone>/<dataset>" (nothing changed)."""
+    counts: dict[str, int] = {}
+    if not mentions:
+        return counts
+    for zone in keys.ZONES:
+        for dataset in DATASETS:
+            for file_key in zone_files(storage, zone, dataset, customer):
+                frame = _read_plain(storage, file_key)
+                hit = int(frame.select(mention_hit(frame.schema, mentions, zone)).sum().item())
+                if hit:
+                    name = f"{zone}/{dataset}"
+                    counts[name] = counts.get(name, 0) + hit
+    return counts
+
+
+FREEZING = frozenset({"legal", "audit"})  # holds that keep rows exactly as they are
+
+
+def erase_mentions(
+    storage: Storage,
+    customer: str,
+    identity: Identity,
+    key: Key,
+    holds: list[Any],
+    now: datetime,
+    request_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Replace the person's mentions inside free text, in both zones (raw forms by <ERASED>,
+    analytics tokens by their bare tag), keeping every row; returns PII-free records of the
+    files changed. Every row: others' notes about the person, and the free text of the
+    person's own rows too (those a tax or billing hold keeps are pseudonymized, and their text
+    must not keep what their columns lose). A legal or audit hold keeps rows exactly as they
+    are, so nothing is changed while one is active.
+    Each file is journaled before it is swapped, like the purge's own (the ledger entry that
+    follows, or after a kill the next one, records it). Runs before the erasure is planned:
+    the plan then reads the redacted files."""
+    mentions = mentions_of(identity, key)
+    if not mentions or any(h.kind in FREEZING for h in holds):
+        return []
+    apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}-mentions"
+    changed: list[dict[str, Any]] = []
+    for zone in keys.ZONES:
+        for dataset in DATASETS:
+            for file_key in zone_files(storage, zone, dataset, customer):
+                frame = _read_plain(storage, file_key)
+                count = int(frame.select(mention_hit(frame.schema, mentions, zone)).sum().item())
+                if not count:
+                    continue
+                before = hashlib.sha256(storage.read_bytes(file_key)).hexdigest()
+                with tempfile.TemporaryDirectory(prefix="piiscan-erase-") as tmp:
+                    path = Path(tmp) / "redacted.parquet"
+                    redact_mentions(frame, mentions, zone).write_parquet(path)
+                    record: dict[str, Any] = {
+                        "zone": zone,
+                        "dataset": dataset,
+                        "period": keys.period_of(file_key),
+                        "key": file_key,
+                        "removed_sha256": before,
+                        "rows_before": frame.height,
+                        "action": "redact-mentions",
+                        "rows_deleted": 0,
+                        "rows_redacted": count,
+                        "rows_after": frame.height,
+                        "written_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                        "apply_id": apply_id,
+                        "request_id": request_id,
+                    }
+                    journal_change(storage, customer, record)
+                    checkpoint(f"mentions-journaled-{len(changed)}")
+                    storage.rewrite(path, file_key, before)
+                changed.append(record)
+    return changed
 
 
 def _quarantined(
@@ -189,6 +304,8 @@ def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Ide
         )
     if found.quarantined is not None:
         csv_safe(found.quarantined).write_csv(folder / "quarantine_rejected_rows.csv")
+    for name, frame in found.mentions.items():
+        csv_safe(frame).write_csv(folder / f"mentions_{name.replace('/', '_')}.csv")
     datasets = sorted({n.split("/", 1)[1] for n in found.rows})
     summary = {
         "request_id": request["request_id"],
@@ -204,6 +321,7 @@ def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Ide
         },
         "purposes": {d: PURPOSES[d] for d in datasets},
         "appears_as_other_party": found.other_party,
+        "mentioned_in_free_text": {n: f.height for n, f in sorted(found.mentions.items())},
         "zones": {
             "restricted": "full values, for billing reconciliation only",
             "analytics": "pseudonymized copies (identifiers as keyed tokens, names dropped)",
@@ -225,6 +343,15 @@ def write_bundle(out: Path, request: dict[str, Any], found: Found, identity: Ide
     for name, count in found.counts().items():
         dataset = name.split("/", 1)[1]
         lines.append(f"| {name} | {count} | {PURPOSES.get(dataset, 'ingest error review')} |")
+    if found.mentions:
+        lines += [
+            "",
+            "Mentions in free text of other rows (notes, comments; only the cell is given):",
+            "",
+            "| zone / dataset | cells |",
+            "| --- | --- |",
+            *(f"| {n} | {f.height} |" for n, f in sorted(found.mentions.items())),
+        ]
     (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for path in folder.iterdir():
         path.chmod(0o600)
@@ -286,7 +413,14 @@ def preview_erase(
     quarantined, unattributed = _quarantined(storage, customer, identity)
     outcome["quarantine_rows_deleted"] = 0 if quarantined is None else quarantined.height
     outcome["quarantine_rows_unattributed"] = unattributed
+    holds = load_registry(storage, customer).active(as_of)
+    outcome["mentions_to_redact"] = (
+        0
+        if any(h.kind in FREEZING for h in holds)
+        else sum(_mention_counts(storage, customer, mentions_of(identity, key)).values())
+    )
     outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
+    outcome["nothing_to_do"] &= not outcome["mentions_to_redact"]
     objects = set() if quarantined is None else set(quarantined["quarantine_object"])
     outcome["landing"] = landing_copies(storage, config, customer, erase.sources | objects, as_of)
     return erase.purge, outcome
@@ -353,6 +487,7 @@ def run_request(
             "rows": found.counts(),
             "identifiers": identity.counts(),
             "quarantine_rows_unattributed": found.unattributed,
+            "mentions": {n: f.height for n, f in sorted(found.mentions.items())},
         }
         objects = (
             set() if found.quarantined is None else set(found.quarantined["quarantine_object"])
@@ -370,11 +505,16 @@ def run_request(
             if not remembered:
                 request = {**request, "identity": identity.as_json()}
                 save_request(storage, request)
-            plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
             holds = load_registry(storage, customer).active(now.date())
+            # Mentions first: the plan that follows reads the files as they are after it.
+            mentioned = erase_mentions(storage, customer, identity, key, holds, now, request_id)
+            plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
             quarantine = erase_quarantined(storage, customer, identity, holds, now, request_id)
             outcome["quarantine_rows_deleted"] = sum(q["rows_deleted"] for q in quarantine)
-            outcome["nothing_to_do"] = not plan.files and not quarantine
+            outcome["mentions_redacted"] = sum(m["rows_redacted"] for m in mentioned)
+            outcome.pop("mentions_to_redact", None)  # counted after they were redacted: 0
+            outcome["mention_files_changed"] = len(mentioned)
+            outcome["nothing_to_do"] = not plan.files and not quarantine and not mentioned
             # A killed earlier attempt may have left journaled changes: ledger them now.
             if not outcome["nothing_to_do"] or journal_pending(storage, customer):
                 entry = apply_purge(
