@@ -14,6 +14,11 @@ under a tax or billing hold, and keeps rows under a legal or audit hold as they 
 machinery decides and applies (journaled, atomic, ledgered), with every row of the person
 treated as if its retention clock had run out and every other row left alone.
 
+Inside free text (notes and comments in `extras`, any text column that is no identifier) the
+person is found by their names, numbers as people write them, e-mails and IDs, and in the
+analytics zone by the tokens redaction gave them (`mentions_of`); an export gives those cells
+only, an erasure replaces each mention in place (`redact_mentions`).
+
 Requests are recorded: while one is pending its selector lives only in the restricted zone
 (`restricted/requests/<customer>/<id>.json`); once it completes,
 `state/requests/<customer>/<id>.json` keeps what was asked, when, the outcome and a keyed hash of
