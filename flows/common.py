@@ -3,8 +3,10 @@ transient failures only, and the per-customer concurrency limit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +21,48 @@ from piiscan.errors import PiiscanError
 from piiscan.lake.keyring import KeyCopies, KeySource, key_source, load_key, secret_block_name
 from piiscan.pseudonymize import Key, parse_keyring
 
+# Secret blocks read once per customer inside `secrets_cached()` (None: the block is absent).
+_SECRETS: ContextVar[dict[str, Secret[str] | None] | None] = ContextVar(
+    "piiscan_secrets", default=None
+)
+
+
+@contextmanager
+def secrets_cached() -> Iterator[None]:
+    """Inside the block, each customer's Secret block is read from the server once, not once
+    per step (a quiet customer's night runs its steps in one task: four reads became one).
+    Nothing outlives the block, so a key pushed meanwhile is seen by the next run."""
+    token = _SECRETS.set({})
+    try:
+        yield
+    finally:
+        _SECRETS.reset(token)
+
+
+def _secret(customer_id: str) -> Secret[str] | None:
+    """The customer's Secret block, None when there is none (cached inside secrets_cached)."""
+    cache, name = _SECRETS.get(), secret_block_name(customer_id)
+    if cache is not None and name in cache:
+        return cache[name]
+    try:
+        secret: Secret[str] | None = Secret.load(name)  # type: ignore[assignment]
+    except ValueError:  # no such block
+        secret = None
+    if cache is not None:
+        cache[name] = secret
+    return secret
+
 
 def customer_key(customer_id: str) -> Key:
     """The customer's key: its Secret block, else PIISCAN_KEY_<CUSTOMER> or keys/<customer>.json."""
-    try:
-        secret: Secret[str] = Secret.load(secret_block_name(customer_id))  # type: ignore[assignment]
-    except ValueError:  # no such block: local key material
+    secret = _secret(customer_id)
+    if secret is None:  # no such block: local key material
         return load_key(customer_id)
-    return parse_keyring(customer_id, str(secret.get()))
+    value = secret.get()
+    # Prefect parses a Secret's JSON text into a dict when it is saved (`keys push` stores the
+    # key file's JSON): take it back to text rather than str() it (a Python repr, no JSON).
+    text = value if isinstance(value, str) else json.dumps(value)
+    return parse_keyring(customer_id, text)
 
 
 def customer_key_or_none(customer_id: str) -> Key | None:
@@ -50,17 +86,17 @@ class SecretBlockKey:
     def retire(self) -> str:
         """Delete the block."""
         Secret.delete(self.name)
+        cache = _SECRETS.get()
+        if cache is not None:  # read again if asked: gone now
+            cache.pop(self.name, None)
         return f"deleted ({self.describe()})"
 
 
 def customer_key_copies(customer_id: str) -> KeyCopies:
     """Every place that holds the customer's key: its Secret block, variable and key file."""
     copies: list[KeySource] = []
-    try:
-        Secret.load(secret_block_name(customer_id))
+    if _secret(customer_id) is not None:
         copies.append(SecretBlockKey(secret_block_name(customer_id)))
-    except ValueError:  # no such block
-        pass
     return KeyCopies((*copies, *key_source(customer_id).sources))
 
 

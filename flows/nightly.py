@@ -44,6 +44,7 @@ from flows.common import (
     failure_reason,
     is_transient,
     retry_if_transient,
+    secrets_cached,
 )
 from flows.on_dask import dask_settings, protect_on_dask, purge_on_dask, task_runner
 from piiscan.lake import clock
@@ -337,7 +338,8 @@ def quiet_night_task(lake: str, config_dir: str, customer_id: str, run_id: str) 
     """A quiet customer's whole night (run_one's steps as plain calls) in one task run; its
     retries are for transient failures, like the steps' own (the lake lock held, the lake
     briefly unreachable), and every step is safe to run again."""
-    return run_one(lake, config_dir, customer_id, run_id, as_tasks=False)
+    with secrets_cached():  # its key's Secret block read once, not once per step
+        return run_one(lake, config_dir, customer_id, run_id, as_tasks=False)
 
 
 def counts_table(results: dict[str, Any], failed: dict[str, str]) -> list[dict[str, Any]]:

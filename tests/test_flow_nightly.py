@@ -238,3 +238,48 @@ def test_a_quiet_batch_runs_each_customer_in_one_task_and_goes_on_past_a_failure
     assert [t.state_type.value for t in tasks].count("FAILED") == 1
     progress = [a for a in artifacts if a.key == "progress-quiet-acme"]
     assert progress and float(str(progress[-1].data)) == 100.0
+
+
+def test_secret_blocks_are_read_once_per_cached_block_and_forgotten_when_retired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect import flow
+    from prefect.blocks.system import Secret
+
+    from flows import common
+    from piiscan.lake.keyring import secret_block_name
+    from piiscan.pseudonymize import new_keyring
+
+    reads: list[str] = []
+    load = Secret.load
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(name)
+        return load(name, *args, **kwargs)
+
+    @flow
+    def check() -> dict[str, Any]:
+        name = secret_block_name("wayne")
+        Secret(value=new_keyring()).save(name, overwrite=True)
+        monkeypatch.setattr(Secret, "load", counting)
+        with common.secrets_cached():
+            first = common.customer_key("wayne")
+            again = common.customer_key("wayne")
+            copies = common.customer_key_copies("wayne")
+            cached_reads = len(reads)
+            block = next(s for s in copies.sources if isinstance(s, common.SecretBlockKey))
+            block.retire()
+            after = common.customer_key_copies("wayne")
+        outside = common.customer_key_or_none("wayne")  # a fresh read: the block is gone
+        return {
+            "same": first == again,
+            "cached_reads": cached_reads,
+            "after": [type(s).__name__ for s in after.sources],
+            "outside": outside,
+            "reads": len(reads),
+        }
+
+    result = check()
+    assert result["same"] and result["cached_reads"] == 1  # three uses, one read
+    assert "SecretBlockKey" not in result["after"]  # retired: read again, and absent
+    assert result["reads"] == 3 and result["outside"] is None
