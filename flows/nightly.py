@@ -411,7 +411,8 @@ def customer_nightly(
     if batch:
         chosen = [customer_id, *(config.customer(c).id for c in batch)]
         try:
-            results, failed = _batched(lake, config_dir, chosen, run_id or new_run_id(clock.now()))
+            run_id = run_id or new_run_id(clock.now())
+            results, failed = _inline(lake, config_dir, chosen, run_id, quiet=True)
         finally:
             if index:
                 refresh_index(lake, config_dir)
@@ -436,42 +437,29 @@ def customer_nightly(
             refresh_index(lake, config_dir)
 
 
-def _inline(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outcomes:
-    """Every customer one after another in this flow run (the embedded default)."""
+def _inline(
+    lake: str, config_dir: str, chosen: list[str], run_id: str, quiet: bool = False
+) -> Outcomes:
+    """Every customer one after another in this flow run (the embedded default), each under
+    its slot; one failing does not stop the others: each leaves its report or its failure
+    record. quiet: a coordinator's batch of quiet customers, each customer's night one task
+    run (quiet-night) and one progress artifact for the batch; a customer with a Dask setting
+    keeps its tasks (its purge may still be large)."""
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
     dask = {c: dask_settings(config_dir, c) for c in chosen}  # DaskNeedsServer before any work
-    for customer_id in chosen:
-        try:
-            with customer_slot(customer_id):
-                results[customer_id] = run_one(
-                    lake, config_dir, customer_id, run_id, dask[customer_id]
-                )
-        except Exception as exc:  # one customer failing must not stop the others
-            failed[customer_id] = failure_reason(exc)
-            get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
-            record_failure(lake, customer_id, run_id, failed[customer_id])
-    return results, failed
-
-
-def _batched(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outcomes:
-    """Quiet customers one after another in this flow run, each under its slot and in one
-    task run (quiet-night), with one progress artifact for the batch; a customer with a Dask
-    setting keeps its tasks (its purge may still be large). One failing does not stop the
-    others: each leaves its report or its failure record."""
-    results: dict[str, Any] = {}
-    failed: dict[str, str] = {}
-    dask = {c: dask_settings(config_dir, c) for c in chosen}  # DaskNeedsServer before any work
-    ensure_customer_limits(chosen)  # once for the batch, not once per slot
-    progress = create_progress_artifact(
-        0.0,
-        key=f"progress-quiet-{chosen[0]}",
-        description=f"quiet batch of {len(chosen)} customer(s), run {run_id}",
-    )
+    progress = None
+    if quiet:
+        ensure_customer_limits(chosen)  # once for the batch, not once per slot
+        progress = create_progress_artifact(
+            0.0,
+            key=f"progress-quiet-{chosen[0]}",
+            description=f"quiet batch of {len(chosen)} customer(s), run {run_id}",
+        )
     for number, customer_id in enumerate(chosen, 1):
         try:
-            with customer_slot(customer_id, ensure=False):
-                if dask[customer_id] is None:
+            with customer_slot(customer_id, ensure=not quiet):
+                if quiet and dask[customer_id] is None:
                     results[customer_id] = quiet_night_task(lake, config_dir, customer_id, run_id)
                 else:
                     results[customer_id] = run_one(
@@ -481,7 +469,8 @@ def _batched(lake: str, config_dir: str, chosen: list[str], run_id: str) -> Outc
             failed[customer_id] = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
             record_failure(lake, customer_id, run_id, failed[customer_id])
-        update_progress_artifact(progress, 100.0 * number / len(chosen))  # type: ignore[arg-type]
+        if progress is not None:
+            update_progress_artifact(progress, 100.0 * number / len(chosen))  # type: ignore[arg-type]
     return results, failed
 
 
