@@ -19,6 +19,7 @@ from piiscan import entities as registry
 from piiscan.detect.headers import HeaderEvidence, read_header
 from piiscan.detect.sampling import mask, sample_values, uninformative, wilson_lower
 from piiscan.entities import Entity, Validator
+from piiscan.nlp import ner_unused
 
 
 class Models(Protocol):
@@ -285,7 +286,7 @@ class Detector:
                 owners.append(name)
         hits: dict[str, int] = dict.fromkeys(candidates, 0)
         # Only the entity recognizer (and what it reads) runs: no tagger, parser or lemmatizer.
-        unused = [p for p in self.nlp.pipe_names if p not in ("tok2vec", "ner")]
+        unused = ner_unused(self.nlp)
         docs = self.nlp.pipe(texts, batch_size=1024, disable=unused)
         for owner, doc in zip(owners, docs, strict=True):
             if any(ent.label_ == self._names for ent in doc.ents):
