@@ -77,3 +77,92 @@ def test_the_real_model_finds_the_same_entities_without_the_shared_tok2vec() -> 
         return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in docs]
 
     assert ents(unused) == ents(with_it)
+
+
+@dataclass
+class _Ent:
+    label_: str
+
+
+@dataclass
+class _Doc:
+    ents: list[_Ent]
+
+
+class CountingModels:
+    """Tags a name in every capitalised text (or in every text: `everything`), counting reads."""
+
+    def __init__(self, everything: bool = False) -> None:
+        self.everything = everything
+        self.read: list[str] = []
+
+    def nlp(self) -> Any:
+        """A fake pipeline that records what it reads."""
+        models = self
+
+        class Nlp:
+            pipe_names = ("tok2vec", "tagger", "ner")
+
+            def pipe(self, texts: Any, batch_size: int = 0, disable: Any = ()) -> Any:
+                for text in texts:
+                    models.read.append(text)
+                    named = models.everything or text[:1].isupper()
+                    yield _Doc([_Ent("PERSON")] if named else [])
+
+        return Nlp()
+
+    def analyze_texts(self, texts: Any) -> list[list[tuple[str, float]]]:
+        """Nothing in free text."""
+        return [[] for _ in texts]
+
+
+NAMES = ["Jane Doe", "John Smith", "Ana Pérez", "Tom Baker", "Mia Wong", "Lee Chan"] * 10
+PLANS = ["Flex Pool 2", "Unlimited 5G", "Data 10GB", "Basic 1", "Pro 20", "Max 3"] * 10
+
+
+def _frame() -> Any:
+    import polars as pl
+
+    return pl.DataFrame({"contact": NAMES, "plan": PLANS, "col_1": [n.upper() for n in NAMES]})
+
+
+def test_the_model_reads_each_distinct_text_once_per_detector_and_findings_stay_the_same() -> None:
+    from piiscan.detect import Detector
+
+    models = CountingModels()
+    detector = Detector(models=models)
+    first = detector.classify(_frame())
+    read_once = list(models.read)
+    assert len(read_once) == len(set(read_once))  # "JANE DOE" is read as "Jane Doe", once
+    second = detector.classify(_frame())
+    assert models.read == read_once  # nothing read again
+    assert second == first
+    fresh = Detector(models=CountingModels()).classify(_frame())
+    assert fresh == first
+    assert {f.name: f.entity for f in first}["contact"] == "PERSON"
+
+
+def test_a_column_without_a_name_shaped_value_is_not_read_and_its_finding_does_not_change() -> None:
+    from piiscan.detect import Detector
+
+    models = CountingModels(everything=True)
+    findings = {f.name: f for f in Detector(models=models).classify(_frame())}
+    assert not any(any(c.isdigit() for c in text) for text in models.read)  # no plan was read
+    assert findings["plan"].entity is None
+    assert "PERSON" not in findings["plan"].evidence.get("scores", {})
+
+
+def test_the_remembered_verdicts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    from piiscan.detect import Detector, classify
+
+    monkeypatch.setattr(classify, "NAMES_REMEMBERED", 8)
+    models = CountingModels()
+    detector = Detector(models=models)
+    before = detector.classify(_frame())
+    others = ["Eva Green", "Max Moor", "Ida Bell", "Ben Ross", "Zoe Hart", "Sam Cole"] * 10
+    detector.classify(pl.DataFrame({"contact": others}))
+    assert detector.classify(_frame()) == before
+    assert len(detector._named) <= 8
+    assert models.read.count("Jane Doe") == 2  # forgotten, read again
