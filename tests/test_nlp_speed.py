@@ -55,11 +55,16 @@ def test_a_pipeline_that_cannot_say_who_listens_keeps_its_tok2vec() -> None:
     assert ner_unused(Opaque()) == ["tagger"]
 
 
-@pytest.mark.integration
-def test_the_real_model_finds_the_same_entities_without_the_shared_tok2vec() -> None:
+@pytest.fixture(scope="module")
+def engines() -> Any:
     from piiscan.nlp import Engines
 
-    nlp = Engines().nlp()
+    return Engines()
+
+
+@pytest.mark.integration
+def test_the_real_model_finds_the_same_entities_without_the_shared_tok2vec(engines: Any) -> None:
+    nlp = engines.nlp()
     unused = ner_unused(nlp)
     assert "tok2vec" in unused and "ner" not in unused
     texts = [
@@ -166,3 +171,31 @@ def test_the_remembered_verdicts_are_bounded(monkeypatch: pytest.MonkeyPatch) ->
     assert detector.classify(_frame()) == before
     assert len(detector._named) <= 8
     assert models.read.count("Jane Doe") == 2  # forgotten, read again
+
+
+@pytest.mark.integration
+def test_a_repeated_free_text_is_read_once_and_gets_the_same_spans(
+    engines: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = "Called Jane Doe on (212) 555-0147 about the overage"
+    other = "Sent the quote to jane.doe@acme.example.com today"
+    alone = engines.find_spans([one, other])
+    nlp = engines.nlp()
+    read: list[str] = []
+
+    class Spy:
+        pipe_names = nlp.pipe_names
+        get_pipe = nlp.get_pipe
+
+        def pipe(self, texts: Any, **kw: Any) -> Any:
+            texts = list(texts)
+            read.extend(texts)
+            return nlp.pipe(texts, **kw)
+
+    monkeypatch.setattr(engines, "nlp", lambda: Spy())
+    found = engines.find_spans([one, other, one, one])
+    assert read == [one, other]
+    assert found == [alone[0], alone[1], alone[0], alone[0]]
+    assert [s.entity for s in found[2]] == ["PERSON", "PHONE_NUMBER"]
+    found[0].clear()  # each text gets its own list
+    assert found[2] == alone[0]

@@ -84,14 +84,17 @@ class Engines:
     def find_spans(
         self, texts: Sequence[str], threshold: float = SCORE_THRESHOLD
     ) -> list[list[Span]]:
-        """The entities found in each text, overlapping findings merged, in text order."""
+        """The entities found in each text, overlapping findings merged, in text order; a text
+        that occurs more than once is read once."""
         analyzer = self.analyzer
         engine = self.nlp_engine
         nlp = self.nlp()
         unused = ner_unused(nlp)
         wanted = list(entities.names())
-        found: list[list[Span]] = []
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=BATCH, disable=unused), strict=True):
+        distinct = list(dict.fromkeys(texts))
+        found: dict[str, list[Span]] = {}
+        docs = nlp.pipe(distinct, batch_size=BATCH, disable=unused)
+        for text, doc in zip(distinct, docs, strict=True):
             doc.ents = _whole_names(doc)
             artifacts = engine._doc_to_nlp_artifact(doc, "en")
             # No lemmatizer ran: context words are matched on the lower-cased tokens instead.
@@ -104,8 +107,8 @@ class Engines:
                 score_threshold=threshold,
                 nlp_artifacts=artifacts,
             )
-            found.append(merge_spans(Span(r.entity_type, r.start, r.end, r.score) for r in results))
-        return found
+            found[text] = merge_spans(Span(r.entity_type, r.start, r.end, r.score) for r in results)
+        return [list(found[text]) for text in texts]
 
     def analyze_texts(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
         """Entities and scores found in each text, analysed in one batch."""
