@@ -297,16 +297,25 @@ class Detector:
     def _read_names(self, texts: list[str]) -> dict[str, bool]:
         """Whether the model tags a name in each text: every distinct text read once, in one
         batch, and remembered for the detector's later frames (a nightly scan meets the same
-        cities, plans and names file after file); the memory is bounded."""
-        wanted = [text for text in dict.fromkeys(texts) if text not in self._named]
+        cities, plans and names file after file); the memory is bounded. The verdicts returned
+        are this call's own, whatever another thread does to the memory meanwhile."""
+        verdicts: dict[str, bool] = {}
+        wanted: list[str] = []
+        for text in dict.fromkeys(texts):
+            known = self._named.get(text)
+            if known is None:
+                wanted.append(text)
+            else:
+                verdicts[text] = known
         if wanted:
-            if len(self._named) + len(wanted) > NAMES_REMEMBERED:
-                self._named.clear()
             # Only the entity recognizer (and what it reads) runs: no tagger, parser, lemmatizer.
             docs = self.nlp.pipe(wanted, batch_size=1024, disable=ner_unused(self.nlp))
             for text, doc in zip(wanted, docs, strict=True):
-                self._named[text] = any(ent.label_ == self._names for ent in doc.ents)
-        return {text: self._named[text] for text in texts}
+                verdicts[text] = any(ent.label_ == self._names for ent in doc.ents)
+            if len(self._named) + len(wanted) > NAMES_REMEMBERED:
+                self._named.clear()
+            self._named.update((text, verdicts[text]) for text in wanted)
+        return verdicts
 
     # -- the decision ---------------------------------------------------------------------------
 
