@@ -1,4 +1,5 @@
-"""What the spaCy side skips to save time, and that skipping it changes nothing it finds."""
+"""What detection skips to save time (spaCy pipes, repeated texts, hopeless values), and
+that skipping it changes nothing it finds."""
 
 from __future__ import annotations
 
@@ -199,3 +200,45 @@ def test_a_repeated_free_text_is_read_once_and_gets_the_same_spans(
     assert [s.entity for s in found[2]] == ["PERSON", "PHONE_NUMBER"]
     found[0].clear()  # each text gets its own list
     assert found[2] == alone[0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10.20.30.40",
+        "2001:db8::1",
+        "::1",
+        " 10.0.0.1 ",
+        "300.1.1.1",
+        "12",
+        "1" * 40,
+        "0x1",
+        "",
+        "DE89 3704 0044 0532 0130 00",
+        "de89-3704-0044-0532-0130-00",
+        "GB82WEST12345698765432",
+        "GB82 WEST 1234 5698 7654 33",
+        "1289370400440532013000",
+        "D189370400440532013000",
+        "ÄE89370400440532013000",
+        "89370400440532013000DE",
+    ],
+)
+def test_the_quick_rejections_agree_with_the_full_checks(value: str) -> None:
+    """is_ip and is_iban turn some values down before asking ipaddress or stdnum: never one
+    those would accept."""
+    import ipaddress
+
+    from stdnum import iban
+
+    from piiscan.validators import is_iban, is_ip
+
+    try:
+        ipaddress.ip_address(value.strip())
+        full_ip = True
+    except ValueError:
+        full_ip = False
+    assert is_ip(value) == full_ip
+    text = value.strip()
+    full_iban = 15 <= len(text.replace(" ", "")) <= 34 and bool(iban.is_valid(text))
+    assert is_iban(value) == full_iban

@@ -434,7 +434,8 @@ class Detector:
     ) -> _Candidate:
         configured = [v for v in values if self._configured(v)]
         if entity in header.supported:
-            matched = [v for v in values if self._configured(v) or validator(v)]
+            known = set(configured)  # each value matched against the patterns once
+            matched = [v for v in values if v in known or validator(v)]
             share = len(matched) / len(values)
             confidence = _adjust(share, entity, len(values), header)
             return _Candidate(entity, share, len(matched), confidence, matched)
@@ -447,7 +448,8 @@ class Detector:
             distinctive = configured
         if self._unaided_share(entity, values) >= NEARLY_ALL and len(values) >= 10:
             check = self._unaided[entity]
-            distinctive = [v for v in values if check(v) or v in set(distinctive)]
+            earlier = set(distinctive)
+            distinctive = [v for v in values if check(v) or v in earlier]
         share = len(distinctive) / len(values)
         confidence = _adjust(share, entity, len(values), header) * 0.95
         return _Candidate(entity, share, len(distinctive), confidence, distinctive)
