@@ -6,9 +6,10 @@ recognizer uses tldextract, which fetches the public suffix list unless told not
 URL list below makes it use its bundled snapshot. Nothing here touches the network.
 
 Free text is read in batches: spaCy runs once over all texts with `nlp.pipe` and only the parts
-the entity recognizer needs (no parser, tagger or lemmatizer), and Presidio's analyzer then runs
-every recognizer (ours and Presidio's) on each text with those NLP results, so the model never
-runs once per text. Overlapping findings merge into one span.
+the entity recognizer needs (no parser, tagger or lemmatizer, and not the shared tok2vec, which
+only the tagger and parser listen to: the model's NER embeds its own tokens), and Presidio's
+analyzer then runs every recognizer (ours and Presidio's) on each text with those NLP results, so
+the model never runs once per text. Overlapping findings merge into one span.
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ NLP_CONFIGURATION: dict[str, Any] = {
 }
 BATCH = 256
 SCORE_THRESHOLD = 0.5
+
+
+def ner_unused(nlp: Any) -> list[str]:
+    """The pipes of a spaCy pipeline the entity recognizer does not read: all but `ner` and the
+    shared embedding components that list `ner` among their listeners. When the pipeline cannot
+    say who listens (no `get_pipe`, no `listening_components`), `tok2vec` is kept."""
+    get_pipe = getattr(nlp, "get_pipe", None)
+
+    def needed(name: str) -> bool:
+        if name == "ner":
+            return True
+        listeners = getattr(get_pipe(name), "listening_components", None) if get_pipe else None
+        if listeners is None:
+            return name == "tok2vec"
+        return "ner" in listeners
+
+    return [name for name in nlp.pipe_names if not needed(name)]
 
 
 class Engines:
@@ -66,14 +84,17 @@ class Engines:
     def find_spans(
         self, texts: Sequence[str], threshold: float = SCORE_THRESHOLD
     ) -> list[list[Span]]:
-        """The entities found in each text, overlapping findings merged, in text order."""
+        """The entities found in each text, overlapping findings merged, in text order; a text
+        that occurs more than once is read once."""
         analyzer = self.analyzer
         engine = self.nlp_engine
         nlp = self.nlp()
-        unused = [p for p in nlp.pipe_names if p not in ("tok2vec", "ner")]
+        unused = ner_unused(nlp)
         wanted = list(entities.names())
-        found: list[list[Span]] = []
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=BATCH, disable=unused), strict=True):
+        distinct = list(dict.fromkeys(texts))
+        found: dict[str, list[Span]] = {}
+        docs = nlp.pipe(distinct, batch_size=BATCH, disable=unused)
+        for text, doc in zip(distinct, docs, strict=True):
             doc.ents = _whole_names(doc)
             artifacts = engine._doc_to_nlp_artifact(doc, "en")
             # No lemmatizer ran: context words are matched on the lower-cased tokens instead.
@@ -86,8 +107,8 @@ class Engines:
                 score_threshold=threshold,
                 nlp_artifacts=artifacts,
             )
-            found.append(merge_spans(Span(r.entity_type, r.start, r.end, r.score) for r in results))
-        return found
+            found[text] = merge_spans(Span(r.entity_type, r.start, r.end, r.score) for r in results)
+        return [list(found[text]) for text in texts]
 
     def analyze_texts(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
         """Entities and scores found in each text, analysed in one batch."""

@@ -247,8 +247,11 @@ def is_email(value: str) -> bool:
 
 def is_ip(value: str) -> bool:
     """An IPv4 or IPv6 address."""
+    text = value.strip()
+    if "." not in text and ":" not in text:  # neither form: no need to ask ipaddress
+        return False
     try:
-        ipaddress.ip_address(value.strip())
+        ipaddress.ip_address(text)
     except ValueError:
         return False
     return True
@@ -287,7 +290,13 @@ def is_card_number(value: str) -> bool:
 def is_iban(value: str) -> bool:
     """An IBAN: country code, check digits (mod 97) and the country's length and format."""
     text = value.strip()
-    return 15 <= len(text.replace(" ", "")) <= 34 and bool(stdnum_iban.is_valid(text))
+    if not 15 <= len(text.replace(" ", "")) <= 34:
+        return False
+    # Every IBAN country is two letters: without them stdnum's registry look-up must fail.
+    country = stdnum_iban.compact(text)[:2]
+    if not (len(country) == 2 and country.isascii() and country.isalpha()):
+        return False
+    return bool(stdnum_iban.is_valid(text))
 
 
 def is_street_address(value: str) -> bool:

@@ -19,6 +19,7 @@ from piiscan import entities as registry
 from piiscan.detect.headers import HeaderEvidence, read_header
 from piiscan.detect.sampling import mask, sample_values, uninformative, wilson_lower
 from piiscan.entities import Entity, Validator
+from piiscan.nlp import ner_unused
 
 
 class Models(Protocol):
@@ -48,6 +49,7 @@ CERTAIN = 100
 NAME_SHAPE = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){0,4}\.?$")
 _LETTER = re.compile(r"[A-Za-z]")
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
+NAMES_REMEMBERED = 100_000  # texts whose NER verdict a detector keeps (then it starts afresh)
 MIN_FIXED_WIDTH_SAMPLE = 30  # values needed before an all-digit ID pattern counts unaided
 LAST_FIRST = re.compile(r"^\s*([^,]+),\s*([^,]+)$")
 # Words of free text a validator may read: a number written in groups ("(212) 555-0147",
@@ -197,6 +199,7 @@ class Detector:
         self._whole_text = frozenset(e.name for e in self.entities if e.whole_text)
         # The entity the spaCy model's names are (PERSON): name-shaped values, read in one pass.
         self._names = next((e.name for e in self.entities if e.recognized_by == "ner"), None)
+        self._named: dict[str, bool] = {}  # text -> the model tags a name in it (_read_names)
 
     def identity(self) -> str:
         """A digest of everything this detector's findings depend on: its settings, the
@@ -235,12 +238,15 @@ class Detector:
             for name in frame.columns
         }
         validated = {name: self._validated(name, values) for name, values in samples.items()}
-        # The model only reads columns no validator already settles, and only a sub-sample.
+        # The model only reads columns no validator already settles, and only a sub-sample; a
+        # column without one name-shaped value gives the name candidate no match (it cannot
+        # count, whatever the model says), so the model does not read it either.
         unresolved = {
             name: values[: self.settings.ner_sample]
             for name, values in samples.items()
             if values
             and max((c.confidence for c in validated[name]), default=0.0) < self.settings.threshold
+            and any(NAME_SHAPE.match(_as_written_name(v)) for v in values)
         }
         person = self._person_scores(unresolved)
         return [
@@ -277,23 +283,39 @@ class Detector:
             return {}
         if not candidates or self.nlp is None:
             return {name: (0.0, _shape_share(values)) for name, values in candidates.items()}
-        texts: list[str] = []
-        owners: list[str] = []
-        for name, values in candidates.items():
-            for value in values:
-                texts.append(_as_written_name(value))
-                owners.append(name)
-        hits: dict[str, int] = dict.fromkeys(candidates, 0)
-        # Only the entity recognizer (and what it reads) runs: no tagger, parser or lemmatizer.
-        unused = [p for p in self.nlp.pipe_names if p not in ("tok2vec", "ner")]
-        docs = self.nlp.pipe(texts, batch_size=1024, disable=unused)
-        for owner, doc in zip(owners, docs, strict=True):
-            if any(ent.label_ == self._names for ent in doc.ents):
-                hits[owner] += 1
+        texts = {
+            name: [_as_written_name(value) for value in values]
+            for name, values in candidates.items()
+        }
+        named = self._read_names([text for column in texts.values() for text in column])
+        hits = {name: sum(1 for text in column if named[text]) for name, column in texts.items()}
         return {
             name: (hits[name] / len(values), _shape_share(values))
             for name, values in candidates.items()
         }
+
+    def _read_names(self, texts: list[str]) -> dict[str, bool]:
+        """Whether the model tags a name in each text: every distinct text read once, in one
+        batch, and remembered for the detector's later frames (a nightly scan meets the same
+        cities, plans and names file after file); the memory is bounded. The verdicts returned
+        are this call's own, whatever another thread does to the memory meanwhile."""
+        verdicts: dict[str, bool] = {}
+        wanted: list[str] = []
+        for text in dict.fromkeys(texts):
+            known = self._named.get(text)
+            if known is None:
+                wanted.append(text)
+            else:
+                verdicts[text] = known
+        if wanted:
+            # Only the entity recognizer (and what it reads) runs: no tagger, parser, lemmatizer.
+            docs = self.nlp.pipe(wanted, batch_size=1024, disable=ner_unused(self.nlp))
+            for text, doc in zip(wanted, docs, strict=True):
+                verdicts[text] = any(ent.label_ == self._names for ent in doc.ents)
+            if len(self._named) + len(wanted) > NAMES_REMEMBERED:
+                self._named.clear()
+            self._named.update((text, verdicts[text]) for text in wanted)
+        return verdicts
 
     # -- the decision ---------------------------------------------------------------------------
 
@@ -412,7 +434,8 @@ class Detector:
     ) -> _Candidate:
         configured = [v for v in values if self._configured(v)]
         if entity in header.supported:
-            matched = [v for v in values if self._configured(v) or validator(v)]
+            known = set(configured)  # each value matched against the patterns once
+            matched = [v for v in values if v in known or validator(v)]
             share = len(matched) / len(values)
             confidence = _adjust(share, entity, len(values), header)
             return _Candidate(entity, share, len(matched), confidence, matched)
@@ -425,7 +448,8 @@ class Detector:
             distinctive = configured
         if self._unaided_share(entity, values) >= NEARLY_ALL and len(values) >= 10:
             check = self._unaided[entity]
-            distinctive = [v for v in values if check(v) or v in set(distinctive)]
+            earlier = set(distinctive)
+            distinctive = [v for v in values if check(v) or v in earlier]
         share = len(distinctive) / len(values)
         confidence = _adjust(share, entity, len(values), header) * 0.95
         return _Candidate(entity, share, len(distinctive), confidence, distinctive)
