@@ -115,6 +115,8 @@ class _Issued:
     def map(self, text: pl.Series) -> tuple[pl.Series, pl.Series]:
         """Each cell's token (null for a null or a value not here), and the cells not here."""
         codes = text.cast(self.codes, strict=False).to_physical()
+        if codes.null_count() == text.null_count():  # every value is here (null counts are kept)
+            return self.tokens.gather(codes), text.clear()
         return self.tokens.gather(codes), text.filter(codes.is_null() & text.is_not_null())
 
 
