@@ -48,7 +48,7 @@ CYCLE_ROWS = 1_000_000  # usage rows per bill cycle; each cycle spans two period
 FILE_ROWS = 2_000_000  # a period's file is closed and a new one begun past this many rows
 PRESIDIO_ROWS = 100_000
 MB = 1_000_000
-TIME_TARGET = 1.5  # piiscan time / floor time, from the issue
+TIME_TARGET = 1.2  # piiscan time / floor time: issue 19, item 3 (the first target was 1.5)
 ENTITY_ACTIONS = {
     "PHONE_NUMBER": "hmac",
     "IMEI": "hmac",
@@ -183,13 +183,19 @@ def step_floor(work: Path) -> dict[str, Any]:
     import polars as pl
 
     imported = time.perf_counter()
+    cpu = time.process_time()
     rows = 0
     for index, path in enumerate(restricted_paths()):
         frame = pl.read_parquet(path)
         frame.write_parquet(work / f"{index}.parquet")
         rows += frame.height
     done = time.perf_counter()
-    return {"import_s": imported - started, "work_s": done - imported, "rows": rows}
+    return {
+        "import_s": imported - started,
+        "work_s": done - imported,
+        "work_cpu_s": time.process_time() - cpu,
+        "rows": rows,
+    }
 
 
 def step_piiscan(work: Path) -> dict[str, Any]:
@@ -201,7 +207,7 @@ def step_piiscan(work: Path) -> dict[str, Any]:
 
     imported = time.perf_counter()
     key = Key(CUSTOMER, "k1", os.urandom(32))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     result = pseudonymize_dataset(
         LocalStorage(LAKE),
         CUSTOMER,
@@ -215,6 +221,7 @@ def step_piiscan(work: Path) -> dict[str, Any]:
     return {
         "import_s": imported - started,
         "work_s": done - began,
+        "work_cpu_s": time.process_time() - cpu,
         "rows": result.rows,
         "files": result.files,
     }
@@ -348,6 +355,8 @@ def measure(kind: str, rows: int) -> dict[str, float]:
         wall, cpu, peak, out = run_child(command, work, env)
         result = json.loads(out)
         sample = {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak, "work_s": result["work_s"]}
+        if "work_cpu_s" in result:
+            sample["work_cpu_s"] = result["work_cpu_s"]
         if kind == "piiscan":
             check(work, result, rows)
         elif kind == "floor" and result["rows"] != rows:
@@ -436,9 +445,15 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
             p["work_s"] / f["work_s"]
             for p, f in zip(samples["piiscan"], samples["floor"], strict=True)
         ],
+        "paired_cpu_ratios": [
+            p["work_cpu_s"] / f["work_cpu_s"]
+            for p, f in zip(samples["piiscan"], samples["floor"], strict=True)
+        ],
         "process_ratio": median("piiscan", "wall_s") / median("floor", "wall_s"),
         # CPU seconds suffer less than wall time from other work on a shared machine.
         "cpu_ratio": median("piiscan", "cpu_s") / median("floor", "cpu_s"),
+        # The same, around the timed work alone (piiscan's heavier imports left out).
+        "work_cpu_ratio": median("piiscan", "work_cpu_s") / median("floor", "work_cpu_s"),
         "memory_ratio": median("piiscan", "peak_mb") / median("floor", "peak_mb"),
         "presidio_rows": presidio_rows,
         "presidio_s": presidio_s,
@@ -461,6 +476,7 @@ COLUMNS = (
     ("time ratio", "time_ratio", "{:.2f}x"),
     ("whole-process ratio", "process_ratio", "{:.2f}x"),
     ("CPU-time ratio", "cpu_ratio", "{:.2f}x"),
+    ("work CPU-time ratio", "work_cpu_ratio", "{:.2f}x"),
     ("memory ratio", "memory_ratio", "{:.2f}x"),
 )
 PRESIDIO_COLUMNS = (
@@ -489,6 +505,7 @@ def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     ok = result["time_ratio"] <= TIME_TARGET
     rounds = ", ".join(f"{r:.2f}x" for r in result["paired_ratios"])
+    cpu_rounds = ", ".join(f"{r:.2f}x" for r in result["paired_cpu_ratios"])
     return "\n".join(
         [
             f"machine: {m['nproc']} cores, {m['cpu']}, {m['memory']}, Python {m['python']}, "
@@ -502,7 +519,8 @@ def markdown(result: dict[str, Any]) -> str:
             *table(PRESIDIO_COLUMNS, result),
             "",
             f"time: pseudonymize_dataset / read+write floor = {result['time_ratio']:.2f}x "
-            f"(target <= {TIME_TARGET}x: {'met' if ok else 'MISSED'}); round by round: {rounds}",
+            f"(target <= {TIME_TARGET}x: {'met' if ok else 'MISSED'}); round by round: {rounds}; "
+            f"work CPU time round by round: {cpu_rounds}",
             f"presidio-structured takes {result['per_row_ratio']:.0f}x piiscan's time per row "
             f"({result['same_rows_ratio']:.0f}x on the same {result['presidio_rows']:,} rows "
             "without Parquet I/O)",

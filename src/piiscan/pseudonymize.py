@@ -4,11 +4,12 @@ Actions by name: keep, hmac (keyed HMAC-SHA256 token that still joins), drop (th
 all null, so the zone keeps one schema), mask (keep the last digits), generalize (address to state
 and ZIP3, date to month), redact (free text kept, every span a finder locates replaced in place
 by `<ENTITY token>` or `<ENTITY>`). Keys of the JSON `extras` column get the same actions one by
-one; keys detection never saw are left out. Tokens are `<key version>-<32 hex>`
-computed once per distinct value; the same value under the same key gives the same token in every
-dataset and run; nulls stay null. Redaction too runs once per distinct text, so its cost follows
-distinct values, not rows. Fail closed: a PII column without an action, a missing or short key,
-or redact without a span finder, stops the dataset before anything is written.
+one; keys detection never saw are left out. Tokens are `<key version>-<32 hex>` computed once
+per distinct value (once per dataset run: its files share a TokenMap); the same value under the
+same key gives the same token in every dataset and run; nulls stay null. Redaction too runs once
+per distinct text, so its cost follows distinct values, not rows. Fail closed: a PII column
+without an action, a missing or short key, or redact without a span finder, stops the dataset
+before anything is written.
 """
 
 from __future__ import annotations
@@ -88,10 +89,101 @@ def tokens(values: Iterable[str], key: Key, entity: str) -> dict[str, str]:
     }
 
 
-def _token_expr(series: pl.Series, key: Key, entity: str) -> pl.Series:
-    text = series.cast(pl.String)
-    mapping = tokens(text.drop_nulls().unique().to_list(), key, entity)
-    return text.replace_strict(mapping, default=None, return_dtype=pl.String)
+# Per TokenMap, all entities together: a million phone numbers with their tokens take about 60 MB.
+MAX_CACHED_VALUES = 1_000_000
+
+
+@dataclass(frozen=True, repr=False)  # no repr: it would show raw values
+class _Issued:
+    """Distinct values of one entity and their tokens, row for row; `codes` is an Enum of the
+    values, so a column's cells find their row by one cast (no hash join, no second pass)."""
+
+    values: pl.Series
+    tokens: pl.Series
+    codes: pl.Enum
+
+    @classmethod
+    def of(cls, values: pl.Series, issued: pl.Series) -> _Issued:
+        """values (distinct, no null) and their tokens."""
+        return cls(values, issued, pl.Enum(values))
+
+    def extended(self, more: _Issued) -> _Issued:
+        """These values and `more` (none of them among these)."""
+        values = pl.concat([self.values, more.values], rechunk=True)
+        return _Issued.of(values, pl.concat([self.tokens, more.tokens], rechunk=True))
+
+    def map(self, text: pl.Series) -> tuple[pl.Series, pl.Series]:
+        """Each cell's token (null for a null or a value not here), and the cells not here."""
+        codes = text.cast(self.codes, strict=False).to_physical()
+        if codes.null_count() == text.null_count():  # every value is here (null counts are kept)
+            return self.tokens.gather(codes), text.clear()
+        return self.tokens.gather(codes), text.filter(codes.is_null() & text.is_not_null())
+
+
+class TokenMap:
+    """value -> token of one key, per entity, kept across the files of one dataset run so that
+    each distinct value is HMAC'd once per run, not once per file. In memory only: it maps raw
+    values, so it is never persisted, logged or shown (its repr gives counts alone). Bounded: past
+    `max_values` cached values, tokens of further values are computed per call as without it."""
+
+    __slots__ = ("_known", "_size", "key", "max_values")
+
+    def __init__(self, key: Key, max_values: int = MAX_CACHED_VALUES) -> None:
+        """An empty map for `key`."""
+        self.key = key
+        self.max_values = max_values
+        self._known: dict[str, _Issued] = {}
+        self._size = 0
+
+    def __repr__(self) -> str:
+        """The key version and how many values are cached; never a value or a token."""
+        return f"TokenMap(key={self.key.version}, values={self._size})"
+
+    @property
+    def size(self) -> int:
+        """How many values are cached, all entities together."""
+        return self._size
+
+    def _issue(self, values: pl.Series, entity: str) -> _Issued:
+        """Tokens of values (distinct, no null) not issued yet."""
+        issued = tokens(values.to_list(), self.key, entity)
+        return _Issued.of(
+            pl.Series(list(issued), dtype=pl.String),
+            pl.Series(list(issued.values()), dtype=pl.String),
+        )
+
+    def map(self, series: pl.Series, entity: str) -> pl.Series:
+        """Every cell's token (a String series; nulls stay null), HMACs only for values this map
+        has not seen under `entity`."""
+        text = series.cast(pl.String)
+        known = self._known.get(entity)
+        if known is None:
+            fresh = self._issue(text.drop_nulls().unique(), entity)
+            out, _ = fresh.map(text)
+            if self._size + fresh.values.len() <= self.max_values:
+                self._known[entity] = fresh
+                self._size += fresh.values.len()
+            return out.alias(series.name)
+        out, missing = known.map(text)
+        if missing.is_empty():
+            return out.alias(series.name)
+        every = known.extended(self._issue(missing.unique(), entity))
+        if self._size + every.values.len() - known.values.len() <= self.max_values:
+            self._known[entity] = every
+            self._size = self._size + every.values.len() - known.values.len()
+        out, _ = every.map(text)
+        return out.alias(series.name)
+
+
+def _token_expr(
+    series: pl.Series, key: Key, entity: str, token_map: TokenMap | None = None
+) -> pl.Series:
+    """The column's tokens; through token_map when given (it must hold the same key)."""
+    if token_map is None:
+        token_map = TokenMap(key)
+    elif token_map.key != key:
+        raise ValueError("the token map holds another key")
+    return token_map.map(series, entity)
 
 
 def _mask(series: pl.Series) -> pl.Series:
@@ -184,15 +276,17 @@ def apply(
     key: Key,
     dataset: str,
     redaction: Redaction | None = None,
+    token_map: TokenMap | None = None,
 ) -> pl.Series:
     """The column after its action. A dropped column stays, all null, so that every file of a
-    dataset keeps one analytics schema whatever each customer's policy drops."""
+    dataset keeps one analytics schema whatever each customer's policy drops. token_map: the
+    tokens already issued in this run (hmac), else a fresh map for this column alone."""
     if action == "keep":
         return series
     if action == "drop":
         return pl.Series(series.name, [], dtype=series.dtype).extend_constant(None, len(series))
     if action == "hmac":
-        return _token_expr(series, key, entity or "VALUE").alias(series.name)
+        return _token_expr(series, key, entity or "VALUE", token_map).alias(series.name)
     if action == "mask":
         return _mask(series)
     if action == "generalize":
@@ -249,14 +343,21 @@ def pseudonymize_frame(
     dataset: str,
     extras_plans: list[ColumnPlan] | None = None,
     redaction: Redaction | None = None,
+    token_map: TokenMap | None = None,
 ) -> pl.DataFrame:
-    """The frame with every column's action applied; extras keys get their own plans."""
+    """The frame with every column's action applied; extras keys get their own plans.
+    token_map: share one across the files of a run so each value is HMAC'd once (same tokens)."""
+    if token_map is None:
+        token_map = TokenMap(key)
     out: list[pl.Series] = []
     for plan in plans:
+        column = frame[plan.column]
         if plan.column == EXTRAS and extras_plans is not None:
-            out.append(_pseudonymize_extras(frame[EXTRAS], extras_plans, key, dataset, redaction))
+            out.append(
+                _pseudonymize_extras(column, extras_plans, key, dataset, redaction, token_map)
+            )
             continue
-        out.append(apply(frame[plan.column], plan.action, plan.entity, key, dataset, redaction))
+        out.append(apply(column, plan.action, plan.entity, key, dataset, redaction, token_map))
     return pl.DataFrame(out)
 
 
@@ -266,6 +367,7 @@ def _pseudonymize_extras(
     key: Key,
     dataset: str,
     redaction: Redaction | None = None,
+    token_map: TokenMap | None = None,
 ) -> pl.Series:
     """Layout-specific columns inside the JSON `extras`: the same actions, key by key."""
     if series.null_count() == len(series) or not plans:
@@ -279,7 +381,7 @@ def _pseudonymize_extras(
         name = plan.column.removeprefix(f"{EXTRAS}.")
         if name in frame.columns and plan.action != "drop":
             series = frame[name].cast(pl.String)
-            kept.append(apply(series, plan.action, plan.entity, key, dataset, redaction))
+            kept.append(apply(series, plan.action, plan.entity, key, dataset, redaction, token_map))
     if not kept:
         return pl.Series(EXTRAS, [None] * len(series), dtype=pl.String)
     return pl.DataFrame(kept).select(pl.struct(pl.all()).struct.json_encode().alias(EXTRAS))[EXTRAS]

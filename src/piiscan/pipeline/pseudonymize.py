@@ -27,6 +27,7 @@ from piiscan.pseudonymize import (
     Key,
     Redaction,
     SpanFinder,
+    TokenMap,
     plan_columns,
     pseudonymize_frame,
 )
@@ -73,18 +74,26 @@ RunFiles = Callable[[Sequence[FileJob]], list[int]]
 
 
 def pseudonymize_file(
-    storage: Storage, job: FileJob, key: Key, redactor: Redaction | None = None
+    storage: Storage,
+    job: FileJob,
+    key: Key,
+    redactor: Redaction | None = None,
+    token_map: TokenMap | None = None,
 ) -> int:
     """Pseudonymize one restricted file into job.staged (not yet published); its row count.
-    redactor: needed when job.redaction is set (Dask workers build their own)."""
+    redactor: needed when job.redaction is set (Dask workers build their own). token_map: the
+    tokens of this run so far (None: this file's own). The input frame is let go before the
+    result is written, so the two are not held together while writing."""
     with storage.local_copy(job.source) as local:
         frame = pl.read_parquet(local)
     plans, extras = list(job.plans), list(job.extras_plans)
-    result = pseudonymize_frame(frame, plans, key, job.dataset, extras, redactor)
-    if result.height != frame.height:
+    result = pseudonymize_frame(frame, plans, key, job.dataset, extras, redactor, token_map)
+    height = frame.height
+    del frame
+    if result.height != height:
         raise PolicyError(job.dataset, "*", "row count changed while pseudonymizing")
     result.write_parquet(job.staged)
-    return result.height
+    return height
 
 
 def pseudonymize_dataset(
@@ -150,7 +159,11 @@ def pseudonymize_dataset(
 
                     finder = Engines()
                 redactor = Redaction(finder, redaction)
-            heights = [pseudonymize_file(storage, job, key, redactor) for job, _, _ in staged]
+            token_map = TokenMap(key)  # each value HMAC'd once in this run, not once per file
+            heights = [
+                pseudonymize_file(storage, job, key, redactor, token_map) for job, _, _ in staged
+            ]
+            del token_map
         else:
             heights = run_files([job for job, _, _ in staged]) if staged else []
         rows += sum(heights)
