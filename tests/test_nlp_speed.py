@@ -10,6 +10,8 @@ import pytest
 
 from piiscan.nlp import ner_unused
 
+from .test_detect import _Doc, _Ent
+
 
 @dataclass
 class _Pipe:
@@ -83,16 +85,6 @@ def test_the_real_model_finds_the_same_entities_without_the_shared_tok2vec(engin
         return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in docs]
 
     assert ents(unused) == ents(with_it)
-
-
-@dataclass
-class _Ent:
-    label_: str
-
-
-@dataclass
-class _Doc:
-    ents: list[_Ent]
 
 
 class CountingModels:
