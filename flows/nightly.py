@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from prefect import flow, get_client, get_run_logger, task
@@ -177,9 +178,11 @@ def report_task(
     ingest: dict[str, Any],
     datasets: dict[str, Any],
     purged: dict[str, Any],
+    summary_artifact: bool = True,
 ) -> dict[str, Any]:
-    """Write the run report (JSON and HTML, drift against the previous run) and its Prefect
-    artifact; returns where it is and the summary, which says whether it needs review."""
+    """Write the run report (JSON and HTML, drift against the previous run), its link artifact
+    and (summary_artifact) its Markdown artifact; returns where it is and the summary, which
+    says whether it needs review."""
     storage = open_lake(lake)
     key, document = finish_report(
         storage,
@@ -195,11 +198,12 @@ def report_task(
         get_run_logger().warning(
             "%s needs review: %d item(s)", customer_id, summary(document)["review_items"]
         )
-    create_markdown_artifact(
-        key=f"nightly-{customer_id}",
-        markdown=markdown(customer_id, document),
-        description=f"piiscan nightly run for {customer_id}",
-    )
+    if summary_artifact:
+        create_markdown_artifact(
+            key=f"nightly-{customer_id}",
+            markdown=markdown(customer_id, document),
+            description=f"piiscan nightly run for {customer_id}",
+        )
     html = storage.uri(lake_keys.report(customer_id, run_id, "html"))
     create_link_artifact(
         html,
@@ -329,17 +333,63 @@ def _steps(as_tasks: bool) -> _Steps:
         ingest_task.fn,
         protect_task.fn,
         purge_task.fn,
-        report_task.fn,
+        partial(report_task.fn, summary_artifact=False),  # the link artifact only
     )
 
 
-@task(name="quiet-night", cache_policy=NO_CACHE, **RETRIES)
-def quiet_night_task(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
-    """A quiet customer's whole night (run_one's steps as plain calls) in one task run; its
-    retries are for transient failures, like the steps' own (the lake lock held, the lake
-    briefly unreachable), and every step is safe to run again."""
-    with secrets_cached():  # its key's Secret block read once, not once per step
+PROGRESS_EVERY = 10  # a quiet batch's progress artifact is updated every this many customers
+
+
+@task(name="quiet-batch", cache_policy=NO_CACHE)
+def quiet_batch_task(lake: str, config_dir: str, customers: list[str], run_id: str) -> Outcomes:
+    """Quiet customers' nights one after another in one task run: each under its own
+    concurrency slot and lake lock, its steps as plain calls (run_one, as_tasks=False) with
+    its Secret block read once, its report and link artifact as usual; a transient failure is
+    retried as a task's would be (RETRIES), a permanent one is recorded and the batch goes on.
+    One progress artifact for the batch. A task run per customer cost more in Prefect's
+    bookkeeping than a quiet customer's own work."""
+    results: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    progress = create_progress_artifact(
+        0.0,
+        key=f"progress-quiet-{customers[0]}",
+        description=f"quiet batch of {len(customers)} customer(s), run {run_id}",
+    )
+    for number, customer_id in enumerate(customers, 1):
+        try:
+            results[customer_id] = _retrying(
+                customer_id, partial(_quiet_night, lake, config_dir, customer_id, run_id)
+            )
+        except Exception as exc:  # one customer failing must not stop the others
+            failed[customer_id] = failure_reason(exc)
+            get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
+            record_failure(lake, customer_id, run_id, failed[customer_id])
+        if number % PROGRESS_EVERY == 0 or number == len(customers):
+            update_progress_artifact(progress, 100.0 * number / len(customers))  # type: ignore[arg-type]
+    return results, failed
+
+
+def _quiet_night(lake: str, config_dir: str, customer_id: str, run_id: str) -> dict[str, Any]:
+    """One quiet customer's night under its slot (the batch made sure the limit exists)."""
+    with customer_slot(customer_id, ensure=False), secrets_cached():
         return run_one(lake, config_dir, customer_id, run_id, as_tasks=False)
+
+
+def _retrying(customer_id: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """call(), again after RETRIES' delay while it fails transiently (is_transient), at most
+    RETRIES' retries; a permanent failure is raised at once."""
+    retries, delay = int(RETRIES["retries"]), float(RETRIES["retry_delay_seconds"])
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == retries or not is_transient(exc):
+                raise
+            get_run_logger().warning(
+                "customer %s: %s, retrying in %.0f s", customer_id, failure_reason(exc), delay
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def counts_table(results: dict[str, Any], failed: dict[str, str]) -> list[dict[str, Any]]:
@@ -442,35 +492,28 @@ def _inline(
 ) -> Outcomes:
     """Every customer one after another in this flow run (the embedded default), each under
     its slot; one failing does not stop the others: each leaves its report or its failure
-    record. quiet: a coordinator's batch of quiet customers, each customer's night one task
-    run (quiet-night) and one progress artifact for the batch; a customer with a Dask setting
-    keeps its tasks (its purge may still be large)."""
+    record. quiet: a coordinator's batch of quiet customers, all in one task run
+    (quiet_batch_task), except a customer with a Dask setting, which keeps its tasks (its purge
+    may still be large)."""
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
     dask = {c: dask_settings(config_dir, c) for c in chosen}  # DaskNeedsServer before any work
-    progress = None
     if quiet:
         ensure_customer_limits(chosen)  # once for the batch, not once per slot
-        progress = create_progress_artifact(
-            0.0,
-            key=f"progress-quiet-{chosen[0]}",
-            description=f"quiet batch of {len(chosen)} customer(s), run {run_id}",
-        )
-    for number, customer_id in enumerate(chosen, 1):
+        plain = [c for c in chosen if dask[c] is None]
+        if plain:
+            results, failed = quiet_batch_task(lake, config_dir, plain, run_id)
+        chosen = [c for c in chosen if dask[c] is not None]
+    for customer_id in chosen:
         try:
             with customer_slot(customer_id, ensure=not quiet):
-                if quiet and dask[customer_id] is None:
-                    results[customer_id] = quiet_night_task(lake, config_dir, customer_id, run_id)
-                else:
-                    results[customer_id] = run_one(
-                        lake, config_dir, customer_id, run_id, dask[customer_id]
-                    )
+                results[customer_id] = run_one(
+                    lake, config_dir, customer_id, run_id, dask[customer_id]
+                )
         except Exception as exc:  # one customer failing must not stop the others
             failed[customer_id] = failure_reason(exc)
             get_run_logger().error("customer %s failed: %s", customer_id, failed[customer_id])
             record_failure(lake, customer_id, run_id, failed[customer_id])
-        if progress is not None:
-            update_progress_artifact(progress, 100.0 * number / len(chosen))  # type: ignore[arg-type]
     return results, failed
 
 
