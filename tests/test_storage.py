@@ -220,3 +220,53 @@ def test_parquet_metadata_names_an_object_that_is_not_parquet(storage: Storage) 
         assert "wireless" not in str(caught.value)
     with pytest.raises(NotFoundError):
         storage.parquet_metadata("restricted/d/gone.parquet")
+
+
+def test_a_folder_removed_by_another_writer_between_check_and_create_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`delete` removes the folders it leaves empty; another writer's create in the same folder
+    must not fail with a bare FileNotFoundError when that happens between its two steps."""
+    from piiscan.storage import local
+
+    storage = LocalStorage(tmp_path)
+    made = local._private_folder
+    removed: list[Path] = []
+
+    def made_then_removed(folder: Path) -> None:
+        made(folder)
+        if not removed:  # the other writer's delete takes the empty folder away, once
+            folder.rmdir()
+            removed.append(folder)
+
+    monkeypatch.setattr(local, "_private_folder", made_then_removed)
+    assert storage.create("state/locks/b.json", b"{}")
+    assert removed and storage.read_bytes("state/locks/b.json") == b"{}"
+    storage.delete("state/locks/b.json")  # the folder goes with its last file
+    removed.clear()
+    storage.write_bytes("state/locks/c.json", b"{}")
+    assert removed and storage.exists("state/locks/c.json")
+
+
+def test_two_writers_taking_and_releasing_files_in_one_folder_never_fail(tmp_path: Path) -> None:
+    """Locks of two customers taken and released at once (two quiet batches): each release may
+    remove the emptied state/locks/ folder while the other is creating its file there."""
+    import threading
+
+    storage = LocalStorage(tmp_path)
+    errors: list[BaseException] = []
+
+    def churn(name: str) -> None:
+        try:
+            for _ in range(300):
+                assert storage.create(f"state/locks/{name}.json", b"{}")
+                storage.delete(f"state/locks/{name}.json")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(n,)) for n in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:1]

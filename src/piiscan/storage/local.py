@@ -13,10 +13,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from piiscan.errors import LinkRefusedError, NotFoundError, StorageError
 from piiscan.storage.base import (
@@ -87,6 +87,26 @@ def _private_folder(folder: Path) -> None:
     for path in reversed(missing):
         with contextlib.suppress(FileExistsError):  # created by another writer in between
             path.mkdir(mode=PRIVATE_FOLDER)
+
+
+T = TypeVar("T")
+FOLDER_ATTEMPTS = 20  # a folder another writer keeps emptying and removing: give up after
+
+
+def _in_folder(folder: Path, make: Callable[[], T]) -> T:
+    """make() (which creates a file in folder) after making sure folder exists, again if the
+    folder was removed in between: `delete` removes a folder it leaves empty, so another
+    process releasing its lock in state/locks/ can remove the folder between our check and our
+    create (a bare FileNotFoundError otherwise). A file in the folder keeps it, so one success
+    is enough; a FileNotFoundError with another cause is raised after FOLDER_ATTEMPTS tries."""
+    for _ in range(FOLDER_ATTEMPTS - 1):
+        try:
+            _private_folder(folder)  # a parent made here may go too before its child is made
+            return make()
+        except FileNotFoundError:
+            continue  # (is_dir() now would say nothing: another writer may have made it again)
+    _private_folder(folder)
+    return make()
 
 
 def _write_synced(fd: int, data: bytes) -> None:
@@ -174,8 +194,9 @@ class LocalStorage:
     def _staged(self, key: str, data: bytes) -> tuple[Path, Path]:
         """The key's path, and a synced temporary file beside it holding data."""
         target = self._unlinked(self._path(key))
-        _private_folder(target.parent)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
+        fd, tmp = _in_folder(
+            target.parent, lambda: tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
+        )
         try:
             _write_synced(fd, data)
         except BaseException:
@@ -205,13 +226,14 @@ class LocalStorage:
 
     def put_file(self, source: Path, key: str) -> None:
         target = self._unlinked(self._path(key))
-        _private_folder(target.parent)
         try:
             source.chmod(PRIVATE_FILE)
-            source.replace(target)
+            _in_folder(target.parent, lambda: source.replace(target))
         except OSError:
             # Different filesystem: copy next to the target first so the final step is a rename.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
+            fd, tmp = _in_folder(
+                target.parent, lambda: tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
+            )
             os.close(fd)
             try:
                 shutil.copyfile(source, tmp)
