@@ -66,10 +66,10 @@ def test_names_numbers_and_e_mails_are_found_however_they_are_written() -> None:
         "Doe, Jane,2125550147",  # two mentions one character apart
         None,
     ]
-    frame = pl.DataFrame({"notes": texts})
+    frame = pl.DataFrame({"extras": texts})
     hits = frame.select(mention_hit(frame.schema, found, "restricted")).to_series().to_list()
     assert hits == [True, True, True, True, False, False, True, False]
-    redacted = redact_mentions(frame, found, "restricted")["notes"].to_list()
+    redacted = redact_mentions(frame, found, "restricted")["extras"].to_list()
     assert redacted[:4] == [
         f"called {ERASED} back",
         f"her cell {ERASED} is off",
@@ -226,3 +226,21 @@ def test_a_legal_hold_keeps_mentions_as_they_are(lake: Path) -> None:  # noqa: F
 @pytest.mark.parametrize("name", ["Al", "", "X Y"])
 def test_short_names_are_never_searched(name: str) -> None:
     assert not name_forms(name) or all(len(f) >= 5 for f in name_forms(name))
+
+
+def test_keys_and_codes_are_never_taken_for_a_mention() -> None:
+    identity = Identity({"user_name": {"Jane Doe"}, "wireless_number": {"2125550147"}})
+    found = mentions_of(identity, KEY)
+    frame = pl.DataFrame(
+        {
+            "account_number": ["2125550147"],  # an account numbered after its main line
+            "invoice_number": ["2125550147"],
+            "item_description": ["Replacement for Jane Doe"],
+            "extras": [None],
+        }
+    )
+    assert frame.select(mention_hit(frame.schema, found, "restricted")).item()
+    out = redact_mentions(frame, found, "restricted")
+    assert out["account_number"].to_list() == ["2125550147"]
+    assert out["invoice_number"].to_list() == ["2125550147"]
+    assert out["item_description"].to_list() == [f"Replacement for {ERASED}"]

@@ -14,7 +14,7 @@ under a tax or billing hold, and keeps rows under a legal or audit hold as they 
 machinery decides and applies (journaled, atomic, ledgered), with every row of the person
 treated as if its retention clock had run out and every other row left alone.
 
-Inside free text (notes and comments in `extras`, any text column that is no identifier) the
+Inside free text (notes and comments in `extras`, descriptions and addresses) the
 person is found by their names, numbers as people write them, e-mails and IDs, and in the
 analytics zone by the tokens redaction gave them (`mentions_of`); an export gives those cells
 only, an erasure replaces each mention in place (`redact_mentions`).
@@ -292,9 +292,10 @@ def quarantine_match(frame: pl.DataFrame, identity: Identity) -> tuple[pl.Expr, 
     return hit, unsure
 
 
-# Where free text lives: any text column that is not one of the identifying ones (those are
-# matched exactly), chiefly `extras`, the JSON of a layout's own columns (notes, comments).
-NOT_FREE_TEXT = frozenset({*IDENTIFYING, "other_number", "user_name", "customer", "period"})
+# Where free text lives: `extras`, the JSON of a layout's own columns (notes, comments), and the
+# canonical columns written as prose. Never keys, codes or identifiers: an account number that
+# happens to be the person's wireless number is the account's, not a mention of them.
+FREE_TEXT = frozenset({"extras", "item_description", "ship_to_address"})
 ERASED = "<ERASED>"  # what an erased mention becomes in the restricted zone
 
 
@@ -360,8 +361,8 @@ def mentions_of(identity: Identity, key: Key) -> Mentions:
 
 
 def free_text_columns(schema: pl.Schema) -> list[str]:
-    """The frame's text columns that may hold free text (see NOT_FREE_TEXT)."""
-    return [c for c, t in schema.items() if t == pl.String and c not in NOT_FREE_TEXT]
+    """The frame's text columns that may hold free text (see FREE_TEXT)."""
+    return [c for c, t in schema.items() if t == pl.String and c in FREE_TEXT]
 
 
 def _token_pattern(mentions: Mentions) -> str | None:

@@ -127,10 +127,15 @@ def mention_cells(frame: pl.DataFrame, mentions: Mentions, zone: str) -> pl.Data
                 unnested = decoded.struct.unnest()
                 texts = {f"{EXTRAS}.{c}": unnested[c].cast(pl.String) for c in unnested.columns}
         for name, text in texts.items():
-            one = pl.DataFrame({"period": period.cast(pl.String), "text": text})
-            hits = one.filter(mention_hit(pl.Schema({"text": pl.String}), mentions, zone))
+            # Each cell is checked as free text (under the free-text column's own name).
+            one = pl.DataFrame({"period": period.cast(pl.String), EXTRAS: text})
+            hits = one.filter(mention_hit(pl.Schema({EXTRAS: pl.String}), mentions, zone))
             if hits.height:
-                cells.append(hits.select("period", pl.lit(name).alias("column"), "text"))
+                cells.append(
+                    hits.select(
+                        "period", pl.lit(name).alias("column"), pl.col(EXTRAS).alias("text")
+                    )
+                )
     return pl.concat(cells) if cells else pl.DataFrame(schema=MENTION_SCHEMA)
 
 
