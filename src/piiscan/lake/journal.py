@@ -54,20 +54,29 @@ def journal_pending(storage: Storage, customer: str) -> bool:
 
 def recover_journal(storage: Storage, customer: str) -> list[dict[str, Any]]:
     """Files a killed apply changed that no ledger entry records yet. A journaled file counts
-    only if the lake shows its change (gone, or holding the journaled new content); a journaled
-    other object, only if it is gone."""
+    only if the lake shows its change (gone, or holding the journaled new content), or if a later
+    counted change of the same file started from what this one wrote; a journaled other object,
+    only if it is gone."""
     key = keys.purge_journal(customer)
     if not storage.exists(key):
         return []
     records: list[dict[str, Any]] = json.loads(storage.read_bytes(key))
     entries = ledger.read_entries(storage, customer)
     recorded = set(entries[-1].get("apply_ids", [])) if entries else set()
-    recovered = []
-    for record in records:
-        if record["apply_id"] in recorded:
-            continue
-        present = storage.exists(record["key"])
-        current = _sha256(storage.read_bytes(record["key"])) if present else None
-        if current == record["written_sha256"]:  # dropped (None == None) or rewritten
-            recovered.append(record)
-    return recovered
+    pending = [r for r in records if r["apply_id"] not in recorded]
+    counted = [False] * len(pending)
+    # Latest first: a file changed twice (an erasure's mention redaction, then its purge) shows
+    # only the second change; the first counts when the second, counted, started from it.
+    followed: dict[str, str | None] = {}  # key -> removed_sha256 of its next counted change
+    for index in range(len(pending) - 1, -1, -1):
+        record = pending[index]
+        name = record["key"]
+        if name in followed:
+            counted[index] = followed[name] == record["written_sha256"]
+        else:
+            present = storage.exists(name)
+            current = _sha256(storage.read_bytes(name)) if present else None
+            counted[index] = current == record["written_sha256"]  # dropped (None) or rewritten
+        if counted[index]:
+            followed[name] = record.get("removed_sha256")
+    return [r for r, ok in zip(pending, counted, strict=True) if ok]
