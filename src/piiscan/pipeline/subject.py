@@ -155,9 +155,6 @@ def _mention_counts(storage: Storage, customer: str, mentions: Mentions) -> dict
     return counts
 
 
-FREEZING = frozenset({"legal", "audit"})  # holds that keep rows exactly as they are
-
-
 def erase_mentions(
     storage: Storage,
     customer: str,
@@ -177,7 +174,7 @@ def erase_mentions(
     follows, or after a kill the next one, records it). Runs before the erasure is planned:
     the plan then reads the redacted files."""
     mentions = mentions_of(identity, key)
-    if not mentions or any(h.kind in FREEZING for h in holds):
+    if not mentions or holds:  # every registered hold (legal, audit) keeps rows as they are
         return []
     apply_id = f"{now:%Y%m%dT%H%M%S}-{os.getpid()}-mentions"
     changed: list[dict[str, Any]] = []
@@ -409,23 +406,29 @@ def plan_erase(
 
 
 def preview_erase(
-    storage: Storage, config: Config, customer: str, identity: Identity, key: Key, as_of: date
+    storage: Storage,
+    config: Config,
+    customer: str,
+    identity: Identity,
+    key: Key,
+    as_of: date,
+    count_mentions: bool = True,
 ) -> tuple[PurgePlan, dict[str, Any]]:
     """The erasure's plan and its PII-free outcome: counts per zone and hold, rejected rows in
-    quarantine, and the delivered files in landing/ that still hold the person."""
+    quarantine, mentions in free text to redact (count_mentions: an erasure that has just
+    redacted them skips reading every file again), and the delivered files in landing/ that
+    still hold the person."""
     erase = plan_erase(storage, config, customer, identity, key, as_of)
     outcome = erase_summary(erase.purge)
     quarantined, unattributed = _quarantined(storage, customer, identity)
     outcome["quarantine_rows_deleted"] = 0 if quarantined is None else quarantined.height
     outcome["quarantine_rows_unattributed"] = unattributed
-    holds = load_registry(storage, customer).active(as_of)
-    outcome["mentions_to_redact"] = (
-        0
-        if any(h.kind in FREEZING for h in holds)
-        else sum(_mention_counts(storage, customer, mentions_of(identity, key)).values())
-    )
     outcome["nothing_to_do"] &= not outcome["quarantine_rows_deleted"]
-    outcome["nothing_to_do"] &= not outcome["mentions_to_redact"]
+    if count_mentions:
+        held = load_registry(storage, customer).active(as_of)
+        counts = {} if held else _mention_counts(storage, customer, mentions_of(identity, key))
+        outcome["mentions_to_redact"] = sum(counts.values())
+        outcome["nothing_to_do"] &= not outcome["mentions_to_redact"]
     objects = set() if quarantined is None else set(quarantined["quarantine_object"])
     outcome["landing"] = landing_copies(storage, config, customer, erase.sources | objects, as_of)
     return erase.purge, outcome
@@ -513,11 +516,12 @@ def run_request(
             holds = load_registry(storage, customer).active(now.date())
             # Mentions first: the plan that follows reads the files as they are after it.
             mentioned = erase_mentions(storage, customer, identity, key, holds, now, request_id)
-            plan, outcome = preview_erase(storage, config, customer, identity, key, now.date())
+            plan, outcome = preview_erase(
+                storage, config, customer, identity, key, now.date(), count_mentions=False
+            )
             quarantine = erase_quarantined(storage, customer, identity, holds, now, request_id)
             outcome["quarantine_rows_deleted"] = sum(q["rows_deleted"] for q in quarantine)
             outcome["mentions_redacted"] = sum(m["rows_redacted"] for m in mentioned)
-            outcome.pop("mentions_to_redact", None)  # counted after they were redacted: 0
             outcome["mention_files_changed"] = len(mentioned)
             outcome["nothing_to_do"] = not plan.files and not quarantine and not mentioned
             # A killed earlier attempt may have left journaled changes: ledger them now.
